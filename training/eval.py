@@ -1,0 +1,226 @@
+"""Evaluate a diffusion model and its autoregressive twin on the held-out split, same tokens.
+
+Metrics (written as JSON, and merged into each model's config.json `eval` by export.py):
+  bits_per_byte   AR: exact next-token NLL. Diffusion: the MDLM ELBO (an upper bound), estimated
+                  with --t-samples stratified noise levels per window.
+  infill_exact    one whole held-out line blanked between its prefix and suffix; diffusion fills
+                  --infill-masks masks (pad ends the span), AR sees the prefix only and stops at
+                  the newline; exact match of the line's text (trailing white space ignored).
+  syntax_valid    --n-functions held-out `def` headers as prompts, --body-tokens tokens of body
+                  generated greedily; the function (cut at its first dedent, or at the last full
+                  line) must pass ast.parse.
+Diffusion decoding here is the plainest sampler: greedy, one token per step, most confident
+masked position first (the browser sampler in src/diffusion/ has the full set of knobs).
+
+Usage: python3 training/eval.py --model public/models/qs-code-diffusion-x [--model ...] --out e.json
+"""
+import argparse
+import ast
+import json
+import math
+import os
+import random
+import re
+import textwrap
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from export import load_model
+from tokenizer import Tokenizer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def token_bytes(tok: Tokenizer):
+    """Bytes each token id stands for (0 for specials)."""
+    return np.array([len(tok.decode([i]).encode()) if i < tok.vocab_size - 3 else 0
+                     for i in range(tok.vocab_size)])
+
+
+@torch.no_grad()
+def bits_per_byte(model, tok, data, n_windows, t_samples, seed=0):
+    L = model.cfg.max_seq_len
+    nbytes = token_bytes(tok)
+    rng = np.random.default_rng(seed)
+    starts = rng.integers(0, len(data) - L, size=n_windows)
+    nats = 0.0
+    total_bytes = 0
+    g = torch.Generator().manual_seed(seed)
+    for s in starts:
+        x = torch.from_numpy(data[s:s + L].astype(np.int64))[None]
+        if model.cfg.kind == "autoregressive":
+            logits = model(x)[0, :-1]
+            nats += F.cross_entropy(logits, x[0, 1:], reduction="sum").item()
+            total_bytes += int(nbytes[x[0, 1:].numpy()].sum())
+        else:
+            est = 0.0
+            for k in range(t_samples):  # stratified t in (0, 1]
+                t = (k + torch.rand(1, generator=g).item()) / t_samples
+                t = max(t, 1e-3)
+                m = torch.rand(L, generator=g) < t
+                if not m.any():
+                    continue
+                xn = x.clone()
+                xn[0, m] = tok.mask
+                ce = F.cross_entropy(model(xn)[0][m], x[0][m], reduction="sum").item()
+                est += ce / t
+            nats += est / t_samples
+            total_bytes += int(nbytes[x[0].numpy()].sum())
+    return nats / math.log(2) / total_bytes
+
+
+@torch.no_grad()
+def diffusion_fill(model, tok, prefix, n, suffix):
+    """Greedy, one token per step, most confident first; returns the n filled ids."""
+    x = torch.tensor(prefix + [tok.mask] * n + suffix)[None]
+    span = range(len(prefix), len(prefix) + n)
+    for _ in range(n):
+        logits = model(x)[0].float()
+        logits[:, tok.mask] = -float("inf")
+        p = logits.softmax(-1)
+        conf, pred = p.max(-1)
+        masked = [i for i in span if x[0, i] == tok.mask]
+        if not masked:
+            break
+        best = max(masked, key=lambda i: conf[i].item())
+        x[0, best] = pred[best]
+    return x[0, len(prefix):len(prefix) + n].tolist()
+
+
+@torch.no_grad()
+def ar_generate(model, tok, prefix, n, stop_newline=False):
+    x = list(prefix)
+    out = []
+    for _ in range(n):
+        logits = model(torch.tensor(x[-model.cfg.max_seq_len:])[None])[0, -1].float()
+        logits[[tok.mask, tok.pad]] = -float("inf")
+        nxt = int(logits.argmax())
+        if nxt == tok.eos:
+            break
+        out.append(nxt)
+        x.append(nxt)
+        if stop_newline and "\n" in tok.decode(out):
+            break
+    return out
+
+
+def real_text(tok, ids):
+    """Text of ids up to the first pad/eos."""
+    cut = [i for i, t in enumerate(ids) if t in (tok.pad, tok.eos)]
+    return tok.decode(ids[:cut[0]] if cut else ids)
+
+
+def infill_cases(docs, tok, n, seed=1):
+    rng = random.Random(seed)
+    cases = []
+    while len(cases) < n:
+        d = rng.choice(docs)
+        lines = d.split("\n")
+        i = rng.randrange(1, max(2, len(lines) - 1))
+        line = lines[i]
+        if not (10 <= len(line.strip()) and len(tok.encode(line + "\n")) <= 20):
+            continue
+        pre = "\n".join(lines[:i]) + "\n"
+        suf = "\n".join(lines[i + 1:])
+        cases.append((pre, line, suf))
+    return cases
+
+
+def infill_exact(model, tok, cases, n_masks, budget):
+    hits = 0
+    for pre, line, suf in cases:
+        p = tok.encode(pre)
+        if model.cfg.kind == "diffusion":
+            s = tok.encode(suf)[: max(0, (budget - n_masks) // 3)]
+            p = p[-(budget - n_masks - len(s)):]
+            got = real_text(tok, diffusion_fill(model, tok, p, n_masks, s))
+        else:
+            got = tok.decode(ar_generate(model, tok, p[-(budget - n_masks):], n_masks,
+                                         stop_newline=True))
+        got = got.split("\n")[0]
+        hits += got.rstrip() == line.rstrip()
+    return hits / len(cases)
+
+
+def function_prompts(docs, n, seed=2):
+    rng = random.Random(seed)
+    heads = []
+    for d in docs:
+        heads += [m.group(0) for m in re.finditer(r"(?m)^[ \t]*def [A-Za-z_]\w*\(.*\):[ \t]*\n", d)]
+    rng.shuffle(heads)
+    return heads[:n]
+
+
+def function_ok(head, body):
+    indent = len(head) - len(head.lstrip())
+    lines, kept = body.split("\n"), []
+    for j, line in enumerate(lines):
+        if line.strip() and len(line) - len(line.lstrip()) <= indent:
+            break
+        kept.append(line)
+    else:
+        kept = kept[:-1]  # ran out: the last line may be cut
+    code = textwrap.dedent(head + "\n".join(kept))
+    if not any(l.strip() for l in kept):
+        return False
+    try:
+        ast.parse(code)
+        return True
+    except SyntaxError:
+        return False
+
+
+def syntax_valid(model, tok, heads, body_tokens):
+    ok = 0
+    for h in heads:
+        p = tok.encode(h)
+        if model.cfg.kind == "diffusion":
+            ids = diffusion_fill(model, tok, p, body_tokens, [])
+            body = real_text(tok, ids)
+        else:
+            body = tok.decode(ar_generate(model, tok, p, body_tokens))
+        ok += function_ok(h, body)
+    return ok / len(heads)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", action="append", required=True, help="exported model folder")
+    ap.add_argument("--data", default=os.path.join(HERE, "data"))
+    ap.add_argument("--windows", type=int, default=64)
+    ap.add_argument("--t-samples", type=int, default=8)
+    ap.add_argument("--n-infill", type=int, default=100)
+    ap.add_argument("--infill-masks", type=int, default=24)
+    ap.add_argument("--n-functions", type=int, default=100)
+    ap.add_argument("--body-tokens", type=int, default=48)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    data = np.memmap(os.path.join(args.data, "heldout.bin"), dtype=np.uint16, mode="r")
+    docs = [json.loads(l)["text"] for l in open(os.path.join(args.data, "corpus", "heldout.jsonl"))]
+    results = {}
+    for path in args.model:
+        model = load_model(path)
+        tok = Tokenizer.load(os.path.join(path, "tokenizer.json"))
+        t0 = time.time()
+        r = {"heldout_tokens_bpb": args.windows * model.cfg.max_seq_len,
+             "bits_per_byte": round(bits_per_byte(model, tok, data, args.windows, args.t_samples), 4),
+             "bpb_kind": "ELBO bound" if model.cfg.kind == "diffusion" else "exact NLL"}
+        cases = infill_cases(docs, tok, args.n_infill)
+        r["infill_exact"] = infill_exact(model, tok, cases, args.infill_masks, model.cfg.max_seq_len)
+        r["n_infill"] = len(cases)
+        heads = function_prompts(docs, args.n_functions)
+        r["syntax_valid"] = syntax_valid(model, tok, heads, args.body_tokens)
+        r["n_functions"] = len(heads)
+        r["eval_seconds"] = round(time.time() - t0)
+        results[os.path.basename(path.rstrip("/"))] = r
+        print(os.path.basename(path.rstrip("/")), r, flush=True)
+    with open(args.out, "w") as f:
+        json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

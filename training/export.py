@@ -1,0 +1,156 @@
+"""Export a checkpoint to the files of ../shared/MODEL_FORMAT.md in public/models/<model-id>/.
+
+  config.json        architecture, special tokens, provenance (training), eval results
+  model.safetensors  float16 weights (written here by hand: 8-byte header length, JSON, data)
+  tokenizer.json     copied from the training data folder
+  golden.json        float32 logits computed from the float16-rounded weights, for engine tests
+  manifest.json      every file's byte size and SHA-256
+
+Usage: python3 training/export.py --ckpt training/runs/diff/ckpt.pt --id qs-code-diffusion-6m
+"""
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import struct
+
+import numpy as np
+import torch
+
+from model import ModelConfig, Transformer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+FORMAT = 1
+DTYPES = {np.float16: "F16", np.float32: "F32", np.int8: "I8"}
+
+
+def write_safetensors(path, tensors: dict):
+    """tensors: name -> numpy array (float16/float32/int8), written in name order."""
+    header, offset, blobs = {}, 0, []
+    for name in sorted(tensors):
+        a = np.ascontiguousarray(tensors[name])
+        raw = a.tobytes()
+        header[name] = {"dtype": DTYPES[a.dtype.type], "shape": list(a.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    hjson = json.dumps(header, separators=(",", ":")).encode()
+    hjson += b" " * (-len(hjson) % 8)  # align the data to 8 bytes
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(hjson)))
+        f.write(hjson)
+        for b in blobs:
+            f.write(b)
+
+
+def read_safetensors(path) -> dict:
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    rev = {v: k for k, v in DTYPES.items()}
+    out = {}
+    for name, h in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = h["data_offsets"]
+        out[name] = np.frombuffer(data[a:b], dtype=rev[h["dtype"]]).reshape(h["shape"])
+    return out
+
+
+def load_model(model_dir) -> Transformer:
+    """Rebuild a float32 Transformer from an exported folder (the engine's view of the files)."""
+    cfg_json = json.load(open(os.path.join(model_dir, "config.json")))
+    cfg = ModelConfig(**{k: cfg_json[k] for k in ModelConfig.__dataclass_fields__})
+    model = Transformer(cfg)
+    weights = read_safetensors(os.path.join(model_dir, "model.safetensors"))
+    model.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in weights.items()},
+                          strict=True)
+    return model.eval()
+
+
+def golden_cases(model, special, seed=0):
+    """Two or more inputs (with mask tokens) and PyTorch float32 logits at chosen positions."""
+    cfg = model.cfg
+    g = torch.Generator().manual_seed(seed)
+    cases = []
+    for L in (min(16, cfg.max_seq_len), min(61, cfg.max_seq_len), cfg.max_seq_len):
+        ids = torch.randint(0, cfg.vocab_size - 3, (L,), generator=g)
+        masked = torch.rand(L, generator=g) < 0.4
+        if cfg.kind == "diffusion":
+            ids[masked] = special["mask"]
+        positions = sorted(set([0, L - 1] + torch.randint(0, L, (3,), generator=g).tolist()))
+        with torch.no_grad():
+            logits = model(ids[None])[0].float()
+        cases.append({"input_ids": ids.tolist(), "positions": positions,
+                      "logits": [[round(float(v), 6) for v in logits[p]] for p in positions]})
+    return cases
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def export(ckpt_path, model_id, out_root, data_dir, eval_results=None):
+    ck = torch.load(ckpt_path, map_location="cpu")
+    info, state = ck["info"], ck["state"]
+    cfg = ModelConfig(**info["config"])
+    out = os.path.join(out_root, model_id)
+    os.makedirs(out, exist_ok=True)
+    tensors = {k: v.float().numpy().astype(np.float16) for k, v in ck["model"].items()}
+    write_safetensors(os.path.join(out, "model.safetensors"), tensors)
+    shutil.copy(os.path.join(data_dir, "tokenizer.json"), os.path.join(out, "tokenizer.json"))
+    recipe_path = os.path.join(data_dir, "corpus", "recipe.json")
+    recipe = json.load(open(recipe_path)) if os.path.exists(recipe_path) else {}
+    config = {"format": FORMAT, **cfg.to_dict(), "dtype": "float16",
+              "special_tokens": info["special_tokens"],
+              "training": {"corpus": "Python stdlib + Debian packages: " +
+                           ", ".join(recipe.get("packages", {})),
+                           "tokens_seen": state["tokens_seen"], "steps": state["step"],
+                           "device": info["device"], "seconds": round(state["seconds"]),
+                           "git_commit": info["git_commit"],
+                           "final_loss": state["losses"][-1][1] if state["losses"] else None,
+                           "args": {k: info["args"][k] for k in
+                                    ("size", "batch", "lr", "random_share", "pad_share", "seed")
+                                    if k in info["args"]}},
+              "eval": eval_results or {}}
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(config, f, indent=1)
+    model = load_model(out)  # float16-rounded weights in float32: what the engine computes
+    with open(os.path.join(out, "golden.json"), "w") as f:
+        json.dump({"cases": golden_cases(model, info["special_tokens"])}, f)
+    write_manifest(out)
+    return out
+
+
+def write_manifest(out):
+    files = {}
+    for name in sorted(os.listdir(out)):
+        if name == "manifest.json":
+            continue
+        p = os.path.join(out, name)
+        files[name] = {"bytes": os.path.getsize(p), "sha256": sha256(p)}
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump({"files": files}, f, indent=1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ckpt", required=True)
+    ap.add_argument("--id", required=True)
+    ap.add_argument("--out-root", default=os.path.join(ROOT, "public", "models"))
+    ap.add_argument("--data", default=os.path.join(HERE, "data"))
+    ap.add_argument("--eval", help="eval results JSON file to put into config.json")
+    args = ap.parse_args()
+    ev = json.load(open(args.eval)).get(args.id) if args.eval else None
+    print(export(args.ckpt, args.id, args.out_root, args.data, ev))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""The Quicksilver transformer: one LLaMA-style class for both kinds (../shared/MODEL_FORMAT.md).
+
+kind "diffusion":      bidirectional attention, predicts the original token at corrupted positions.
+kind "autoregressive": the same blocks with a causal mask, predicts the next token.
+
+Rotary embedding uses the rotate-half convention: within each head, dimension i (< head_dim/2)
+is paired with i + head_dim/2, rotated by angle pos * rope_theta ** (-2i / head_dim).
+"""
+from dataclasses import dataclass, asdict
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+@dataclass
+class ModelConfig:
+    kind: str = "diffusion"          # "diffusion" | "autoregressive"
+    vocab_size: int = 4096
+    dim: int = 256
+    n_layers: int = 6
+    n_heads: int = 8
+    ffn_dim: int = 704
+    max_seq_len: int = 256
+    rope_theta: float = 10000.0
+    norm_eps: float = 1e-5
+    tie_embeddings: bool = True
+
+    @property
+    def head_dim(self) -> int:
+        return self.dim // self.n_heads
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int, eps: float):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x):
+        xf = x.float()
+        xf = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
+        return xf.type_as(x) * self.weight.type_as(x)
+
+
+def rope_tables(cfg: ModelConfig, positions: torch.Tensor):
+    """cos, sin of shape (L, head_dim): angle pos * theta^(-2i/head_dim), repeated for both halves."""
+    half = cfg.head_dim // 2
+    inv_freq = cfg.rope_theta ** (-torch.arange(0, half, dtype=torch.float32) * 2 / cfg.head_dim)
+    ang = positions.float()[:, None] * inv_freq[None, :]          # (L, half)
+    ang = torch.cat([ang, ang], dim=-1)                            # (L, head_dim)
+    return ang.cos(), ang.sin()
+
+
+def apply_rope(x, cos, sin):
+    """x: (B, H, L, head_dim). Rotate-half: [x1, x2] -> [x1*cos - x2*sin, x2*cos + x1*sin]."""
+    half = x.shape[-1] // 2
+    x1, x2 = x[..., :half], x[..., half:]
+    rotated = torch.cat([-x2, x1], dim=-1)
+    return (x.float() * cos + rotated.float() * sin).type_as(x)
+
+
+def attention(q, k, v, mask):
+    """softmax(q kᵀ / sqrt(hd), keys where mask is False excluded) v; q, k, v: (B, H, L, hd)."""
+    if hasattr(F, "scaled_dot_product_attention"):  # torch >= 2.0 (fused kernels on CUDA)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    scores = (q @ k.transpose(-2, -1)).float() * q.shape[-1] ** -0.5   # (B, H, L, L)
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    return (scores.softmax(-1).type_as(v) @ v)
+
+
+class Attention(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.wq = nn.Linear(cfg.dim, cfg.dim, bias=False)
+        self.wk = nn.Linear(cfg.dim, cfg.dim, bias=False)
+        self.wv = nn.Linear(cfg.dim, cfg.dim, bias=False)
+        self.wo = nn.Linear(cfg.dim, cfg.dim, bias=False)
+
+    def forward(self, x, cos, sin, attn_mask):
+        B, L, D = x.shape
+        H, hd = self.cfg.n_heads, self.cfg.head_dim
+        q = self.wq(x).view(B, L, H, hd).transpose(1, 2)           # (B, H, L, hd)
+        k = self.wk(x).view(B, L, H, hd).transpose(1, 2)
+        v = self.wv(x).view(B, L, H, hd).transpose(1, 2)
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        y = attention(q, k, v, attn_mask)
+        return self.wo(y.transpose(1, 2).reshape(B, L, D))
+
+
+class FeedForward(nn.Module):
+    """SwiGLU: w2(silu(w1 x) * w3 x)."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.w1 = nn.Linear(cfg.dim, cfg.ffn_dim, bias=False)
+        self.w3 = nn.Linear(cfg.dim, cfg.ffn_dim, bias=False)
+        self.w2 = nn.Linear(cfg.ffn_dim, cfg.dim, bias=False)
+
+    def forward(self, x):
+        return self.w2(F.silu(self.w1(x)) * self.w3(x))
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.attn_norm = RMSNorm(cfg.dim, cfg.norm_eps)
+        self.attn = Attention(cfg)
+        self.ffn_norm = RMSNorm(cfg.dim, cfg.norm_eps)
+        self.ffn = FeedForward(cfg)
+
+    def forward(self, x, cos, sin, attn_mask):
+        x = x + self.attn(self.attn_norm(x), cos, sin, attn_mask)
+        return x + self.ffn(self.ffn_norm(x))
+
+
+class Transformer(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.tok_embeddings = nn.Embedding(cfg.vocab_size, cfg.dim)
+        self.layers = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
+        self.norm = RMSNorm(cfg.dim, cfg.norm_eps)
+        self.output = None if cfg.tie_embeddings else nn.Linear(cfg.dim, cfg.vocab_size, bias=False)
+        self.apply(self._init)
+        for name, p in self.named_parameters():  # GPT-2 style scaled init of residual projections
+            if name.endswith("wo.weight") or name.endswith("w2.weight"):
+                nn.init.normal_(p, mean=0.0, std=0.02 / (2 * cfg.n_layers) ** 0.5)
+
+    @staticmethod
+    def _init(m):
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, mean=0.0, std=0.02)
+
+    def forward(self, tokens, n_valid=None):
+        """tokens: (B, L) int64 -> logits (B, L, vocab) float.
+
+        n_valid: optional (B,) number of real tokens; keys at positions >= n_valid (padding) are
+        never attended to. Diffusion attends both ways; autoregressive adds the causal mask.
+        """
+        B, L = tokens.shape
+        pos = torch.arange(L, device=tokens.device)
+        cos, sin = rope_tables(self.cfg, pos)
+        cos, sin = cos.to(tokens.device), sin.to(tokens.device)
+        mask = None
+        if self.cfg.kind == "autoregressive":
+            mask = torch.ones(L, L, dtype=torch.bool, device=tokens.device).tril()[None, None]
+        if n_valid is not None:
+            keys = (pos[None, :] < n_valid[:, None])[:, None, None, :]       # (B, 1, 1, L)
+            mask = keys if mask is None else mask & keys
+        x = self.tok_embeddings(tokens)
+        for layer in self.layers:
+            x = layer(x, cos, sin, mask)
+        x = self.norm(x)
+        w = self.tok_embeddings.weight if self.output is None else self.output.weight
+        return F.linear(x, w)
+
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())

@@ -1,0 +1,197 @@
+"""Train a Quicksilver model (diffusion or its autoregressive twin) on the tokenized corpus.
+
+Flat script in the nanoGPT manner. Same data order for both kinds (windows drawn from a
+generator seeded by --seed and the step), so the twins see the same tokens with the same budget.
+Resumable: `--out DIR` holds ckpt.pt, rewritten every --ckpt-every steps and on SIGTERM/SIGINT;
+rerunning the same command continues where it stopped.
+
+CPU: bf16 autocast (2.5-3.5x faster than f32 on AVX-512-bf16). CUDA: bf16 autocast, unchanged
+code. Several GPUs or machines: `torchrun --nproc_per_node N training/train.py ...` (DDP; each
+rank draws its own windows; --batch is per rank).
+
+Usage: python3 training/train.py --kind diffusion --size small --tokens 50e6 --out training/runs/diff
+"""
+import argparse
+import json
+import math
+import os
+import signal
+import subprocess
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from model import ModelConfig, Transformer
+from objective import ar_loss, corrupt, diffusion_loss, make_infill
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SIZES = {  # name -> architecture (vocab comes from the tokenizer)
+    "tiny": dict(dim=64, n_layers=2, n_heads=4, ffn_dim=176, max_seq_len=128),
+    "small": dict(dim=192, n_layers=4, n_heads=6, ffn_dim=512, max_seq_len=256),
+    "base": dict(dim=256, n_layers=6, n_heads=8, ffn_dim=704, max_seq_len=256),
+    "large": dict(dim=512, n_layers=8, n_heads=8, ffn_dim=1408, max_seq_len=512),
+}
+
+
+def get_args(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kind", choices=["diffusion", "autoregressive"], required=True)
+    ap.add_argument("--size", choices=list(SIZES), default="small")
+    ap.add_argument("--data", default=os.path.join(HERE, "data"))
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--tokens", type=float, default=50e6, help="token budget (training stops there)")
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--min-lr", type=float, default=2e-4)
+    ap.add_argument("--warmup", type=int, default=200, help="warmup steps")
+    ap.add_argument("--weight-decay", type=float, default=0.1)
+    ap.add_argument("--clip", type=float, default=1.0)
+    ap.add_argument("--random-share", type=float, default=0.1,
+                    help="diffusion: share of corrupted positions replaced by a random token")
+    ap.add_argument("--pad-share", type=float, default=0.25,
+                    help="diffusion: share of windows turned into infill examples with pads")
+    ap.add_argument("--eps", type=float, default=1e-3, help="diffusion: smallest t")
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--ckpt-every", type=int, default=200)
+    ap.add_argument("--log-every", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    ap.add_argument("--max-seconds", type=float, default=0, help="stop (and checkpoint) after this long")
+    return ap.parse_args(argv)
+
+
+def lr_at(step, total, args):
+    if step < args.warmup:
+        return args.lr * (step + 1) / args.warmup
+    p = min(1.0, (step - args.warmup) / max(1, total - args.warmup))
+    return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * p))
+
+
+def batch_at(data, step, rank, B, L, seed):
+    """Deterministic windows for (step, rank): the same for both kinds."""
+    g = np.random.default_rng([seed, step, rank])
+    starts = g.integers(0, len(data) - L, size=B)
+    return torch.from_numpy(np.stack([data[s:s + L] for s in starts]).astype(np.int64))
+
+
+def git_commit():
+    try:
+        return subprocess.check_output(["git", "rev-parse", "HEAD"], cwd=HERE,
+                                       stderr=subprocess.DEVNULL).decode().strip()
+    except Exception:
+        return "unknown"
+
+
+def main(argv=None):
+    args = get_args(argv)
+    ddp = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    rank = 0
+    if ddp:
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        rank = dist.get_rank()
+    device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu"
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    meta = json.load(open(os.path.join(args.data, "tokenizer.json"), encoding="utf-8"))
+    special = meta["quicksilver"]["special_tokens"]
+    vocab = len(meta["model"]["vocab"])
+    cfg = ModelConfig(kind=args.kind, vocab_size=vocab, **SIZES[args.size])
+    model = Transformer(cfg).to(device)
+    data = np.memmap(os.path.join(args.data, "train.bin"), dtype=np.uint16, mode="r")
+    L, B = cfg.max_seq_len, args.batch
+    world = dist.get_world_size() if ddp else 1
+    total_steps = int(args.tokens // (B * L * world))
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.95))
+    os.makedirs(args.out, exist_ok=True)
+    ckpt_path = os.path.join(args.out, "ckpt.pt")
+    state = {"step": 0, "tokens_seen": 0, "seconds": 0.0, "losses": []}
+    if os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path, map_location=device)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        state = ck["state"]
+        if rank == 0:
+            print(f"resumed at step {state['step']} ({state['tokens_seen']:.0f} tokens)", flush=True)
+    net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
+    gen = torch.Generator(device=device)
+
+    def save():
+        if rank != 0:
+            return
+        info = {"config": cfg.to_dict(), "special_tokens": special, "args": vars(args),
+                "device": device, "git_commit": git_commit()}
+        tmp = ckpt_path + ".tmp"
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state,
+                    "info": info}, tmp)
+        os.replace(tmp, ckpt_path)
+
+    stop = {"now": False}
+
+    def on_signal(signum, frame):
+        stop["now"] = True
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    n_ordinary = vocab - 3
+    amp = torch.autocast(device_type="cuda" if device.startswith("cuda") else "cpu",
+                         dtype=torch.bfloat16)
+    t_start, seconds0, t_log, tok_log = time.time(), state["seconds"], time.time(), 0
+    if rank == 0:
+        print(f"{args.kind} {args.size}: {model.num_params() / 1e6:.2f}M params, {total_steps} steps "
+              f"of {B}x{L} tokens x{world}, device {device}", flush=True)
+    while state["step"] < total_steps and not stop["now"]:
+        step = state["step"]
+        gen.manual_seed(args.seed * 1_000_003 + step * 7919 + rank)
+        x = batch_at(data, step, rank, B, L, args.seed).to(device)
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, total_steps, args)
+        with amp:
+            if args.kind == "diffusion":
+                region = None
+                if args.pad_share > 0:
+                    n_inf = int(round(B * args.pad_share))
+                    if n_inf:
+                        xi, ri = make_infill(x[:n_inf], special["pad"], generator=gen)
+                        x = torch.cat([xi, x[n_inf:]])
+                        region = torch.cat([ri, torch.ones_like(x[n_inf:], dtype=torch.bool)])
+                t = args.eps + (1 - args.eps) * torch.rand(B, generator=gen, device=device)
+                noisy, corrupted = corrupt(x, t, special["mask"], n_ordinary, args.random_share,
+                                           region, generator=gen)
+                loss = diffusion_loss(net(noisy), x, corrupted, t)
+            else:
+                loss = ar_loss(net(x), x)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
+        opt.step()
+        state["step"] += 1
+        state["tokens_seen"] += B * L * world
+        state["seconds"] = seconds0 + time.time() - t_start
+        tok_log += B * L * world
+        if rank == 0 and (state["step"] % args.log_every == 0 or state["step"] == total_steps):
+            dt = time.time() - t_log
+            state["losses"].append([state["step"], float(loss)])
+            print(f"step {state['step']}/{total_steps} loss {loss.item():.4f} "
+                  f"lr {lr_at(step, total_steps, args):.2e} tok/s {tok_log / dt:.0f} "
+                  f"tokens {state['tokens_seen'] / 1e6:.2f}M elapsed {state['seconds']:.0f}s",
+                  flush=True)
+            t_log, tok_log = time.time(), 0
+        if state["step"] % args.ckpt_every == 0:
+            save()
+        if args.max_seconds and time.time() - t_start > args.max_seconds:
+            break
+    save()
+    if rank == 0:
+        print(f"saved {ckpt_path} at step {state['step']}", flush=True)
+    if ddp:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
