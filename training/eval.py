@@ -73,6 +73,31 @@ def bits_per_byte(model, tok, data, n_windows, t_samples, seed=0):
 
 
 @torch.no_grad()
+def fix_rate(model, tok, data, n_windows, replace=0.1, mask=0.3, seed=3):
+    """Diffusion only: share of randomly replaced *visible* tokens whose argmax is the original.
+
+    Each window gets `mask` of its tokens masked and `replace` replaced by random tokens; the
+    replaced ones look like ordinary committed tokens. A model trained with random replacement
+    should put the original back (the sampler's revision relies on this)."""
+    L = model.cfg.max_seq_len
+    rng = np.random.default_rng(seed)
+    g = torch.Generator().manual_seed(seed)
+    fixed = total = 0
+    for s in rng.integers(0, len(data) - L, size=n_windows):
+        x = torch.from_numpy(data[s:s + L].astype(np.int64))
+        u = torch.rand(L, generator=g)
+        xn = x.clone()
+        xn[u < mask] = tok.mask
+        rep = (u >= mask) & (u < mask + replace)
+        xn[rep] = torch.randint(0, tok.vocab_size - 3, (int(rep.sum()),), generator=g)
+        rep &= xn != x
+        pred = model(xn[None])[0].argmax(-1)
+        fixed += int((pred[rep] == x[rep]).sum())
+        total += int(rep.sum())
+    return fixed / max(1, total)
+
+
+@torch.no_grad()
 def diffusion_fill(model, tok, prefix, n, suffix):
     """Greedy, one token per step, most confident first; returns the n filled ids."""
     x = torch.tensor(prefix + [tok.mask] * n + suffix)[None]
@@ -209,6 +234,8 @@ def main():
         r = {"heldout_tokens_bpb": args.windows * model.cfg.max_seq_len,
              "bits_per_byte": round(bits_per_byte(model, tok, data, args.windows, args.t_samples), 4),
              "bpb_kind": "ELBO bound" if model.cfg.kind == "diffusion" else "exact NLL"}
+        if model.cfg.kind == "diffusion":
+            r["fix_rate"] = round(fix_rate(model, tok, data, args.windows), 4)
         cases = infill_cases(docs, tok, args.n_infill)
         r["infill_exact"] = infill_exact(model, tok, cases, args.infill_masks, model.cfg.max_seq_len)
         r["n_infill"] = len(cases)

@@ -2,7 +2,7 @@
 // (written by training/tokenizer.py from the shipped tokenizer), and decode losslessly.
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CodeTokenizer, type TokenizerJSON } from './index';
 
 const root = join(__dirname, '..', '..');
@@ -18,9 +18,12 @@ const cases: { text: string; ids: number[] }[] = JSON.parse(
 const wellFormed = (s: string) => s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 
 describe.skipIf(shipped.length === 0)('CodeTokenizer vs the Python encoder', () => {
-  const tok = new CodeTokenizer(
-    JSON.parse(readFileSync(join(modelsDir, shipped[0], 'tokenizer.json'), 'utf8')) as TokenizerJSON,
-  );
+  let tok: CodeTokenizer;
+  beforeAll(() => {
+    tok = new CodeTokenizer(
+      JSON.parse(readFileSync(join(modelsDir, shipped[0], 'tokenizer.json'), 'utf8')) as TokenizerJSON,
+    );
+  });
 
   it('encodes every shared case to the Python ids', () => {
     expect(cases.length).toBeGreaterThan(5);

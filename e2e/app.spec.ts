@@ -1,0 +1,58 @@
+// The app in headless Chromium with WebGPU on SwiftShader: loads cleanly, reports the adapter,
+// and runs the add_vectors kernel in its worker.
+
+import { expect, test } from '@playwright/test';
+import { addReference, randomFloats, recordErrors, waitForProbe } from './helpers';
+
+test('loads with no console errors, cross-origin isolated, editor and panels present', async ({ page }) => {
+  test.setTimeout(45_000);
+  const errors = recordErrors(page);
+  await page.goto('/');
+  await expect(page.getByTestId('app')).toBeVisible();
+  await expect(page.locator('.monaco-editor')).toBeVisible();
+  await expect(page.locator('.monaco-editor .view-lines')).toContainText('def fibonacci');
+  await expect(page.getByTestId('denoise-panel')).toBeVisible();
+  expect(await waitForProbe(page)).toBe('ready');
+  expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(true);
+  // Let late async work (worker start, SW registration) surface any error.
+  await page.waitForTimeout(500);
+  expect(errors).toEqual([]);
+});
+
+test('worker reports the SwiftShader adapter in the status bar', async ({ page }) => {
+  test.setTimeout(45_000);
+  await page.goto('/');
+  const adapter = page.getByTestId('status-adapter');
+  await expect(adapter).toHaveAttribute('data-state', 'ready');
+  await expect(adapter).toContainText('swiftshader');
+  await expect(adapter).toContainText('software');
+  await expect(page.getByTestId('status-model')).toContainText('no model loaded');
+
+  const probe = await page.evaluate(() => window.__qs!.probe());
+  expect(probe.ok).toBe(true);
+  if (probe.ok) {
+    expect(probe.adapter.architecture).toBe('swiftshader');
+    expect(probe.adapter.isFallbackAdapter).toBe(true);
+    expect(probe.adapter.limits.maxComputeInvocationsPerWorkgroup).toBeGreaterThanOrEqual(256);
+    expect(probe.crossOriginIsolated).toBe(true);
+  }
+
+  // Main screen for humans to look at (not committed).
+  await page.getByTestId('self-test-run').click();
+  await expect(page.getByTestId('self-test-result')).toHaveAttribute('data-status', 'done');
+  await expect(page.getByTestId('self-test-result')).toContainText('matches the CPU exactly');
+  await page.screenshot({ path: 'test-results/main-screen.png' });
+});
+
+test('add_vectors kernel in the worker matches a CPU reference on random input', async ({ page }) => {
+  test.setTimeout(45_000);
+  await page.goto('/');
+  expect(await waitForProbe(page)).toBe('ready');
+  for (const n of [1, 777, 10_000]) {
+    const a = randomFloats(n);
+    const b = randomFloats(n);
+    const { out } = await page.evaluate(([a, b]) => window.__qs!.addVectors(a, b), [a, b] as const);
+    expect(out).toHaveLength(n);
+    expect(out).toEqual(addReference(a, b));
+  }
+});

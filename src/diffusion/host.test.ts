@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { FakeArModel, FakeDiffusionModel, MASK } from './fakes';
+import { NoModelError, SamplerHost, type TextCodec } from './host';
+import { applyStep } from './request';
+import { isCancelled, type GenerationEvent } from './types';
+
+/** One token per character: 'a' = 1 ... 'z' = 26; specials render as ''. */
+const codec: TextCodec = {
+  encode: (s) => Array.from(s, (c) => c.charCodeAt(0) - 96),
+  decode: (ids) => ids.filter((t) => t >= 1 && t <= 26).map((t) => String.fromCharCode(96 + t)).join(''),
+};
+
+describe('SamplerHost', () => {
+  it('tokenizes, runs, streams start + step events and returns text', async () => {
+    const host = new SamplerHost();
+    host.setModel(new FakeDiffusionModel(), codec);
+    const events: GenerationEvent[] = [];
+    const r = await host.generate({ requestId: 'a', prompt: 'abc', genLength: 6, schedule: { kind: 'fixed', steps: 3 } }, (e) => events.push(e));
+    expect(r.requestId).toBe('a');
+    expect(r.modelKind).toBe('diffusion');
+    expect(r.tokens.slice(0, 3)).toEqual([1, 2, 3]);
+    expect(r.text).toBe(codec.decode(r.generated));
+    expect(events[0]).toMatchObject({ type: 'start', requestId: 'a' });
+    const start = events[0] as Extract<GenerationEvent, { type: 'start' }>;
+    expect(start.pieces.slice(0, 3)).toEqual(['a', 'b', 'c']);
+    const steps = events.slice(1) as Array<Extract<GenerationEvent, { type: 'step' }>>;
+    expect(steps).toHaveLength(3);
+    expect(steps.map((e) => e.step).reduce(applyStep, start.layout.tokens)).toEqual(r.tokens);
+    for (const e of steps) expect(e.pieces).toEqual(e.step.changes.map((c) => codec.decode([c.token])));
+  });
+
+  it('uses the AR twin for an autoregressive model, refuses infill with it', async () => {
+    const host = new SamplerHost();
+    host.setModel(new FakeArModel(), codec);
+    const r = await host.generate({ requestId: 'a', prompt: 'ab', genLength: 4 });
+    expect(r.modelKind).toBe('autoregressive');
+    expect(r.stats.forwards).toBe(4);
+    await expect(host.infill({ requestId: 'b', prefix: 'a', suffix: 'b', genLength: 2 })).rejects.toThrow(/diffusion model/);
+  });
+
+  it('infills between prefix and suffix', async () => {
+    const host = new SamplerHost();
+    host.setModel(new FakeDiffusionModel(), codec);
+    const r = await host.infill({ requestId: 'a', prefix: 'ab', suffix: 'yz', genLength: 4 });
+    expect(r.tokens).toEqual([1, 2, ...r.generated, 25, 26]);
+    expect(r.tokens).not.toContain(MASK);
+  });
+
+  it('rejects without a model, and on duplicate ids', async () => {
+    const host = new SamplerHost();
+    const err = await host.generate({ requestId: 'a', prompt: 'ab', genLength: 2 }).catch((e) => e);
+    expect(err).toBeInstanceOf(NoModelError);
+    expect(err.name).toBe('NoModelError');
+    host.setModel(new FakeDiffusionModel(), codec);
+    const first = host.generate({ requestId: 'x', prompt: 'ab', genLength: 8 });
+    await expect(host.generate({ requestId: 'x', prompt: 'ab', genLength: 2 })).rejects.toThrow(/already running/);
+    await first;
+  });
+
+  it('runs one at a time; cancel stops a running run and a queued one, other runs go on', async () => {
+    const host = new SamplerHost();
+    let active = 0;
+    let maxActive = 0;
+    const model = new FakeDiffusionModel();
+    const decide = model.decide.bind(model);
+    model.decide = async (...args) => {
+      maxActive = Math.max(maxActive, ++active);
+      await new Promise((r) => setTimeout(r, 1));
+      active--;
+      return decide(...args);
+    };
+    host.setModel(model, codec);
+    const events: GenerationEvent[] = [];
+    const a = host.generate({ requestId: 'a', prompt: 'ab', genLength: 20 }, (e) => {
+      events.push(e);
+      if (e.type === 'step' && e.step.step === 1) host.cancel('a');
+    });
+    const b = host.generate({ requestId: 'b', prompt: 'ab', genLength: 20 });
+    const c = host.generate({ requestId: 'c', prompt: 'ab', genLength: 3 });
+    host.cancel('b');
+    host.cancel('nobody');
+    const [ra, rb, rc] = await Promise.allSettled([a, b, c]);
+    expect(ra.status === 'rejected' && isCancelled(ra.reason)).toBe(true);
+    expect(rb.status === 'rejected' && isCancelled(rb.reason)).toBe(true);
+    expect(rc.status).toBe('fulfilled');
+    expect(events.filter((e) => e.type === 'step')).toHaveLength(2);
+    expect(maxActive).toBe(1);
+    // Ids are free again once settled.
+    await expect(host.generate({ requestId: 'a', prompt: 'ab', genLength: 2 })).resolves.toMatchObject({ requestId: 'a' });
+  });
+});

@@ -1,0 +1,176 @@
+// The denoising loop: reverse masked diffusion, LLaDA/MDLM style, with ReMDM-style revision.
+//
+//   canvas = fixed tokens + N masks (layoutGenerate / layoutInfill)
+//   for each block, left to right:
+//     repeat until the block is done:
+//       one forward pass (or reuse the last one if the canvas has not changed)
+//       commit the most confident masked positions of the block   (fixed k, or all >= tau)
+//       re-mask committed tokens whose current probability < rho  (revision, budgeted)
+//       after the first committed eos/pad, the rest of the span becomes pad
+//       stream the changes
+//
+// The model only ever returns a few numbers per requested position (Decisions); the sampler never
+// sees logits. Requested positions are the current block's masked positions plus, with revision,
+// its committed tokens (for their current probability).
+
+import type { Decisions, DiffusionModel } from '../engine/types';
+import { layoutGenerate, layoutInfill, resolveKnobs, type ResolvedKnobs } from './request';
+import { checkDecisions, checkpoint, makeStats, now, requireKind, throwIfCancelled } from './runtime';
+import { byConfidenceDesc, confidenceOf, numTransferTokens, splitBlocks } from './schedule';
+import type { CanvasLayout, GenerateRequest, InfillRequest, SampleResult, SamplerHooks, StepEvent, TokenChange } from './types';
+
+/** Generate `genLength` tokens after `prompt` with a diffusion model. */
+export async function generate(model: DiffusionModel, request: GenerateRequest, hooks: SamplerHooks = {}): Promise<SampleResult> {
+  requireKind(model.config.kind, 'diffusion');
+  const knobs = resolveKnobs(request);
+  return denoise(model, layoutGenerate(request, model.config), knobs, hooks);
+}
+
+/** Fill a `genLength` hole between `prefix` and `suffix`; the result's `generated` holds only real tokens. */
+export async function infill(model: DiffusionModel, request: InfillRequest, hooks: SamplerHooks = {}): Promise<SampleResult> {
+  requireKind(model.config.kind, 'diffusion');
+  const knobs = resolveKnobs(request);
+  return denoise(model, layoutInfill(request, model.config), knobs, hooks);
+}
+
+/** The loop itself, on a laid-out canvas. */
+export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs: ResolvedKnobs, hooks: SamplerHooks = {}): Promise<SampleResult> {
+  const { mask, pad, eos } = model.config.special_tokens;
+  const { signal } = hooks;
+  const { spanStart, spanEnd } = layout;
+  const { schedule, revision } = knobs;
+  const started = now();
+  throwIfCancelled(signal);
+  hooks.onStart?.({ ...layout, tokens: layout.tokens.slice() });
+
+  const canvas = Int32Array.from(layout.tokens);
+  const hasSuffix = spanEnd < canvas.length;
+  const timesRevised = new Int32Array(canvas.length);
+  const isEnd = (t: number) => t === eos || t === pad;
+
+  const blocks = splitBlocks(spanStart, spanEnd, knobs.blockLength);
+  // Fixed schedule: steps granted to each block. Threshold: computed from maxSteps as we go.
+  const blockSteps =
+    schedule.kind !== 'fixed'
+      ? null
+      : 'steps' in schedule
+        ? numTransferTokens(schedule.steps, blocks.length)
+        : blocks.map(([s, e]) => Math.ceil((e - s) / schedule.tokensPerStep));
+
+  let step = 0;
+  let forwards = 0;
+  let skippedForwards = 0;
+  let revisions = 0;
+  // Forward-pass cache: decisions of the last pass, valid while the canvas version is unchanged.
+  let version = 0;
+  let cache: { version: number; index: Map<number, number>; d: Decisions } | null = null;
+
+  /** Decisions for `positions`: reuse the last pass if the canvas has not changed, else run one. */
+  async function decisionsFor(positions: number[]): Promise<{ d: Decisions; index: Map<number, number>; skipped: boolean }> {
+    if (knobs.reuseForward && cache && cache.version === version && positions.every((p) => cache!.index.has(p))) {
+      return { d: cache.d, index: cache.index, skipped: true };
+    }
+    // Once the span has ended (eos/pad) with nothing after it, the trailing pad is not sent at all.
+    let length = canvas.length;
+    if (!hasSuffix) while (length > spanStart && canvas[length - 1] === pad && isEnd(canvas[length - 2] ?? -1)) length--;
+    const d = await model.decide(canvas.slice(0, length), Int32Array.from(positions), {
+      temperature: knobs.temperature,
+      seed: knobs.seed,
+      step,
+    });
+    forwards++;
+    checkDecisions(d, positions.length, mask);
+    cache = { version, index: new Map(positions.map((p, i) => [p, i])), d };
+    return { d, index: cache.index, skipped: false };
+  }
+
+  for (let b = 0; b < blocks.length; b++) {
+    const [blockStart, blockEnd] = blocks[b];
+    for (let blockStep = 0; ; blockStep++) {
+      // Steps this block may still take, this one included. The last one commits everything.
+      const stepsLeft = blockSteps ? blockSteps[b] - blockStep : (schedule as { maxSteps: number }).maxSteps - step - (blocks.length - b - 1);
+      if (stepsLeft <= 0) break;
+      const masked: number[] = [];
+      const revisable: number[] = [];
+      const mayRevise = revision !== null && stepsLeft > revision.finalSteps;
+      for (let p = blockStart; p < blockEnd; p++) {
+        const t = canvas[p];
+        if (t === mask) masked.push(p);
+        else if (mayRevise && !isEnd(t) && timesRevised[p] < revision.maxPerPosition) revisable.push(p);
+      }
+      // Threshold mode ends a block once it is committed; fixed mode spends spare steps polishing.
+      if (masked.length === 0 && (schedule.kind === 'threshold' || revisable.length === 0)) break;
+
+      await checkpoint(signal);
+      const { d, index, skipped } = await decisionsFor([...masked, ...revisable]);
+      throwIfCancelled(signal);
+      if (skipped) skippedForwards++;
+
+      // 1. Commit: rank the masked positions by confidence.
+      const ranked = masked
+        .map((position) => ({ position, confidence: confidenceOf(d, index.get(position)!, knobs.confidence) }))
+        .sort(byConfidenceDesc);
+      let count: number;
+      if (stepsLeft === 1) count = ranked.length;
+      else if (schedule.kind === 'threshold') count = Math.max(1, ranked.filter((r) => r.confidence >= schedule.tau).length);
+      else if ('steps' in schedule) count = numTransferTokens(ranked.length, stepsLeft)[0];
+      else count = Math.min(schedule.tokensPerStep, ranked.length);
+      const committed = ranked.slice(0, count);
+
+      // 2. Revise: re-mask the least probable earlier commitments below rho, within the budget.
+      const remasked = !mayRevise
+        ? []
+        : revisable
+            .map((position) => ({ position, prob: d.currentProb[index.get(position)!] }))
+            .filter((r) => r.prob < revision.rho)
+            .sort((x, y) => x.prob - y.prob || x.position - y.position)
+            .slice(0, revision.maxPerStep);
+
+      const before = canvas.slice(spanStart, spanEnd);
+      for (const { position } of committed) canvas[position] = d.token[index.get(position)!];
+      for (const { position } of remasked) {
+        canvas[position] = mask;
+        timesRevised[position]++;
+      }
+      revisions += remasked.length;
+      // 3. Length: everything after the first eos/pad of the span is pad.
+      let end = spanStart;
+      while (end < spanEnd && !isEnd(canvas[end])) end++;
+      for (let p = end + 1; p < spanEnd; p++) canvas[p] = pad;
+
+      // 4. Stream the delta.
+      const confidence = new Map(committed.map((c) => [c.position, c.confidence]));
+      const remaskedProb = new Map(remasked.map((r) => [r.position, r.prob]));
+      const changes: TokenChange[] = [];
+      let maskedLeft = 0;
+      for (let p = spanStart; p < spanEnd; p++) {
+        const token = canvas[p];
+        if (token === mask) maskedLeft++;
+        if (token !== before[p - spanStart]) {
+          if (token === mask) changes.push({ position: p, token, confidence: remaskedProb.get(p)!, state: 'revised' });
+          else changes.push({ position: p, token, confidence: p > end ? 1 : (confidence.get(p) ?? 1), state: 'committed' });
+          version++;
+        } else if (knobs.previews && token === mask && index.has(p) && !remaskedProb.has(p)) {
+          const i = index.get(p)!;
+          changes.push({ position: p, token: d.token[i], confidence: confidenceOf(d, i, knobs.confidence), state: 'masked' });
+        }
+      }
+      const event: StepEvent = { step, block: b, changes, forwardSkipped: skipped, maskedLeft };
+      hooks.onStep?.(event);
+      step++;
+    }
+  }
+
+  const span = Array.from(canvas.subarray(spanStart, spanEnd));
+  const end = span.findIndex(isEnd);
+  const generated = end < 0 ? span : span.slice(0, end);
+  const ms = now() - started;
+  return {
+    tokens: Array.from(canvas),
+    generated,
+    text: hooks.decode ? hooks.decode(generated) : undefined,
+    finishReason: end < 0 ? 'length' : 'eos',
+    layout: { spanStart, spanEnd, droppedPrefix: layout.droppedPrefix, droppedSuffix: layout.droppedSuffix },
+    stats: makeStats({ steps: step, forwards, skippedForwards, tokensGenerated: generated.length, revisions, ms }),
+  };
+}

@@ -1,0 +1,282 @@
+// Request / step-event / result types of the samplers (diffusion and its autoregressive twin).
+// Plain data only, so they cross a worker boundary (structured clone) unchanged; src/protocol.ts
+// re-exports them. Token ids everywhere: the worker tokenizes, the sampler never sees text
+// except through the optional `decode` hook.
+
+/**
+ * How masked positions are chosen for commitment at each step.
+ *
+ * - `fixed`: a fixed number of steps per block, chosen by lowest-confidence remasking (LLaDA's
+ *   `remasking='low_confidence'`): each step commits the most confident masked positions. Give
+ *   exactly one of
+ *   - `steps`: total number of steps over the whole span. They are split over the blocks as evenly
+ *     as possible (earlier blocks get the extra ones) and, inside a block, the masked count is split
+ *     over that block's steps exactly like LLaDA's `get_num_transfer_tokens` (the first
+ *     `masked % steps` steps commit one more). If revision re-masks tokens the split is recomputed
+ *     from what is still masked, so a block still ends in its stated steps. More steps than tokens
+ *     are allowed: with revision the spare steps polish (re-mask and re-commit), without it the loop
+ *     stops as soon as nothing is left masked.
+ *   - `tokensPerStep` (k): commit k positions per step; a block of n positions gets ceil(n / k)
+ *     steps and its last step commits whatever is still masked.
+ * - `threshold` (adaptive, Fast-dLLM style): commit every masked position of the current block whose
+ *   confidence is >= `tau`, and always at least the single most confident one. The number of steps
+ *   is whatever it takes (reported in the stats), capped by `maxSteps`: when the cap is reached the
+ *   block's last allowed step commits everything still masked.
+ */
+export type UnmaskSchedule =
+  | { kind: 'fixed'; steps: number; tokensPerStep?: undefined }
+  | { kind: 'fixed'; tokensPerStep: number; steps?: undefined }
+  | {
+      kind: 'threshold';
+      /** Commit threshold on the confidence measure, in (0, 1]. */
+      tau: number;
+      /**
+       * Hard cap on the total number of steps (all blocks together); must be >= the number of
+       * blocks. Default: `genLength` without revision (one token per step is the slowest possible
+       * schedule anyway), `2 * genLength` with revision.
+       */
+      maxSteps?: number;
+    };
+
+/**
+ * Which number ranks masked positions (and is compared with `tau`):
+ * - `prob`: softmax probability of the chosen token (at the sampling temperature);
+ * - `margin`: top-1 minus top-2 probability;
+ * - `entropy`: negative entropy, mapped monotonically into (0, 1] as exp(-H) (= 1 / perplexity), so
+ *   it ranks exactly like -H and a threshold in (0, 1] still means something.
+ */
+export type ConfidenceMeasure = 'prob' | 'margin' | 'entropy';
+
+/**
+ * Error correction, ReMDM-style: after a forward pass, committed generated tokens whose probability
+ * under that pass (`Decisions.currentProb`) is below `rho` are re-masked, and re-decided on a later
+ * step. Termination is guaranteed: at most `maxPerStep` re-masks per step, at most `maxPerPosition`
+ * re-masks of any one position, none in the last `finalSteps` steps of a block (so the last step of a
+ * block always leaves it fully committed), the fixed schedule's step count / the threshold schedule's
+ * `maxSteps` as a hard cap. Only tokens of the current block that were committed on an earlier step
+ * are eligible; eos/pad tokens (and the pad after them) are final and never revised.
+ */
+export interface RevisionOptions {
+  /** Re-mask a committed token when its current probability is below this, in (0, 1]. */
+  rho: number;
+  /** Most tokens re-masked in one step (the lowest `currentProb` first). Integer >= 1. Default 1. */
+  maxPerStep?: number;
+  /** Most times any one position may be re-masked. Integer >= 1. Default 1. */
+  maxPerPosition?: number;
+  /** No re-masking in the last this-many steps of each block. Integer >= 1. Default 1. */
+  finalSteps?: number;
+}
+
+/** Knobs shared by every request. All optional except where a request type says otherwise. */
+export interface SamplerKnobs {
+  /**
+   * Length N of the generated span: the number of mask tokens put on the canvas (an upper bound on
+   * the tokens generated, since an eos/pad ends the text early). Integer >= 1.
+   */
+  genLength: number;
+  /** Unmasking rule. Default `{ kind: 'fixed', steps: genLength }` (one token per step, LLaDA's default). */
+  schedule?: UnmaskSchedule;
+  /** Confidence measure used for ranking and thresholds. Default `'prob'`. */
+  confidence?: ConfidenceMeasure;
+  /**
+   * Semi-autoregressive block length: the span is cut into blocks of this many positions (the last
+   * may be shorter), decoded left to right, positions within a block in parallel. Nothing outside
+   * the current block is committed or revised. Default: `genLength` (one block).
+   */
+  blockLength?: number;
+  /**
+   * Sampling temperature, >= 0. 0 is greedy (argmax); > 0 is Gumbel-max sampling done by the engine
+   * from `seed` and the step index, so a run is reproducible.
+   */
+  temperature?: number;
+  /** Seed for the engine's Gumbel noise, an integer in [0, 2^32). Default 0. */
+  seed?: number;
+  /** Error correction (re-masking); off when absent. Diffusion only. */
+  revision?: RevisionOptions;
+  /**
+   * When the canvas would exceed the model's `max_seq_len`: if true, drop tokens from the left of
+   * the prompt/prefix and from the right of the suffix until it fits; if false (default), reject the
+   * request with a clear error.
+   */
+  truncate?: boolean;
+  /**
+   * Skip the forward pass when the canvas has not changed since the last one and reuse its
+   * decisions (MDLM's caching trick); skipped passes are counted in the stats. With temperature > 0
+   * a reused pass also reuses its Gumbel draw. Default true.
+   */
+  reuseForward?: boolean;
+  /**
+   * Also report, in each step event, the model's current guess at every still-masked position of
+   * the current block (state `'masked'`), for "ghost text" in the UI. Default false.
+   */
+  previews?: boolean;
+}
+
+/** Left-to-right generation: the canvas is `prompt` followed by `genLength` masks. */
+export interface GenerateRequest extends SamplerKnobs {
+  /** Prompt token ids; non-empty; never changed. */
+  prompt: number[];
+}
+
+/**
+ * Infilling: the canvas is `prefix`, `genLength` masks, `suffix`. The span may end early with
+ * eos/pad, so a span of unknown length works: only its real tokens are returned.
+ */
+export interface InfillRequest extends SamplerKnobs {
+  /** Token ids before the hole; never changed. May be empty if `suffix` is not. */
+  prefix: number[];
+  /** Token ids after the hole; never changed. May be empty if `prefix` is not. */
+  suffix: number[];
+}
+
+/** The starting canvas, after any truncation. Positions in step events index into `tokens`. */
+export interface CanvasLayout {
+  /** Initial canvas: fixed tokens and mask tokens. */
+  tokens: number[];
+  /** First position of the generated span. */
+  spanStart: number;
+  /** One past the last position of the generated span. */
+  spanEnd: number;
+  /** Tokens dropped from the left of the prompt/prefix by `truncate`. */
+  droppedPrefix: number;
+  /** Tokens dropped from the right of the suffix by `truncate`. */
+  droppedSuffix: number;
+}
+
+/**
+ * What happened at one position in one step:
+ * - `committed`: a token was placed (from a mask, or pad written over the tail after an eos/pad);
+ * - `revised`: a committed token was re-masked (`token` is then the mask id);
+ * - `masked`: still masked; `token` is only the model's current guess (reported with `previews`).
+ */
+export type ChangeState = 'committed' | 'revised' | 'masked';
+
+export interface TokenChange {
+  /** Index into the canvas (CanvasLayout.tokens). */
+  position: number;
+  /** The token now at `position` (mask id when revised; the guess when still masked). */
+  token: number;
+  /**
+   * The confidence measure of the decision (committed / masked), the re-masked token's current
+   * probability (revised), or 1 for pad written after an eos/pad.
+   */
+  confidence: number;
+  state: ChangeState;
+}
+
+/** One step, as streamed to the UI: a small delta, never logits. */
+export interface StepEvent {
+  /** 0-based step index, over the whole run. */
+  step: number;
+  /** 0-based index of the block being decoded. */
+  block: number;
+  /** Changed positions in ascending position order (plus `masked` previews if asked for). */
+  changes: TokenChange[];
+  /** True when this step reused the previous forward pass instead of running one. */
+  forwardSkipped: boolean;
+  /** Positions of the generated span still masked after this step. */
+  maskedLeft: number;
+}
+
+export interface SampleStats {
+  /** Steps taken (= step events emitted). */
+  steps: number;
+  /** Forward passes run (decide / prefill / decodeStep calls). */
+  forwards: number;
+  /** Steps that reused the previous forward pass. */
+  skippedForwards: number;
+  /** Real tokens generated (eos/pad excluded). */
+  tokensGenerated: number;
+  /** Re-masks done by revision. */
+  revisions: number;
+  /** Wall time of the run, milliseconds. */
+  ms: number;
+  /** tokensGenerated per second of `ms` (0 if `ms` is 0). */
+  tokensPerSecond: number;
+  /** tokensGenerated / steps (0 if no steps). */
+  tokensPerStep: number;
+}
+
+export interface SampleResult {
+  /** Final canvas: fixed tokens, the generated span (eos/pad included), suffix. */
+  tokens: number[];
+  /** The real generated tokens: the span up to, not including, its first eos/pad. */
+  generated: number[];
+  /** `decode(generated)`, when a decode function was given. */
+  text?: string;
+  /** `eos` if the span ended with an eos/pad, `length` if it was filled to `genLength`. */
+  finishReason: 'eos' | 'length';
+  /** Where the span sits and what truncation dropped (the layout minus its tokens). */
+  layout: Omit<CanvasLayout, 'tokens'>;
+  stats: SampleStats;
+}
+
+/** Callbacks and dependencies of one run. */
+export interface SamplerHooks {
+  /** Called once, before the first step, with the starting canvas (replay step events onto it). */
+  onStart?: (layout: CanvasLayout) => void;
+  /** Called after every step. */
+  onStep?: (event: StepEvent) => void;
+  /**
+   * Checked before and after every forward pass (the sampler also yields to the event loop once a
+   * step so a cancel message can arrive); when aborted the run rejects with `CancelledError`.
+   */
+  signal?: AbortSignal;
+  /** The tokenizer's decode, for `SampleResult.text`. */
+  decode?: (ids: number[]) => string;
+}
+
+/**
+ * Thrown (as a rejection) when a run is cancelled through its AbortSignal. Recognise it with
+ * `isCancelled(e)`, which also works after the error crossed a worker boundary (name survives).
+ */
+export class CancelledError extends Error {
+  constructor(message = 'generation cancelled') {
+    super(message);
+    this.name = 'CancelledError';
+  }
+}
+
+export function isCancelled(e: unknown): boolean {
+  return e instanceof CancelledError || (typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'CancelledError');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text-level requests: what the page sends through the worker (src/protocol.ts re-exports these).
+// The worker's SamplerHost (./host.ts) tokenizes them and runs the token-level samplers above.
+// ---------------------------------------------------------------------------------------------
+
+/** generate() over the worker boundary: the prompt as text, plus every sampler knob. */
+export interface GenerateTextRequest extends SamplerKnobs {
+  /** Caller-chosen id; events carry it and cancel() refers to it. Unique among live runs. */
+  requestId: string;
+  /** Code before the generated span (tokenized by the worker; must not tokenize to nothing). */
+  prompt: string;
+}
+
+/** infill() over the worker boundary. Needs a diffusion model. */
+export interface InfillTextRequest extends SamplerKnobs {
+  requestId: string;
+  /** Code before the hole. */
+  prefix: string;
+  /** Code after the hole. */
+  suffix: string;
+}
+
+/**
+ * Streamed while a run decodes. `start` carries the starting canvas (replay `step` events onto
+ * `layout.tokens` with applyStep); `pieces` are the display text of the tokens involved
+ * (start: every canvas token; step: `step.changes[i].token`), '' for special tokens, so the page
+ * needs no tokenizer.
+ */
+export type GenerationEvent =
+  | { type: 'start'; requestId: string; layout: CanvasLayout; pieces: string[] }
+  | { type: 'step'; requestId: string; step: StepEvent; pieces: string[] };
+
+/** What generate()/infill() resolve with. `text` is the generated (or infilled) text only. */
+export interface GenerationResult extends SampleResult {
+  requestId: string;
+  text: string;
+  /** Which sampler ran: the loaded model's kind. */
+  modelKind: 'diffusion' | 'autoregressive';
+}

@@ -1,0 +1,82 @@
+// Service worker (built by vite-plugin-pwa, strategy injectManifest).
+//  - Precaches the app shell: index.html, JS (page, engine worker, Monaco + its editor worker),
+//    CSS, fonts, icons, manifest. The list is injected at build time as self.__WB_MANIFEST.
+//  - Serves model files under models/ CacheFirst at run time. They are large and optional, so
+//    they are never precached: a model is stored the first time the app downloads it. Files under
+//    one model id are treated as immutable; publish a changed model under a new id.
+//  - Adds COOP/COEP to everything it serves, so the page stays crossOriginIsolated when it is
+//    loaded from the cache (offline) and on static hosts that cannot set headers.
+
+import { clientsClaim, type WorkboxPlugin } from 'workbox-core';
+import { CacheableResponsePlugin } from 'workbox-cacheable-response';
+import {
+  addPlugins,
+  cleanupOutdatedCaches,
+  createHandlerBoundToURL,
+  precacheAndRoute,
+} from 'workbox-precaching';
+import { RangeRequestsPlugin } from 'workbox-range-requests';
+import { NavigationRoute, registerRoute } from 'workbox-routing';
+import { CacheFirst } from 'workbox-strategies';
+
+// The DOM lib types `self` as Window; this file runs in a ServiceWorkerGlobalScope. Declare just
+// what we use rather than pulling the conflicting WebWorker lib into the whole project.
+declare const self: {
+  __WB_MANIFEST: Array<string | { url: string; revision: string | null }>;
+  registration: { scope: string };
+  skipWaiting(): Promise<void>;
+  addEventListener(type: 'install', listener: () => void): void;
+};
+
+/** Cache holding downloaded model files (the engine may delete entries from it). */
+const MODELS_CACHE = 'qs-models';
+
+const ISOLATION_HEADERS: Record<string, string> = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+/** Re-wrap a response with the cross-origin-isolation headers (opaque responses pass through). */
+const isolationHeaders: WorkboxPlugin = {
+  handlerWillRespond: async ({ response }) => {
+    if (response.type === 'opaque' || response.type === 'opaqueredirect') return response;
+    const headers = new Headers(response.headers);
+    for (const [name, value] of Object.entries(ISOLATION_HEADERS)) headers.set(name, value);
+    return new Response(response.body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers,
+    });
+  },
+};
+
+// A new version takes over at once; the app shell is versioned by content hashes.
+self.addEventListener('install', () => void self.skipWaiting());
+clientsClaim();
+
+addPlugins([isolationHeaders]);
+precacheAndRoute(self.__WB_MANIFEST);
+cleanupOutdatedCaches();
+
+const modelsPath = new URL('models/', self.registration.scope).pathname;
+
+// Single-page app: every navigation gets the precached index.html (offline too).
+registerRoute(
+  new NavigationRoute(createHandlerBoundToURL('index.html'), {
+    denylist: [new RegExp(`^${modelsPath}`)],
+  }),
+);
+
+registerRoute(
+  ({ url, sameOrigin }) => sameOrigin && url.pathname.startsWith(modelsPath),
+  new CacheFirst({
+    cacheName: MODELS_CACHE,
+    plugins: [
+      // Store only complete responses: a 206 from a Range request must not become "the file".
+      new CacheableResponsePlugin({ statuses: [200] }),
+      // Answer Range requests from the cached full file.
+      new RangeRequestsPlugin(),
+      isolationHeaders,
+    ],
+  }),
+);
