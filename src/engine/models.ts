@@ -1,0 +1,222 @@
+// DiffusionModel and AutoregressiveModel on the WebGPU engine (contract: types.ts).
+
+import type { Pipelines } from './pipelines';
+import { newCounters } from './recorder';
+import type { MatmulVariant } from './shaders';
+import { Transformer } from './transformer';
+import type { AutoregressiveModel, DecideOptions, Decisions, DiffusionModel, EngineCounters, ModelConfig } from './types';
+import type { ModelWeights } from './weights';
+
+/** Thrown by every call after the device was lost (info.reason: 'destroyed' or 'unknown'). */
+export class DeviceLostError extends Error {
+  override readonly name = 'DeviceLostError';
+  constructor(readonly info: { reason: string; message: string }) {
+    super(`WebGPU device lost (${info.reason}): ${info.message}`);
+  }
+}
+
+/** What both model kinds expose beyond the sampler contract. */
+export interface EngineModelInfo {
+  readonly counters: EngineCounters;
+  /** The prefill matmul variant in use ('blocked': register-blocked, 'tiled': shared memory). */
+  readonly matmulVariant: MatmulVariant;
+  readonly parameterCount: number;
+  /** Bytes of weights resident on the device. */
+  readonly deviceBytes: number;
+  /** Set once the device is lost; every later call rejects with DeviceLostError. */
+  readonly lost: { reason: string; message: string } | null;
+}
+
+abstract class GpuModel implements EngineModelInfo {
+  readonly counters: EngineCounters = newCounters();
+  protected readonly t: Transformer;
+  lost: { reason: string; message: string } | null = null;
+  private disposed = false;
+  /** Calls are serialised: a step's buffers are shared, so a second step waits for the first. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly device: GPUDevice, readonly config: ModelConfig, protected readonly weights: ModelWeights, pipes: Pipelines, readonly matmulVariant: MatmulVariant, perLayerCache: boolean) {
+    this.t = new Transformer(device, config, weights, pipes, matmulVariant, perLayerCache, this.counters);
+    // Validation errors become exceptions of the call that caused them (instead of silently wrong
+    // results); the error scope is synchronous bookkeeping, cheap next to a forward pass.
+    this.t.rec.validate = true;
+  }
+
+  get parameterCount(): number {
+    return this.weights.parameterCount;
+  }
+
+  get deviceBytes(): number {
+    return this.weights.bytes;
+  }
+
+  /**
+   * Benchmarks: time every dispatch of the following steps on the device (one compute pass per
+   * dispatch, timestamp queries; needs the 'timestamp-query' feature). Read with lastProfile().
+   */
+  setProfiling(on: boolean): void {
+    this.t.rec.profiling = on;
+  }
+
+  /** Device ms per dispatch site of the last profiled step. */
+  lastProfile(): { key: string; ms: number }[] {
+    return this.t.rec.profile;
+  }
+
+  /** Called by the loader when device.lost resolves. */
+  markLost(info: { reason: string; message: string }): void {
+    this.lost = info;
+  }
+
+  /** Run `fn` after earlier calls finish; reject if disposed or the device is lost. */
+  protected serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = async () => {
+      if (this.disposed) throw new Error('model was disposed');
+      if (this.lost) throw new DeviceLostError(this.lost);
+      try {
+        return await fn();
+      } catch (err) {
+        this.t.rec.abort();
+        if (this.lost) throw new DeviceLostError(this.lost);
+        throw err;
+      }
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  protected checkTokens(tokens: ArrayLike<number>): void {
+    if (tokens.length < 1) throw new Error('empty token sequence');
+    if (tokens.length > this.config.max_seq_len) throw new Error(`sequence of ${tokens.length} tokens exceeds max_seq_len ${this.config.max_seq_len}`);
+    for (let i = 0; i < tokens.length; i++) {
+      const v = tokens[i];
+      if (!(v >= 0 && v < this.config.vocab_size)) throw new Error(`token ${v} at ${i} is outside the vocabulary`);
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.t.destroy();
+    for (const b of this.weights.buffers) b.destroy();
+  }
+}
+
+export class GpuDiffusionModel extends GpuModel implements DiffusionModel {
+  constructor(device: GPUDevice, config: ModelConfig, weights: ModelWeights, pipes: Pipelines, variant: MatmulVariant) {
+    super(device, config, weights, pipes, variant, false);
+  }
+
+  decide(tokens: Int32Array, positions: Int32Array, opts: DecideOptions): Promise<Decisions> {
+    return this.serial(async () => {
+      this.checkTokens(tokens);
+      const n = positions.length;
+      const L = tokens.length;
+      if (n > this.config.max_seq_len) throw new Error(`${n} positions requested; at most max_seq_len (${this.config.max_seq_len}) per call`);
+      const current = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        const p = positions[i];
+        if (!(p >= 0 && p < L)) throw new Error(`position ${p} is outside the sequence of ${L}`);
+        current[i] = tokens[p];
+      }
+      if (n === 0) return emptyDecisions();
+      const t = this.t;
+      t.writeTokens(tokens);
+      t.writeRequest(positions, positions, current);
+      t.rec.begin();
+      t.encodeLayers(L, 0, false);
+      t.encodeHead(n);
+      t.encodeDecide(n, opts);
+      const d = await t.finishDecisions(n);
+      this.counters.forwards++;
+      return d;
+    });
+  }
+
+  logits(tokens: Int32Array): Promise<Float32Array> {
+    return this.serial(async () => {
+      this.checkTokens(tokens);
+      const L = tokens.length;
+      const all = Int32Array.from({ length: L }, (_, i) => i);
+      const t = this.t;
+      t.writeTokens(tokens);
+      t.writeRequest(all, all, tokens);
+      t.rec.begin();
+      t.encodeLayers(L, 0, false);
+      t.encodeHead(L);
+      const out = await t.finishLogits(L);
+      this.counters.forwards++;
+      return out;
+    });
+  }
+}
+
+export class GpuAutoregressiveModel extends GpuModel implements AutoregressiveModel {
+  /** Tokens in the KV cache. */
+  cacheLength = 0;
+
+  constructor(device: GPUDevice, config: ModelConfig, weights: ModelWeights, pipes: Pipelines, variant: MatmulVariant) {
+    super(device, config, weights, pipes, variant, true);
+  }
+
+  prefill(tokens: Int32Array, opts: DecideOptions): Promise<Decisions> {
+    return this.serial(async () => {
+      this.checkTokens(tokens);
+      this.cacheLength = 0;
+      const d = await this.step(tokens, opts);
+      return d;
+    });
+  }
+
+  decodeStep(token: number, opts: DecideOptions): Promise<Decisions> {
+    return this.serial(async () => {
+      if (this.cacheLength === 0) throw new Error('decodeStep before prefill');
+      this.checkTokens([token]);
+      if (this.cacheLength >= this.config.max_seq_len) throw new Error(`KV cache full (max_seq_len ${this.config.max_seq_len})`);
+      return this.step([token], opts);
+    });
+  }
+
+  /** Append tokens at the end of the cache and decide the next token. */
+  private async step(tokens: ArrayLike<number>, opts: DecideOptions): Promise<Decisions> {
+    const T = tokens.length;
+    const pos0 = this.cacheLength;
+    if (pos0 + T > this.config.max_seq_len) throw new Error(`sequence exceeds max_seq_len ${this.config.max_seq_len}`);
+    const t = this.t;
+    t.writeTokens(tokens);
+    // the last row of this step predicts the token at position pos0 + T; nothing is there yet
+    t.writeRequest([T - 1], [pos0 + T], [-1]);
+    t.rec.begin();
+    t.encodeLayers(T, pos0, true);
+    t.encodeHead(1);
+    t.encodeDecide(1, opts);
+    const d = await t.finishDecisions(1);
+    this.cacheLength = pos0 + T;
+    this.counters.forwards++;
+    return d;
+  }
+
+  /** Full causal logits (L, vocab). Leaves the cache holding exactly `tokens`. */
+  logits(tokens: Int32Array): Promise<Float32Array> {
+    return this.serial(async () => {
+      this.checkTokens(tokens);
+      const L = tokens.length;
+      const all = Int32Array.from({ length: L }, (_, i) => i);
+      const t = this.t;
+      t.writeTokens(tokens);
+      t.writeRequest(all, all, all);
+      t.rec.begin();
+      t.encodeLayers(L, 0, true);
+      t.encodeHead(L);
+      const out = await t.finishLogits(L);
+      this.cacheLength = L;
+      this.counters.forwards++;
+      return out;
+    });
+  }
+}
+
+function emptyDecisions(): Decisions {
+  return { token: new Int32Array(0), prob: new Float32Array(0), margin: new Float32Array(0), entropy: new Float32Array(0), currentProb: new Float32Array(0) };
+}
