@@ -1,0 +1,379 @@
+// Generation benchmark: `npm run bench:generate [-- options]` (Node, the `webgpu` package;
+// SwiftShader here). The real shipped models, the real samplers, the same prompts and span lengths:
+//
+//   ar         the autoregressive twin with its KV cache (prefill, then one decodeStep per token)
+//   fixed      diffusion, fixed schedule, --k tokens per step (default 1: LLaDA's default), one block
+//   threshold  diffusion, adaptive threshold --tau (Fast-dLLM style), one block
+//   blocks     diffusion, semi-autoregressive blocks of --block positions, threshold --tau inside
+//
+// All greedy (temperature 0). Per configuration and span length: new tokens (real tokens, eos/pad
+// excluded), forward passes, forwards / readbacks / bytes read back per generated token (engine
+// counters), ms, tokens/s, syntax-valid rate (training/eval.py's rule: the header plus the body cut
+// at its first dedent, or without its last possibly-cut line, must pass ast.parse; all checks in
+// one Python call, bench/syntax.py), and the ratios diffusion / AR for tokens/s and forwards/token.
+// Prompts: function headers from the held-out split (training/eval.py's function_prompts) when
+// training/data/corpus/heldout.jsonl exists, else bench/prompts.json (the same headers, committed).
+//
+// Writes bench/results/generate-<adapter>-<diffusion model>.json, prints a markdown table, and
+// replaces this run's section of bench/README.md.
+//
+// Options:
+//   --quick               3 prompts, 64 new tokens only
+//   --size tiny|small     picks qs-code-diffusion-<size> and qs-code-ar-<size> (default tiny)
+//   --diffusion ID        diffusion model folder under public/models/ (overrides --size)
+//   --ar ID               autoregressive model folder (default: the diffusion id with diffusion→ar)
+//   --prompts N           number of prompts (default 10)
+//   --lengths 64,128,256  span lengths; each is capped by the models' context minus the longest prompt
+//   --configs ar,fixed,threshold,blocks
+//   --tau 0.9  --block 32  --k 1
+//   --no-readme           do not touch bench/README.md
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { generate, generateAutoregressive, type GenerateRequest, type SampleResult } from '../src/diffusion';
+import { requestDevice } from '../src/engine/device';
+import { loadModel, type EngineModel, type ModelFiles } from '../src/engine/load';
+import { GpuAutoregressiveModel, GpuDiffusionModel } from '../src/engine/models';
+import { nodeGPU } from '../src/test/nodeGpu';
+import { CodeTokenizer, type TokenizerJSON } from '../src/tokenizer';
+
+const MODELS = 'public/models';
+const HELDOUT = 'training/data/corpus/heldout.jsonl';
+const FALLBACK = 'bench/prompts.json';
+const ALL_CONFIGS = ['ar', 'fixed', 'threshold', 'blocks'] as const;
+type ConfigName = (typeof ALL_CONFIGS)[number];
+
+interface Options {
+  quick: boolean;
+  diffusion: string;
+  ar: string;
+  prompts: number;
+  lengths: number[];
+  configs: ConfigName[];
+  tau: number;
+  block: number;
+  k: number;
+  readme: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const value = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    if (i < 0) return undefined;
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value`);
+    return v;
+  };
+  const quick = argv.includes('--quick');
+  const size = value('size') ?? 'tiny';
+  const diffusion = value('diffusion') ?? `qs-code-diffusion-${size}`;
+  const ar = value('ar') ?? diffusion.replace('diffusion', 'ar');
+  const configs = (value('configs') ?? ALL_CONFIGS.join(',')).split(',') as ConfigName[];
+  for (const c of configs) if (!ALL_CONFIGS.includes(c)) throw new Error(`unknown config ${c} (have ${ALL_CONFIGS.join(', ')})`);
+  const num = (name: string, dflt: number) => {
+    const v = value(name);
+    const n = v === undefined ? dflt : Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${v}`);
+    return n;
+  };
+  return {
+    quick,
+    diffusion,
+    ar,
+    prompts: num('prompts', quick ? 3 : 10),
+    lengths: (value('lengths') ?? (quick ? '64' : '64,128,256')).split(',').map(Number),
+    configs,
+    tau: num('tau', 0.9),
+    block: num('block', 32),
+    k: num('k', 1),
+    readme: !argv.includes('--no-readme'),
+  };
+}
+
+async function loadLocal(id: string, device: GPUDevice): Promise<{ model: EngineModel; tokenizer: CodeTokenizer }> {
+  const dir = join(MODELS, id);
+  if (!existsSync(join(dir, 'config.json'))) throw new Error(`no model at ${dir}/ (have: ${listModels().join(', ')})`);
+  const files: ModelFiles = {};
+  for (const name of ['config.json', 'model.safetensors', 'manifest.json']) {
+    if (existsSync(join(dir, name))) files[name] = new Uint8Array(readFileSync(join(dir, name)));
+  }
+  const model = await loadModel(files, device, undefined, { verify: 'manifest.json' in files });
+  const tokenizer = new CodeTokenizer(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as TokenizerJSON);
+  return { model, tokenizer };
+}
+
+function listModels(): string[] {
+  try {
+    return (JSON.parse(readFileSync(join(MODELS, 'index.json'), 'utf8')) as { models: { id: string }[] }).models.map((m) => m.id);
+  } catch {
+    return [];
+  }
+}
+
+function python(args: string[], input?: string): string {
+  return execFileSync('python3', ['bench/syntax.py', ...args], { input, encoding: 'utf8', maxBuffer: 64 << 20 });
+}
+
+function loadPrompts(n: number): { prompts: string[]; source: string } {
+  if (existsSync(HELDOUT)) return { prompts: JSON.parse(python(['prompts', HELDOUT, String(n)])) as string[], source: HELDOUT };
+  const all = (JSON.parse(readFileSync(FALLBACK, 'utf8')) as { prompts: string[] }).prompts;
+  return { prompts: all.slice(0, n), source: FALLBACK };
+}
+
+interface Run {
+  config: ConfigName;
+  genLength: number;
+  prompt: number;
+  tokens: number;
+  forwards: number;
+  steps: number;
+  readbacks: number;
+  bytesReadBack: number;
+  ms: number;
+  finishReason: SampleResult['finishReason'];
+  text: string;
+  syntaxOk?: boolean;
+}
+
+interface Row {
+  config: string;
+  genLength: number;
+  prompts: number;
+  newTokens: number;
+  forwards: number;
+  forwardsPerToken: number;
+  readbacksPerToken: number;
+  bytesPerToken: number;
+  ms: number;
+  tokensPerSecond: number;
+  syntaxValid: number;
+  tpsVsAr?: number;
+  fptVsAr?: number;
+}
+
+const r2 = (x: number, d = 2) => (Number.isFinite(x) ? +x.toFixed(d) : x);
+
+function describeConfig(c: ConfigName, o: Options): string {
+  switch (c) {
+    case 'ar':
+      return 'AR + KV cache';
+    case 'fixed':
+      return o.k === 1 ? 'diffusion fixed, 1 tok/step' : `diffusion fixed, ${o.k} tok/step`;
+    case 'threshold':
+      return `diffusion threshold τ=${o.tau}`;
+    case 'blocks':
+      return `diffusion blocks ${o.block}, τ=${o.tau}`;
+  }
+}
+
+function request(c: ConfigName, prompt: number[], genLength: number, o: Options): GenerateRequest {
+  const base: GenerateRequest = { prompt, genLength, temperature: 0 };
+  switch (c) {
+    case 'ar':
+      return base;
+    case 'fixed':
+      return { ...base, schedule: o.k === 1 ? { kind: 'fixed', steps: genLength } : { kind: 'fixed', tokensPerStep: o.k } };
+    case 'threshold':
+      return { ...base, schedule: { kind: 'threshold', tau: o.tau } };
+    case 'blocks':
+      return { ...base, schedule: { kind: 'threshold', tau: o.tau }, blockLength: o.block };
+  }
+}
+
+function markdownTable(rows: Row[], o: Options): string {
+  const head = '| configuration | span | prompts | new tokens / prompt | forwards | forwards / token | readbacks / token | bytes read back / token | ms | tokens/s | syntax-valid | tokens/s ÷ AR | forwards/token ÷ AR |';
+  const sep = '|' + ' --- |'.repeat(13);
+  const lines = rows.map((r) =>
+    [
+      describeConfig(r.config as ConfigName, o),
+      r.genLength,
+      r.prompts,
+      r2(r.newTokens / r.prompts, 1),
+      r.forwards,
+      r2(r.forwardsPerToken, 3),
+      r2(r.readbacksPerToken, 3),
+      r2(r.bytesPerToken, 1),
+      Math.round(r.ms),
+      r2(r.tokensPerSecond, 2),
+      `${Math.round(r.syntaxValid * r.prompts)}/${r.prompts}`,
+      r.tpsVsAr === undefined ? '' : r2(r.tpsVsAr, 2),
+      r.fptVsAr === undefined ? '' : r2(r.fptVsAr, 2),
+    ].join(' | '),
+  );
+  return [head, sep, ...lines.map((l) => `| ${l} |`)].join('\n');
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const o = parseArgs(argv);
+  const t0 = performance.now();
+  const { device, info } = await requestDevice(nodeGPU());
+  const adapter = (info.architecture || info.vendor || 'unknown').replace(/[^a-z0-9_-]/gi, '_');
+  console.log(`adapter: ${info.vendor} ${info.architecture} ${info.description} (fallback: ${info.isFallbackAdapter})`);
+
+  const needAr = o.configs.includes('ar');
+  const needDiff = o.configs.some((c) => c !== 'ar');
+  const diff = needDiff ? await loadLocal(o.diffusion, device) : null;
+  const ar = needAr ? await loadLocal(o.ar, device) : null;
+  if (diff && !(diff.model instanceof GpuDiffusionModel)) throw new Error(`${o.diffusion} is not a diffusion model`);
+  if (ar && !(ar.model instanceof GpuAutoregressiveModel)) throw new Error(`${o.ar} is not an autoregressive model`);
+  const dModel = diff?.model as GpuDiffusionModel | undefined;
+  const aModel = ar?.model as GpuAutoregressiveModel | undefined;
+  const tokenizer = (diff ?? ar)!.tokenizer;
+  if (diff && ar && JSON.stringify(diff.model.config.special_tokens) !== JSON.stringify(ar.model.config.special_tokens)) {
+    throw new Error('the two models do not share special tokens: not twins');
+  }
+  for (const m of [dModel, aModel]) if (m) console.log(`model: ${m.config.kind} dim ${m.config.dim}, ${m.config.n_layers} layers, ${m.parameterCount} params, context ${m.config.max_seq_len}, matmul ${m.matmulVariant}`);
+
+  const { prompts, source } = loadPrompts(o.prompts);
+  const promptIds = prompts.map((p) => tokenizer.encode(p));
+  const context = Math.min(...[dModel, aModel].filter((m) => m).map((m) => m!.config.max_seq_len));
+  const longest = Math.max(...promptIds.map((p) => p.length));
+  const cap = context - longest;
+  if (cap < 1) throw new Error(`the longest prompt (${longest} tokens) leaves no room in a context of ${context}`);
+  const lengths = [...new Set(o.lengths.map((l) => Math.min(l, cap)))];
+  console.log(`prompts: ${prompts.length} from ${source} (longest ${longest} tokens); spans ${lengths.join(', ')} (context ${context})`);
+
+  // Warm-up: the first passes of each model pay for first-use costs (pipeline caches, buffers).
+  if (dModel) await generate(dModel, { prompt: promptIds[0], genLength: 8, temperature: 0 });
+  if (aModel) await generateAutoregressive(aModel, { prompt: promptIds[0], genLength: 8, temperature: 0 });
+
+  const runs: Run[] = [];
+  for (const genLength of lengths) {
+    for (const config of o.configs) {
+      for (const [pi, prompt] of promptIds.entries()) {
+        const model = config === 'ar' ? aModel! : dModel!;
+        const c0 = { ...model.counters };
+        const req = request(config, prompt, genLength, o);
+        const res = config === 'ar' ? await generateAutoregressive(aModel!, req) : await generate(dModel!, req);
+        const c1 = model.counters;
+        runs.push({
+          config,
+          genLength,
+          prompt: pi,
+          tokens: res.stats.tokensGenerated,
+          forwards: c1.forwards - c0.forwards,
+          steps: res.stats.steps,
+          readbacks: c1.readbacks - c0.readbacks,
+          bytesReadBack: c1.bytesReadBack - c0.bytesReadBack,
+          ms: res.stats.ms,
+          finishReason: res.finishReason,
+          text: tokenizer.decode(res.generated),
+        });
+        if (res.stats.forwards !== c1.forwards - c0.forwards) throw new Error(`sampler counted ${res.stats.forwards} forwards, engine ${c1.forwards - c0.forwards}`);
+      }
+      const last = runs.filter((r) => r.config === config && r.genLength === genLength);
+      const tok = last.reduce((s, r) => s + r.tokens, 0);
+      const ms = last.reduce((s, r) => s + r.ms, 0);
+      console.log(`  ${describeConfig(config, o).padEnd(32)} span ${genLength}: ${tok} tokens, ${last.reduce((s, r) => s + r.forwards, 0)} forwards, ${(ms / 1000).toFixed(1)} s`);
+    }
+  }
+
+  // One Python call checks every generated function.
+  const ok = JSON.parse(python(['check'], JSON.stringify(runs.map((r) => ({ head: prompts[r.prompt], body: r.text }))))) as boolean[];
+  runs.forEach((r, i) => (r.syntaxOk = ok[i]));
+
+  const rows: Row[] = [];
+  for (const genLength of lengths) {
+    const group: Row[] = [];
+    for (const config of o.configs) {
+      const rs = runs.filter((r) => r.config === config && r.genLength === genLength);
+      const sum = (f: (r: Run) => number) => rs.reduce((s, r) => s + f(r), 0);
+      const tokens = sum((r) => r.tokens);
+      const per = (x: number) => (tokens > 0 ? x / tokens : NaN);
+      group.push({
+        config,
+        genLength,
+        prompts: rs.length,
+        newTokens: tokens,
+        forwards: sum((r) => r.forwards),
+        forwardsPerToken: per(sum((r) => r.forwards)),
+        readbacksPerToken: per(sum((r) => r.readbacks)),
+        bytesPerToken: per(sum((r) => r.bytesReadBack)),
+        ms: sum((r) => r.ms),
+        tokensPerSecond: (tokens * 1000) / sum((r) => r.ms),
+        syntaxValid: rs.filter((r) => r.syntaxOk).length / rs.length,
+      });
+    }
+    const base = group.find((r) => r.config === 'ar');
+    if (base) {
+      for (const r of group) {
+        if (r.config === 'ar') continue;
+        r.tpsVsAr = r.tokensPerSecond / base.tokensPerSecond;
+        r.fptVsAr = r.forwardsPerToken / base.forwardsPerToken;
+      }
+    }
+    rows.push(...group);
+  }
+
+  const table = markdownTable(rows, o);
+  console.log(`\n${table}\n`);
+  const command = `npm run bench:generate --${argv.length ? ' ' + argv.join(' ') : ''}`.replace(/ --$/, '');
+  const result = {
+    adapter: info,
+    date: new Date().toISOString(),
+    command,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverageAtEnd: loadavg() },
+    note: 'Greedy decoding. Per-token numbers divide by real generated tokens (eos/pad excluded). SwiftShader runs the kernels on the CPU: wall times say little about GPUs; forwards, readbacks and bytes read back per token carry over.',
+    options: o,
+    models: {
+      diffusion: dModel ? { id: o.diffusion, parameters: dModel.parameterCount, config: dModel.config, matmulVariant: dModel.matmulVariant } : null,
+      autoregressive: aModel ? { id: o.ar, parameters: aModel.parameterCount, config: aModel.config, matmulVariant: aModel.matmulVariant } : null,
+    },
+    prompts: { source, list: prompts, tokens: promptIds.map((p) => p.length) },
+    lengths,
+    rows: rows.map((r) => ({ ...r, label: describeConfig(r.config as ConfigName, o) })),
+    runs,
+    seconds: Math.round((performance.now() - t0) / 1000),
+  };
+  mkdirSync('bench/results', { recursive: true });
+  const out = `bench/results/generate-${adapter}-${o.diffusion}.json`;
+  writeFileSync(out, JSON.stringify(result, null, 1) + '\n');
+  console.log(`wrote ${out} (${result.seconds} s)`);
+  if (o.readme) {
+    writeReadmeSection(`${adapter}-${o.diffusion}`, readmeSection(result.date, command, info.description, o, prompts.length, source, rows, table, context));
+    console.log('updated bench/README.md');
+  }
+  dModel?.dispose();
+  aModel?.dispose();
+  device.destroy();
+}
+
+/** The facts of this run in words: what won wall-clock, and the counts that carry over to GPUs. */
+function readmeSection(date: string, command: string, adapterDesc: string, o: Options, nPrompts: number, source: string, rows: Row[], table: string, context: number): string {
+  const lines = [
+    `Command: \`${command}\` — ${date.slice(0, 16).replace('T', ' ')} UTC, ${cpus().length}-core CPU shared with other jobs, adapter ${adapterDesc} (WebGPU on the CPU).`,
+    `Models: \`${o.diffusion}\` vs \`${o.ar}\` (context ${context}); ${nPrompts} function-header prompts from \`${source}\`; greedy.`,
+    '',
+    table,
+    '',
+  ];
+  const facts: string[] = [];
+  for (const len of [...new Set(rows.map((r) => r.genLength))]) {
+    const g = rows.filter((r) => r.genLength === len && r.config !== 'ar' && r.tpsVsAr !== undefined);
+    if (!g.length) continue;
+    const best = g.reduce((a, b) => (a.fptVsAr! < b.fptVsAr! ? a : b));
+    const fastest = g.reduce((a, b) => (a.tpsVsAr! > b.tpsVsAr! ? a : b));
+    facts.push(
+      `span ${len}: fewest forwards per token: ${describeConfig(best.config as ConfigName, o)} (${r2(best.forwardsPerToken, 3)}, ${r2(best.fptVsAr!, 2)}× AR's); ` +
+        `wall-clock: ${describeConfig(fastest.config as ConfigName, o)} runs at ${r2(fastest.tpsVsAr!, 2)}× AR's tokens/s.`,
+    );
+  }
+  if (facts.length) lines.push(...facts.map((f) => `- ${f}`), '');
+  return lines.join('\n');
+}
+
+const README = 'bench/README.md';
+
+function writeReadmeSection(key: string, body: string): void {
+  const open = `<!-- generate:${key} -->`;
+  const close = `<!-- /generate:${key} -->`;
+  const section = `${open}\n### \`${key}\`\n\n${body}${close}`;
+  let text = existsSync(README) ? readFileSync(README, 'utf8') : '# Benchmarks\n';
+  const i = text.indexOf(open);
+  const j = text.indexOf(close);
+  if (i >= 0 && j > i) text = text.slice(0, i) + section + text.slice(j + close.length);
+  else text = `${text.trimEnd()}\n\n${section}\n`;
+  writeFileSync(README, text);
+}

@@ -1,0 +1,46 @@
+"""The Python half of bench/generate.bench.ts: prompt selection and the syntax check, with the
+exact rules of training/eval.py (function_prompts, function_ok), taken from that file's source
+by `ast` so nothing drifts and torch is never imported.
+
+  python3 bench/syntax.py prompts HELDOUT.jsonl N   -> JSON list of N function headers
+  python3 bench/syntax.py check < cases.json        -> JSON list of booleans
+      cases.json: [{"head": "def f(x):", "body": "<generated text after the header>"}, ...]
+"""
+import ast
+import json
+import os
+import random
+import re
+import sys
+import textwrap
+
+EVAL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "training", "eval.py")
+
+
+def _load(names):
+    with open(EVAL) as f:
+        tree = ast.parse(f.read(), EVAL)
+    defs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in names]
+    missing = set(names) - {d.name for d in defs}
+    if missing:
+        raise SystemExit(f"training/eval.py has no {', '.join(sorted(missing))}")
+    scope = {"ast": ast, "random": random, "re": re, "textwrap": textwrap}
+    exec(compile(ast.Module(body=defs, type_ignores=[]), EVAL, "exec"), scope)
+    return scope
+
+
+def main():
+    fns = _load(["function_prompts", "function_ok"])
+    if sys.argv[1] == "prompts":
+        with open(sys.argv[2]) as f:
+            docs = [json.loads(line)["text"] for line in f]
+        json.dump(fns["function_prompts"](docs, int(sys.argv[3])), sys.stdout, indent=1)
+    elif sys.argv[1] == "check":
+        cases = json.load(sys.stdin)
+        json.dump([bool(fns["function_ok"](c["head"], c["body"])) for c in cases], sys.stdout)
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,223 @@
+// The CPU engine's whole forward pass, through loadCpuModel (manifest + SHA-256 checked):
+//   - random models (diffusion and AR; f16/f32/int8; tied and untied; odd sizes) vs the float64
+//     reference forward, 1 and 2 threads
+//   - AR: prefill + decodeStep with the KV cache = decisions from the full causal forward
+//   - every public/models/*/golden.json (PyTorch float32 logits), rel err ≤ 1e-3
+//   - the CPU and WebGPU engines agree on the same sampler run of the shipped tiny model
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generate } from '../../diffusion';
+import { loadModel, ModelIntegrityError, type ModelFiles } from '../load';
+import { GpuDiffusionModel } from '../models';
+import { decideRef, referenceForward, relError } from '../reference';
+import { parseSafetensors } from '../safetensors';
+import { randomModelFiles, testDevice, tinyConfig, type TinySpec } from '../testkit';
+import type { DiffusionModel } from '../types';
+import { referenceWeights } from '../weights';
+import { chooseEngine, CpuAutoregressiveModel, CpuDiffusionModel, loadCpuModel, type CpuEngineModel } from './index';
+
+const open: CpuEngineModel[] = [];
+afterAll(() => open.forEach((m) => m.dispose()));
+async function load(files: ModelFiles, threads: number): Promise<CpuEngineModel> {
+  const m = await loadCpuModel(files, undefined, { threads, parallelWork: 0 }); // threads: every kernel call split
+  open.push(m);
+  return m;
+}
+
+const SPECS: [string, TinySpec][] = [
+  ['diffusion f16 tied', { kind: 'diffusion', vocab: 67, dim: 48, heads: 3, ffn: 88, layers: 2, maxSeq: 40, tie: true, dtype: 'F16' }],
+  ['diffusion f32 untied, odd ffn', { kind: 'diffusion', vocab: 101, dim: 32, heads: 2, ffn: 37, layers: 1, maxSeq: 33, tie: false, dtype: 'F32' }],
+  ['diffusion int8', { kind: 'diffusion', vocab: 50, dim: 64, heads: 4, ffn: 96, layers: 2, maxSeq: 24, tie: true, dtype: 'F16', int8: true }],
+  ['autoregressive f16', { kind: 'autoregressive', vocab: 70, dim: 40, heads: 5, ffn: 72, layers: 2, maxSeq: 36, tie: true, dtype: 'F16' }],
+];
+
+for (const threads of [1, 2]) {
+  describe(`CPU engine forward, ${threads} thread${threads > 1 ? 's' : ''}`, () => {
+    it.each(SPECS)('%s: logits = float64 reference', async (_, spec) => {
+      const files = await randomModelFiles(spec, 11);
+      const model = await load(files, threads);
+      expect(model.threads).toBe(threads);
+      const w = referenceWeights(parseSafetensors(files['model.safetensors'] as Uint8Array));
+      for (const L of [1, 7, spec.maxSeq]) {
+        const tokens = Int32Array.from({ length: L }, (_, i) => (i * 13 + 5) % spec.vocab);
+        const got = await model.logits(tokens);
+        const want = referenceForward(tinyConfig(spec), w, tokens);
+        expect(relError(got, want), `L=${L}`).toBeLessThan(2e-5);
+      }
+    });
+  });
+}
+
+describe('CPU engine: models', () => {
+  it('diffusion decide = decideRef on the logits (greedy and sampled), mask never chosen', async () => {
+    const spec = SPECS[0][1];
+    const model = (await load(await randomModelFiles(spec, 3), 2)) as CpuDiffusionModel;
+    const V = spec.vocab;
+    const mask = V - 1;
+    const tokens = Int32Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? mask : (i * 7) % (V - 3)));
+    const positions = Int32Array.from([0, 3, 4, 29, 12, 1]);
+    const logits = await model.logits(tokens);
+    for (const temperature of [0, 1]) {
+      const d = await model.decide(tokens, positions, { temperature, seed: 42, step: 3 });
+      positions.forEach((p, i) => {
+        const want = decideRef(logits.subarray(p * V, (p + 1) * V), { temperature, seed: 42, step: 3, position: p, current: tokens[p], maskToken: mask });
+        expect(d.token[i]).toBe(want.token);
+        expect(d.token[i]).not.toBe(mask);
+        expect(d.prob[i]).toBeCloseTo(want.prob, 5);
+        expect(d.margin[i]).toBeCloseTo(want.margin, 5);
+        expect(d.entropy[i]).toBeCloseTo(want.entropy, 4);
+        expect(d.currentProb[i]).toBeCloseTo(want.currentProb, 5);
+      });
+    }
+    expect((await model.decide(tokens, new Int32Array(0), { temperature: 0, seed: 0, step: 0 })).token.length).toBe(0);
+    await expect(model.decide(tokens, Int32Array.from([30]), { temperature: 0, seed: 0, step: 0 })).rejects.toThrow(/outside the sequence/);
+    await expect(model.logits(Int32Array.from([V]))).rejects.toThrow(/outside the vocabulary/);
+    await expect(model.logits(new Int32Array(spec.maxSeq + 1))).rejects.toThrow(/max_seq_len/);
+    expect(model.counters.forwards).toBeGreaterThan(0);
+  });
+
+  for (const threads of [1, 2]) {
+    it(`autoregressive: prefill + decodeStep (KV cache) = the full causal forward (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
+      const spec = SPECS[3][1];
+      const files = await randomModelFiles(spec, 5);
+      const model = (await load(files, threads)) as CpuAutoregressiveModel;
+      const V = spec.vocab;
+      const seq = Int32Array.from({ length: 20 }, (_, i) => (i * 11 + 2) % (V - 3));
+      const full = await model.logits(seq);
+      for (const temperature of [0, 0.8]) {
+        const opts = (step: number) => ({ temperature, seed: 9, step });
+        const check = (d: Awaited<ReturnType<typeof model.prefill>>, row: number, step: number) => {
+          const want = decideRef(full.subarray(row * V, (row + 1) * V), { temperature, seed: 9, step, position: row + 1, current: -1, maskToken: V - 1 });
+          expect(d.token[0], `row ${row}`).toBe(want.token);
+          expect(d.prob[0]).toBeCloseTo(want.prob, 5);
+          expect(d.entropy[0]).toBeCloseTo(want.entropy, 4);
+          expect(d.currentProb[0]).toBe(0);
+        };
+        const prompt = 6;
+        check(await model.prefill(seq.subarray(0, prompt), opts(0)), prompt - 1, 0);
+        for (let i = prompt; i < seq.length; i++) check(await model.decodeStep(seq[i], opts(i)), i, i);
+        expect(model.cacheLength).toBe(seq.length);
+      }
+      // the cache really is used: a prefix-only prefill followed by steps reproduces a longer prefill
+      const a = await model.prefill(seq.subarray(0, 12), { temperature: 0, seed: 0, step: 0 });
+      await model.prefill(seq.subarray(0, 3), { temperature: 0, seed: 0, step: 0 });
+      let b = a;
+      for (let i = 3; i < 12; i++) b = await model.decodeStep(seq[i], { temperature: 0, seed: 0, step: 0 });
+      expect(b.token[0]).toBe(a.token[0]);
+      expect(Math.abs(b.prob[0] - a.prob[0])).toBeLessThan(1e-5);
+      await expect(new CpuAutoregressiveModel((model as unknown as { t: never }).t).decodeStep(1, { temperature: 0, seed: 0, step: 0 })).rejects.toThrow(/before prefill/);
+    });
+  }
+
+  it('rejects files that do not match the manifest', async () => {
+    const files = await randomModelFiles(SPECS[0][1], 1);
+    const bad = { ...files, 'model.safetensors': (files['model.safetensors'] as Uint8Array).slice(0, -4) };
+    await expect(loadCpuModel(bad, undefined, { threads: 1 })).rejects.toBeInstanceOf(ModelIntegrityError);
+  });
+
+  it('chooseEngine: the override wins; auto picks the CPU without WebGPU or on a fallback adapter', () => {
+    expect(chooseEngine('cpu', { ok: true, isFallbackAdapter: false }, true).engine).toBe('cpu');
+    expect(chooseEngine('webgpu', { ok: true, isFallbackAdapter: true }, true).engine).toBe('webgpu');
+    expect(chooseEngine('auto', { ok: false, reason: 'no-navigator-gpu' }, true)).toEqual({ engine: 'cpu', reason: 'auto: no WebGPU (no-navigator-gpu)' });
+    expect(chooseEngine('auto', { ok: true, isFallbackAdapter: true, description: 'swiftshader' }, true).engine).toBe('cpu');
+    expect(chooseEngine('auto', { ok: true, isFallbackAdapter: false }, true).engine).toBe('webgpu');
+    expect(chooseEngine('auto', { ok: true, isFallbackAdapter: true }, false).engine).toBe('webgpu');
+  });
+});
+
+// ---- shipped models -------------------------------------------------------------------------
+
+interface GoldenCase {
+  input_ids: number[];
+  positions: number[];
+  logits: number[][];
+}
+
+const MODELS = resolve(__dirname, '../../../public/models');
+const dirs = existsSync(MODELS) ? readdirSync(MODELS).filter((d) => existsSync(join(MODELS, d, 'golden.json'))).sort() : [];
+
+function modelFiles(dir: string): ModelFiles {
+  const files: ModelFiles = {};
+  for (const name of ['config.json', 'model.safetensors', 'manifest.json']) {
+    const p = join(MODELS, dir, name);
+    if (existsSync(p)) files[name] = new Uint8Array(readFileSync(p));
+  }
+  return files;
+}
+
+describe('CPU engine: golden logits from PyTorch', () => {
+  if (dirs.length === 0) {
+    it.skip('no public/models/*/golden.json', () => {});
+    return;
+  }
+  for (const dir of dirs) {
+    it(`${dir}: CPU engine logits match PyTorch (rel err ≤ 1e-3), 2 threads`, async () => {
+      const files = modelFiles(dir);
+      const golden = JSON.parse(readFileSync(join(MODELS, dir, 'golden.json'), 'utf8')) as { cases: GoldenCase[] };
+      expect(golden.cases.length).toBeGreaterThan(0);
+      const model = await loadCpuModel(files, undefined, { threads: 2, parallelWork: 0, verify: 'manifest.json' in files });
+      open.push(model);
+      const V = model.config.vocab_size;
+      const mask = model.config.special_tokens.mask;
+      for (const [ci, c] of golden.cases.entries()) {
+        const tokens = Int32Array.from(c.input_ids);
+        const logits = await model.logits(tokens);
+        const got: number[] = [];
+        const want: number[] = [];
+        c.positions.forEach((p, i) => {
+          expect(c.logits[i].length).toBe(V);
+          got.push(...logits.subarray(p * V, (p + 1) * V));
+          want.push(...c.logits[i]);
+        });
+        expect(relError(got, want), `${dir} case ${ci} (L = ${tokens.length})`).toBeLessThanOrEqual(1e-3);
+        if (model instanceof CpuDiffusionModel) {
+          const d = await model.decide(tokens, Int32Array.from(c.positions), { temperature: 0, seed: 0, step: 0 });
+          c.positions.forEach((p, i) => {
+            const order = c.logits[i].map((v, t) => [t === mask ? -Infinity : v, t]).sort((a, b) => b[0] - a[0]);
+            if (order[0][0] - order[1][0] > 1e-3 * Math.max(1, Math.abs(order[0][0]))) expect(d.token[i], `case ${ci} position ${p}`).toBe(order[0][1]);
+          });
+        }
+      }
+    }, 120_000);
+  }
+});
+
+describe('CPU engine vs WebGPU engine (SwiftShader)', () => {
+  const tiny = 'qs-code-diffusion-tiny';
+  const hasTiny = existsSync(join(MODELS, tiny, 'model.safetensors'));
+  it.skipIf(!hasTiny)(`${tiny}: the same sampler run (same seed) gives the same tokens on both engines`, async () => {
+    const files = modelFiles(tiny);
+    const cpu = await loadCpuModel(files, undefined, { threads: 2 });
+    open.push(cpu);
+    const device = await testDevice();
+    const gpu = await loadModel(files, device, undefined, { matmulVariant: 'blocked' });
+    try {
+      expect(gpu).toBeInstanceOf(GpuDiffusionModel);
+      const V = cpu.config.vocab_size;
+      // 1. one forward: logits agree and so do the decisions, greedy and sampled
+      const tokens = Int32Array.from({ length: 96 }, (_, i) => (i % 4 === 1 ? V - 1 : (i * 37 + 11) % 4000));
+      const positions = Int32Array.from({ length: 24 }, (_, i) => 4 * i + 1);
+      const [lc, lg] = [await cpu.logits(tokens), await (gpu as DiffusionModel).logits(tokens)];
+      expect(relError(lc, lg)).toBeLessThan(1e-4);
+      for (const temperature of [0, 0.9]) {
+        const opts = { temperature, seed: 77, step: 4 };
+        const [dc, dg] = [await (cpu as DiffusionModel).decide(tokens, positions, opts), await (gpu as DiffusionModel).decide(tokens, positions, opts)];
+        expect(Array.from(dc.token), `T=${temperature}`).toEqual(Array.from(dg.token));
+        for (let i = 0; i < positions.length; i++) {
+          expect(Math.abs(dc.prob[i] - dg.prob[i])).toBeLessThan(1e-4);
+          expect(Math.abs(dc.entropy[i] - dg.entropy[i])).toBeLessThan(1e-3);
+        }
+      }
+      // 2. a whole sampler run
+      const request = { prompt: [5, 17, 300, 42, 7, 99, 1000, 12], genLength: 32, temperature: 0.8, seed: 1234 };
+      const rc = await generate(cpu as DiffusionModel, request);
+      const rg = await generate(gpu as DiffusionModel, request);
+      expect(rc.stats.forwards).toBeGreaterThan(0);
+      expect(rc.tokens.slice(request.prompt.length).some((t) => t !== V - 1)).toBe(true); // something was generated
+      expect(rc.tokens).toEqual(rg.tokens);
+    } finally {
+      gpu.dispose();
+    }
+  }, 240_000);
+});

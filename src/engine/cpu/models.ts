@@ -1,0 +1,160 @@
+// DiffusionModel and AutoregressiveModel on the CPU engine (contract: ../types.ts), the same
+// behaviour as the WebGPU engine's models.ts: token checks, request positions, the AR cache.
+
+import type { AutoregressiveModel, DecideOptions, Decisions, DiffusionModel, EngineCounters, ModelConfig } from '../types';
+import type { CpuRuntime } from './runtime';
+import type { CpuTransformer } from './transformer';
+
+/** What both CPU model kinds expose beyond the sampler contract (mirrors EngineModelInfo). */
+export interface CpuModelInfo {
+  readonly engine: 'cpu';
+  readonly counters: EngineCounters;
+  /** Kernel design, for the load response: 'wasm-simd128 2x16' (+ threads). */
+  readonly matmulVariant: string;
+  /** Threads in use (1: single-threaded). */
+  readonly threads: number;
+  readonly parameterCount: number;
+  /** Bytes of WebAssembly memory held (weights, activations, caches). */
+  readonly deviceBytes: number;
+}
+
+abstract class CpuModel implements CpuModelInfo {
+  readonly engine = 'cpu' as const;
+  readonly counters: EngineCounters = { forwards: 0, dispatches: 0, readbacks: 0, bytesReadBack: 0 };
+  private disposed = false;
+
+  constructor(protected readonly t: CpuTransformer) {}
+
+  get config(): ModelConfig {
+    return this.t.config;
+  }
+
+  get threads(): number {
+    return this.t.rt.threads;
+  }
+
+  /** The kernels' runtime (benchmarks set runtime.profile). */
+  get runtime(): CpuRuntime {
+    return this.t.rt;
+  }
+
+  get matmulVariant(): string {
+    return `wasm-simd128 2x16${this.threads > 1 ? `, ${this.threads} threads` : ''}`;
+  }
+
+  get parameterCount(): number {
+    return this.t.parameterCount;
+  }
+
+  get deviceBytes(): number {
+    return this.t.rt.bytes;
+  }
+
+  /** Run fn (synchronous kernels) after checks; counts kernel calls as dispatches. */
+  protected step<T>(fn: () => T): Promise<T> {
+    try {
+      if (this.disposed) throw new Error('model was disposed');
+      const before = this.t.rt.calls;
+      const out = fn();
+      this.counters.dispatches += this.t.rt.calls - before;
+      this.counters.forwards++;
+      return Promise.resolve(out);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  protected checkTokens(tokens: ArrayLike<number>): void {
+    if (tokens.length < 1) throw new Error('empty token sequence');
+    if (tokens.length > this.config.max_seq_len) throw new Error(`sequence of ${tokens.length} tokens exceeds max_seq_len ${this.config.max_seq_len}`);
+    for (let i = 0; i < tokens.length; i++) {
+      const v = tokens[i];
+      if (!(Number.isInteger(v) && v >= 0 && v < this.config.vocab_size)) throw new Error(`token ${v} at ${i} is outside the vocabulary`);
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.t.dispose();
+  }
+}
+
+export class CpuDiffusionModel extends CpuModel implements DiffusionModel {
+  decide(tokens: Int32Array, positions: Int32Array, opts: DecideOptions): Promise<Decisions> {
+    return this.step(() => {
+      this.checkTokens(tokens);
+      const n = positions.length;
+      const L = tokens.length;
+      const current = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        const p = positions[i];
+        if (!(p >= 0 && p < L)) throw new Error(`position ${p} is outside the sequence of ${L}`);
+        current[i] = tokens[p];
+      }
+      if (n === 0) return emptyDecisions();
+      this.t.layersForward(tokens, 0, false);
+      this.t.head(positions);
+      return this.t.decide(positions, current, opts);
+    });
+  }
+
+  logits(tokens: Int32Array): Promise<Float32Array> {
+    return this.step(() => {
+      this.checkTokens(tokens);
+      const L = tokens.length;
+      this.t.layersForward(tokens, 0, false);
+      this.t.head(Int32Array.from({ length: L }, (_, i) => i));
+      return this.t.readLogits(L);
+    });
+  }
+}
+
+export class CpuAutoregressiveModel extends CpuModel implements AutoregressiveModel {
+  /** Tokens in the KV cache. */
+  cacheLength = 0;
+
+  prefill(tokens: Int32Array, opts: DecideOptions): Promise<Decisions> {
+    return this.step(() => {
+      this.checkTokens(tokens);
+      this.cacheLength = 0;
+      return this.append(tokens, opts);
+    });
+  }
+
+  decodeStep(token: number, opts: DecideOptions): Promise<Decisions> {
+    return this.step(() => {
+      if (this.cacheLength === 0) throw new Error('decodeStep before prefill');
+      this.checkTokens([token]);
+      if (this.cacheLength >= this.config.max_seq_len) throw new Error(`KV cache full (max_seq_len ${this.config.max_seq_len})`);
+      return this.append([token], opts);
+    });
+  }
+
+  /** Append tokens to the cache and decide the token after them (RNG position = its position). */
+  private append(tokens: ArrayLike<number>, opts: DecideOptions): Decisions {
+    const T = tokens.length;
+    const pos0 = this.cacheLength;
+    if (pos0 + T > this.config.max_seq_len) throw new Error(`sequence exceeds max_seq_len ${this.config.max_seq_len}`);
+    this.t.layersForward(tokens, pos0, true);
+    this.cacheLength = pos0 + T;
+    this.t.head([T - 1]);
+    return this.t.decide([pos0 + T], [-1], opts);
+  }
+
+  /** Full causal logits (L, vocab). Leaves the cache holding exactly `tokens`. */
+  logits(tokens: Int32Array): Promise<Float32Array> {
+    return this.step(() => {
+      this.checkTokens(tokens);
+      const L = tokens.length;
+      this.t.layersForward(tokens, 0, true);
+      this.cacheLength = L;
+      this.t.head(Int32Array.from({ length: L }, (_, i) => i));
+      return this.t.readLogits(L);
+    });
+  }
+}
+
+function emptyDecisions(): Decisions {
+  return { token: new Int32Array(0), prob: new Float32Array(0), margin: new Float32Array(0), entropy: new Float32Array(0), currentProb: new Float32Array(0) };
+}
