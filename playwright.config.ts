@@ -8,7 +8,8 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_FLAG } from './e2e/chromium';
 const E2E_PORT = 4319;
 const baseURL = `http://localhost:${E2E_PORT}`;
 
-const build = process.env.QS_E2E_SKIP_BUILD ? '' : 'npx vite build && ';
+// `npm run build` also writes public/models/index.json (prebuild).
+const build = process.env.QS_E2E_SKIP_BUILD ? '' : 'npm run build && ';
 
 export default defineConfig({
   testDir: 'e2e',

@@ -142,6 +142,8 @@ interface Row {
   genLength: number;
   prompts: number;
   newTokens: number;
+  /** Runs that ended with an eos/pad before the span was full. */
+  endedByEos: number;
   forwards: number;
   forwardsPerToken: number;
   readbacksPerToken: number;
@@ -153,7 +155,9 @@ interface Row {
   fptVsAr?: number;
 }
 
-const r2 = (x: number, d = 2) => (Number.isFinite(x) ? +x.toFixed(d) : x);
+const r2 = (x: number, d = 2) => (Number.isFinite(x) ? +x.toFixed(d) : NaN);
+/** A table cell: '—' where a per-token number has no tokens to divide by. */
+const cell = (x: number | undefined, d = 2) => (x === undefined ? '' : Number.isFinite(x) ? String(r2(x, d)) : '—');
 
 function describeConfig(c: ConfigName, o: Options): string {
   switch (c) {
@@ -183,23 +187,24 @@ function request(c: ConfigName, prompt: number[], genLength: number, o: Options)
 }
 
 function markdownTable(rows: Row[], o: Options): string {
-  const head = '| configuration | span | prompts | new tokens / prompt | forwards | forwards / token | readbacks / token | bytes read back / token | ms | tokens/s | syntax-valid | tokens/s ÷ AR | forwards/token ÷ AR |';
-  const sep = '|' + ' --- |'.repeat(13);
+  const head = '| configuration | span | prompts | new tokens / prompt | ended by eos | forwards | forwards / token | readbacks / token | bytes read back / token | ms | tokens/s | syntax-valid | tokens/s ÷ AR | forwards/token ÷ AR |';
+  const sep = '|' + ' --- |'.repeat(14);
   const lines = rows.map((r) =>
     [
       describeConfig(r.config as ConfigName, o),
       r.genLength,
       r.prompts,
-      r2(r.newTokens / r.prompts, 1),
+      cell(r.newTokens / r.prompts, 1),
+      `${r.endedByEos}/${r.prompts}`,
       r.forwards,
-      r2(r.forwardsPerToken, 3),
-      r2(r.readbacksPerToken, 3),
-      r2(r.bytesPerToken, 1),
+      cell(r.forwardsPerToken, 3),
+      cell(r.readbacksPerToken, 3),
+      cell(r.bytesPerToken, 1),
       Math.round(r.ms),
-      r2(r.tokensPerSecond, 2),
+      cell(r.tokensPerSecond, 2),
       `${Math.round(r.syntaxValid * r.prompts)}/${r.prompts}`,
-      r.tpsVsAr === undefined ? '' : r2(r.tpsVsAr, 2),
-      r.fptVsAr === undefined ? '' : r2(r.fptVsAr, 2),
+      cell(r.tpsVsAr, 2),
+      cell(r.fptVsAr, 2),
     ].join(' | '),
   );
   return [head, sep, ...lines.map((l) => `| ${l} |`)].join('\n');
@@ -287,6 +292,7 @@ export async function main(argv: string[]): Promise<void> {
         genLength,
         prompts: rs.length,
         newTokens: tokens,
+        endedByEos: rs.filter((r) => r.finishReason === 'eos').length,
         forwards: sum((r) => r.forwards),
         forwardsPerToken: per(sum((r) => r.forwards)),
         readbacksPerToken: per(sum((r) => r.readbacks)),
@@ -351,7 +357,9 @@ function readmeSection(date: string, command: string, adapterDesc: string, o: Op
   ];
   const facts: string[] = [];
   for (const len of [...new Set(rows.map((r) => r.genLength))]) {
-    const g = rows.filter((r) => r.genLength === len && r.config !== 'ar' && r.tpsVsAr !== undefined);
+    const g = rows.filter((r) => r.genLength === len && r.config !== 'ar' && r.tpsVsAr !== undefined && Number.isFinite(r.fptVsAr));
+    const empty = rows.filter((r) => r.genLength === len && r.newTokens === 0).map((r) => describeConfig(r.config as ConfigName, o));
+    if (empty.length) facts.push(`span ${len}: ${empty.join(', ')}: no tokens at all (every span's first position ended up eos/pad)`);
     if (!g.length) continue;
     const best = g.reduce((a, b) => (a.fptVsAr! < b.fptVsAr! ? a : b));
     const fastest = g.reduce((a, b) => (a.tpsVsAr! > b.tpsVsAr! ? a : b));

@@ -26,7 +26,9 @@ test('worker reports the SwiftShader adapter in the status bar', async ({ page }
   await expect(adapter).toHaveAttribute('data-state', 'ready');
   await expect(adapter).toContainText('swiftshader');
   await expect(adapter).toContainText('software');
-  await expect(page.getByTestId('status-model')).toContainText('no model loaded');
+  // The default model (the best shipped one, models/index.json) loads on its own.
+  await expect(page.getByTestId('status-model')).toHaveAttribute('data-state', 'ready', { timeout: 45_000 });
+  await expect(page.getByTestId('status-model')).toContainText('Model: qs-code-diffusion-');
 
   const probe = await page.evaluate(() => window.__qs!.probe());
   expect(probe.ok).toBe(true);

@@ -13,10 +13,11 @@ test('after one visit the app and its worker run with the network off', async ({
   // The SW precaches during install, then claims this page (clients.claim).
   await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 30_000 });
 
-  // Precache holds the shell (engine worker and Monaco's editor worker included), no models.
+  // Precache holds the shell (engine worker and Monaco's editor worker included), no models
+  // (those go to the runtime cache 'qs-models' when the app loads one).
   const cached = await page.evaluate(async () => {
     const urls: string[] = [];
-    for (const name of await caches.keys()) {
+    for (const name of (await caches.keys()).filter((n) => n.includes('precache'))) {
       for (const req of await (await caches.open(name)).keys()) urls.push(new URL(req.url).pathname);
     }
     return urls;
@@ -25,6 +26,9 @@ test('after one visit the app and its worker run with the network off', async ({
   expect(cached.some((u) => /\/assets\/worker-[\w-]+\.js$/.test(u))).toBe(true);
   expect(cached.some((u) => /\/assets\/editor\.worker-[\w-]+\.js$/.test(u))).toBe(true);
   expect(cached.some((u) => u.startsWith('/models/'))).toBe(false);
+  // The app loads its default model and, once the service worker controls the page, makes sure
+  // the model's files are in the offline cache too.
+  await expect(page.getByTestId('status-model')).toHaveAttribute('data-offline-cached', 'true', { timeout: 45_000 });
 
   await context.setOffline(true);
   const errors = recordErrors(page);
@@ -39,6 +43,9 @@ test('after one visit the app and its worker run with the network off', async ({
     coi: true,
   });
   await expect(page.getByTestId('status-offline')).toContainText('offline');
+  // The model loads from the cache with the network off.
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-state', 'ready', { timeout: 45_000 });
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-from-cache', 'true');
 
   const a = randomFloats(300);
   const b = randomFloats(300);

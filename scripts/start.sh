@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 PORT="${PORT:-4173}"
 
 bash .ci/setup.sh --node
-npx vite build
+npm run build
 echo
 echo "Quicksilver is at  http://localhost:${PORT}/   (Ctrl+C to stop)"
 echo

@@ -9,6 +9,9 @@
 //     (`Comlink.transfer(value, [array.buffer])`).
 //   - Progress/streaming uses an optional callback parameter. The page must wrap it with
 //     `Comlink.proxy(fn)`; the worker calls it fire-and-forget (do not await it in hot loops).
+//     The callback's messages travel on their own MessagePort: the promise's result (or error)
+//     can arrive before the last events. Count on `stats.steps` (generate) to know when every
+//     step event is in, and ignore load progress that arrives after loadModel settled.
 //   - Failures reject the promise with an Error. Comlink carries `name` and `message` across,
 //     so callers switch on `error.name` (e.g. 'NotImplementedError', 'CancelledError'), never on
 //     message text. Expected conditions (no WebGPU) are results, not errors: see ProbeResponse.
@@ -21,7 +24,7 @@ import type { EngineCounters, ModelConfig } from './engine/types';
 export type { AdapterReport, WebGPUUnavailableReason, EngineCounters, ModelConfig };
 
 /** Bumped on any incompatible change; the page refuses a worker of another version. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Error names that cross the boundary (see the file comment). */
 export const ErrorNames = {
@@ -30,6 +33,16 @@ export const ErrorNames = {
   WebGPUUnavailable: 'WebGPUUnavailableError',
   NoModel: 'NoModelError',
   InvalidRequest: 'RequestError',
+  /** loadModel(): no model with that id is served (manifest.json answered 404, or not a model). */
+  ModelNotFound: 'ModelNotFoundError',
+  /** loadModel(): a file's size or SHA-256 differs from manifest.json (partial or corrupt download). */
+  ModelIntegrity: 'ModelIntegrityError',
+  /** A request for a model that is still loading (generate/infill, or a second loadModel of it). */
+  ModelLoading: 'ModelLoadingError',
+  /** loadModel(): any other failure (network, bad config, upload, compile); message says which. */
+  ModelLoad: 'ModelLoadError',
+  /** The GPU device was lost: loaded models are gone, load them again. */
+  DeviceLost: 'DeviceLostError',
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -78,31 +91,71 @@ export interface AddVectorsResponse {
 }
 
 // ---------------------------------------------------------------------------------------------
-// loadModel(): NOT IMPLEMENTED YET (engine). Types are a first proposal; the engine owner may
-// reshape them, changing page and worker in the same commit.
+// loadModel() / unloadModel(): model files -> engine model on the device, plus its tokenizer.
+// Several models may be loaded at once (a diffusion model and its autoregressive twin for Race
+// mode); generate/infill pick one with `modelId`.
 // ---------------------------------------------------------------------------------------------
 
 export interface LoadModelRequest {
-  /** Folder name under public/models/, e.g. "qs-code-diffusion-6m" (shared/MODEL_FORMAT.md). */
+  /** Folder name under public/models/, e.g. "qs-code-diffusion-tiny" (shared/MODEL_FORMAT.md). */
   modelId: string;
   /** Where the model's files live; default `/models/<modelId>/`. */
   baseUrl?: string;
+  /**
+   * Which engine runs it (src/engine/cpu/choose.ts): 'auto' (default) = the CPU engine
+   * (WebAssembly SIMD) when there is no WebGPU or the adapter is a software fallback, else
+   * WebGPU; 'webgpu' / 'cpu' force one.
+   */
+  engine?: 'auto' | 'webgpu' | 'cpu';
 }
 
+/** Progress of loadModel(), in order: download (bytes), verify, upload, tune, compile. */
 export type LoadModelEvent =
-  | { type: 'download'; file: string; loadedBytes: number; totalBytes: number }
-  | { type: 'verify'; file: string }
-  | { type: 'upload'; uploadedBytes: number; totalBytes: number }
-  | { type: 'compile'; kernel: string };
+  | {
+      type: 'download';
+      modelId: string;
+      file: string;
+      /** Bytes of config.json + model.safetensors received so far, of `totalBytes`. */
+      loadedBytes: number;
+      totalBytes: number;
+      /** This file came from the service worker's offline cache (no network). */
+      fromCache: boolean;
+    }
+  | { type: 'verify'; modelId: string; file: string }
+  | { type: 'upload'; modelId: string; uploadedBytes: number; totalBytes: number }
+  | { type: 'tune'; modelId: string }
+  | { type: 'compile'; modelId: string; kernel: string; done: number; total: number };
 
 export interface LoadModelResponse {
   modelId: string;
+  kind: ModelConfig['kind'];
+  /** The engine that runs the model. */
+  engine: 'webgpu' | 'cpu';
+  /** Why that engine, e.g. "auto: the WebGPU adapter is a software fallback (swiftshader)". */
+  engineReason: string;
   config: ModelConfig;
   parameterCount: number;
   /** Bytes of weights resident on the device. */
   deviceBytes: number;
+  /** Bytes of model files fetched (manifest, config, weights, tokenizer). */
+  downloadBytes: number;
+  /** Every file came from the service worker's offline cache (false on first download). */
+  fromCache: boolean;
+  /** Matmul variant the engine chose for this adapter. */
+  matmulVariant: string;
+  /** True when the model was already loaded and this call returned at once. */
+  alreadyLoaded: boolean;
   ms: number;
 }
+
+/** Events the worker pushes without a request (subscribe()). */
+export type WorkerEvent = {
+  type: 'device-lost';
+  reason: string;
+  message: string;
+  /** Ids of the models that were loaded and are now gone. */
+  unloaded: string[];
+};
 
 // ---------------------------------------------------------------------------------------------
 // generate() / infill() / cancel(): the sampler (src/diffusion/; knobs documented in its types.ts).
@@ -143,16 +196,36 @@ export interface QuicksilverWorkerApi {
   /** Run shaders/add_vectors.wgsl. Rejects with WebGPUUnavailableError when there is no device. */
   addVectors(req: AddVectorsRequest): Promise<AddVectorsResponse>;
 
-  /** NOT IMPLEMENTED YET (engine): rejects with NotImplementedError. */
+  /**
+   * Download (with byte progress), verify against manifest.json (size + SHA-256), upload and
+   * compile model `req.modelId`, and load its tokenizer. Loading an id that is already loaded
+   * resolves at once (`alreadyLoaded`). Rejects with ModelNotFoundError (unknown id),
+   * ModelIntegrityError (size/SHA mismatch), ModelLoadingError (this id is loading already),
+   * WebGPUUnavailableError, DeviceLostError or ModelLoadError (anything else).
+   */
   loadModel(
     req: LoadModelRequest,
     onEvent?: (event: LoadModelEvent) => void,
   ): Promise<LoadModelResponse>;
 
+  /** Free model `modelId` on the device (no-op when it is not loaded). */
+  unloadModel(modelId: string): Promise<void>;
+
+  /** Ids of the models loaded now. */
+  loadedModels(): Promise<string[]>;
+
+  /** Receive worker-initiated events (device loss). Call once; later calls add listeners. */
+  subscribe(onEvent: (event: WorkerEvent) => void): Promise<void>;
+
+  /** Testing aid: destroy the GPU device, as if it were lost (listeners get `device-lost`). */
+  loseDevice(): Promise<void>;
+
   /**
-   * Generate after `req.prompt` with the loaded model (diffusion sampler, or the autoregressive
-   * twin). Streams a `start` event, then one `step` event per step. Rejects with NoModelError
-   * before loadModel(), RequestError for a bad request, CancelledError after cancel().
+   * Generate after `req.prompt` with model `req.modelId` (default: the last one loaded): the
+   * diffusion sampler, or autoregressive decoding for an AR model. Streams a `start` event, then
+   * one `step` event per step. Rejects with NoModelError when that model is not loaded,
+   * ModelLoadingError while it is still loading, RequestError for a bad request, CancelledError
+   * after cancel(), DeviceLostError when the GPU went away.
    */
   generate(
     req: GenerateRequest,

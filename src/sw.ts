@@ -4,6 +4,10 @@
 //  - Serves model files under models/ CacheFirst at run time. They are large and optional, so
 //    they are never precached: a model is stored the first time the app downloads it. Files under
 //    one model id are treated as immutable; publish a changed model under a new id.
+//  - Marks every model file it answers from its cache with `X-Quicksilver-Cache: hit`, so the
+//    engine worker can tell the user the weights came from the offline cache.
+//  - models/index.json (the list of shipped models) is NetworkFirst: new models show up, and the
+//    last known list still works offline.
 //  - Adds COOP/COEP to everything it serves, so the page stays crossOriginIsolated when it is
 //    loaded from the cache (offline) and on static hosts that cannot set headers.
 
@@ -17,7 +21,7 @@ import {
 } from 'workbox-precaching';
 import { RangeRequestsPlugin } from 'workbox-range-requests';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
-import { CacheFirst } from 'workbox-strategies';
+import { CacheFirst, NetworkFirst } from 'workbox-strategies';
 
 // The DOM lib types `self` as Window; this file runs in a ServiceWorkerGlobalScope. Declare just
 // what we use rather than pulling the conflicting WebWorker lib into the whole project.
@@ -30,6 +34,9 @@ declare const self: {
 
 /** Cache holding downloaded model files (the engine may delete entries from it). */
 const MODELS_CACHE = 'qs-models';
+
+/** Set on model files served from MODELS_CACHE (src/worker/models.ts reads it). */
+const CACHE_HEADER = 'X-Quicksilver-Cache';
 
 const ISOLATION_HEADERS: Record<string, string> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -50,6 +57,25 @@ const isolationHeaders: WorkboxPlugin = {
   },
 };
 
+/** Mark responses that come out of the cache (the network path never passes through here). */
+const markCacheHit: WorkboxPlugin = {
+  cachedResponseWillBeUsed: async ({ cachedResponse }) => {
+    if (!cachedResponse) return cachedResponse;
+    const headers = new Headers(cachedResponse.headers);
+    headers.set(CACHE_HEADER, 'hit');
+    return new Response(cachedResponse.body, {
+      status: cachedResponse.status,
+      statusText: cachedResponse.statusText,
+      headers,
+    });
+  },
+};
+
+/** Never cache an HTML page as a model file (a single-page-app server's answer for a missing one). */
+const notHtml: WorkboxPlugin = {
+  cacheWillUpdate: async ({ response }) => ((response.headers.get('content-type') ?? '').includes('text/html') ? null : response),
+};
+
 // A new version takes over at once; the app shell is versioned by content hashes.
 self.addEventListener('install', () => void self.skipWaiting());
 clientsClaim();
@@ -67,6 +93,16 @@ registerRoute(
   }),
 );
 
+// The model list changes when models are added: fresh when online, the cached copy offline.
+registerRoute(
+  ({ url, sameOrigin }) => sameOrigin && url.pathname === `${modelsPath}index.json`,
+  new NetworkFirst({
+    cacheName: MODELS_CACHE,
+    networkTimeoutSeconds: 5,
+    plugins: [new CacheableResponsePlugin({ statuses: [200] }), notHtml, isolationHeaders],
+  }),
+);
+
 registerRoute(
   ({ url, sameOrigin }) => sameOrigin && url.pathname.startsWith(modelsPath),
   new CacheFirst({
@@ -74,6 +110,9 @@ registerRoute(
     plugins: [
       // Store only complete responses: a 206 from a Range request must not become "the file".
       new CacheableResponsePlugin({ statuses: [200] }),
+      notHtml,
+      // Before RangeRequestsPlugin, which keeps the headers of the response it slices.
+      markCacheHit,
       // Answer Range requests from the cached full file.
       new RangeRequestsPlugin(),
       isolationHeaders,

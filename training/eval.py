@@ -98,21 +98,21 @@ def fix_rate(model, tok, data, n_windows, replace=0.1, mask=0.3, seed=3):
 
 
 @torch.no_grad()
-def diffusion_fill(model, tok, prefix, n, suffix):
-    """Greedy, one token per step, most confident first; returns the n filled ids."""
+def diffusion_fill(model, tok, prefix, n, suffix, block=8):
+    """Greedy, one token per step, most confident masked position of the current block first
+    (semi-autoregressive blocks of `block` tokens, left to right); returns the n filled ids."""
     x = torch.tensor(prefix + [tok.mask] * n + suffix)[None]
-    span = range(len(prefix), len(prefix) + n)
-    for _ in range(n):
-        logits = model(x)[0].float()
-        logits[:, tok.mask] = -float("inf")
-        p = logits.softmax(-1)
-        conf, pred = p.max(-1)
-        masked = [i for i in span if x[0, i] == tok.mask]
-        if not masked:
-            break
-        best = max(masked, key=lambda i: conf[i].item())
-        x[0, best] = pred[best]
-    return x[0, len(prefix):len(prefix) + n].tolist()
+    start = len(prefix)
+    for b0 in range(start, start + n, block):
+        span = range(b0, min(b0 + block, start + n))
+        for _ in span:
+            logits = model(x)[0].float()
+            logits[:, tok.mask] = -float("inf")
+            conf, pred = logits.softmax(-1).max(-1)
+            masked = [i for i in span if x[0, i] == tok.mask]
+            best = max(masked, key=lambda i: conf[i].item())
+            x[0, best] = pred[best]
+    return x[0, start:start + n].tolist()
 
 
 @torch.no_grad()
@@ -127,7 +127,7 @@ def ar_generate(model, tok, prefix, n, stop_newline=False):
             break
         out.append(nxt)
         x.append(nxt)
-        if stop_newline and "\n" in tok.decode(out):
+        if stop_newline and "\n" in tok.decode(out).lstrip("\n"):
             break
     return out
 
@@ -148,8 +148,10 @@ def infill_cases(docs, tok, n, seed=1):
         line = lines[i]
         if not (10 <= len(line.strip()) and len(tok.encode(line + "\n")) <= 20):
             continue
-        pre = "\n".join(lines[:i]) + "\n"
-        suf = "\n".join(lines[i + 1:])
+        # the blank starts at the newline before the line: "\n" + indentation is one chunk to
+        # the tokenizer, so cutting after the newline would split a token seen in training
+        pre = "\n".join(lines[:i])
+        suf = "\n" + "\n".join(lines[i + 1:])
         cases.append((pre, line, suf))
     return cases
 
@@ -165,6 +167,7 @@ def infill_exact(model, tok, cases, n_masks, budget):
         else:
             got = tok.decode(ar_generate(model, tok, p[-(budget - n_masks):], n_masks,
                                          stop_newline=True))
+        got = got[1:] if got.startswith("\n") else got
         got = got.split("\n")[0]
         hits += got.rstrip() == line.rstrip()
     return hits / len(cases)
@@ -174,21 +177,22 @@ def function_prompts(docs, n, seed=2):
     rng = random.Random(seed)
     heads = []
     for d in docs:
-        heads += [m.group(0) for m in re.finditer(r"(?m)^[ \t]*def [A-Za-z_]\w*\(.*\):[ \t]*\n", d)]
+        # without the trailing newline: the model writes "\n" + indentation as one token
+        heads += [m.group(0) for m in re.finditer(r"(?m)^[ \t]*def [A-Za-z_]\w*\(.*\):(?=[ \t]*\n)", d)]
     rng.shuffle(heads)
     return heads[:n]
 
 
 def function_ok(head, body):
     indent = len(head) - len(head.lstrip())
-    lines, kept = body.split("\n"), []
+    lines, kept = body.split("\n")[1:], []  # body starts on the header's line
     for j, line in enumerate(lines):
         if line.strip() and len(line) - len(line.lstrip()) <= indent:
             break
         kept.append(line)
     else:
         kept = kept[:-1]  # ran out: the last line may be cut
-    code = textwrap.dedent(head + "\n".join(kept))
+    code = textwrap.dedent(head + "\n" + "\n".join(kept))
     if not any(l.strip() for l in kept):
         return False
     try:
@@ -219,6 +223,8 @@ def main():
     ap.add_argument("--t-samples", type=int, default=8)
     ap.add_argument("--n-infill", type=int, default=100)
     ap.add_argument("--infill-masks", type=int, default=24)
+    ap.add_argument("--infill-context", type=int, default=128,
+                    help="tokens of prefix + masks + suffix (capped by the model's context)")
     ap.add_argument("--n-functions", type=int, default=100)
     ap.add_argument("--body-tokens", type=int, default=48)
     ap.add_argument("--out", required=True)
@@ -237,7 +243,8 @@ def main():
         if model.cfg.kind == "diffusion":
             r["fix_rate"] = round(fix_rate(model, tok, data, args.windows), 4)
         cases = infill_cases(docs, tok, args.n_infill)
-        r["infill_exact"] = infill_exact(model, tok, cases, args.infill_masks, model.cfg.max_seq_len)
+        budget = min(args.infill_context, model.cfg.max_seq_len)
+        r["infill_exact"] = infill_exact(model, tok, cases, args.infill_masks, budget)
         r["n_infill"] = len(cases)
         heads = function_prompts(docs, args.n_functions)
         r["syntax_valid"] = syntax_valid(model, tok, heads, args.body_tokens)

@@ -88,4 +88,21 @@ describe('SamplerHost', () => {
     // Ids are free again once settled.
     await expect(host.generate({ requestId: 'a', prompt: 'ab', genLength: 2 })).resolves.toMatchObject({ requestId: 'a' });
   });
+
+  it('keeps several models by id: requests pick one with modelId, default is the last set', async () => {
+    const host = new SamplerHost();
+    host.setModel(new FakeDiffusionModel(), codec, 'diff');
+    host.setModel(new FakeArModel(), codec, 'ar');
+    expect(host.modelIds()).toEqual(['diff', 'ar']);
+    await expect(host.generate({ requestId: 'a', modelId: 'diff', prompt: 'ab', genLength: 2 })).resolves.toMatchObject({ modelKind: 'diffusion', modelId: 'diff' });
+    await expect(host.generate({ requestId: 'b', modelId: 'ar', prompt: 'ab', genLength: 2 })).resolves.toMatchObject({ modelKind: 'autoregressive', modelId: 'ar' });
+    await expect(host.generate({ requestId: 'c', prompt: 'ab', genLength: 2 })).resolves.toMatchObject({ modelId: 'ar' });
+    await expect(host.infill({ requestId: 'd', modelId: 'diff', prefix: 'a', suffix: 'b', genLength: 2 })).resolves.toMatchObject({ modelId: 'diff' });
+    const missing = await host.generate({ requestId: 'e', modelId: 'nope', prompt: 'ab', genLength: 2 }).catch((e) => e);
+    expect(missing.name).toBe('NoModelError');
+    expect(missing.message).toMatch(/"nope"/);
+    host.setModel(null, null, 'ar');
+    expect(host.modelIds()).toEqual(['diff']);
+    await expect(host.generate({ requestId: 'f', prompt: 'ab', genLength: 2 })).resolves.toMatchObject({ modelId: 'diff' });
+  });
 });

@@ -17,22 +17,52 @@ export interface TextCodec {
 
 /** Rejection of generate()/infill() when no model is loaded yet. */
 export class NoModelError extends Error {
-  constructor() {
-    super('no model is loaded: call loadModel() first');
+  constructor(message = 'no model is loaded: call loadModel() first') {
+    super(message);
     this.name = 'NoModelError';
   }
 }
 
+/** The id setModel() uses when none is given. */
+export const DEFAULT_MODEL_ID = 'default';
+
+interface Loaded {
+  model: DiffusionModel | AutoregressiveModel;
+  codec: TextCodec;
+}
+
 export class SamplerHost {
-  private model: DiffusionModel | AutoregressiveModel | null = null;
-  private codec: TextCodec | null = null;
+  /** Loaded models by id (a diffusion model and its AR twin may both be loaded). */
+  private readonly models = new Map<string, Loaded>();
+  /** The model requests without a `modelId` use: the one set last. */
+  private lastId: string | null = null;
   private readonly live = new Map<string, AbortController>();
   private tail: Promise<unknown> = Promise.resolve();
 
-  /** Use this model and tokenizer for the next runs (null to unload). Running runs keep theirs. */
-  setModel(model: DiffusionModel | AutoregressiveModel | null, codec: TextCodec | null): void {
-    this.model = model;
-    this.codec = codec;
+  /**
+   * Use this model and tokenizer for runs that name `modelId` (and for runs that name none, until
+   * another model is set). null unloads `modelId`. Running runs keep theirs.
+   */
+  setModel(model: DiffusionModel | AutoregressiveModel | null, codec: TextCodec | null, modelId: string = DEFAULT_MODEL_ID): void {
+    if (model && codec) {
+      this.models.set(modelId, { model, codec });
+      this.lastId = modelId;
+    } else {
+      this.models.delete(modelId);
+      if (this.lastId === modelId) this.lastId = [...this.models.keys()].pop() ?? null;
+    }
+  }
+
+  /** Ids of the models set now. */
+  modelIds(): string[] {
+    return [...this.models.keys()];
+  }
+
+  private pick(modelId: string | undefined): Loaded & { id: string } {
+    const id = modelId ?? this.lastId;
+    const loaded = id === null ? undefined : this.models.get(id);
+    if (!loaded || id === null) throw new NoModelError(modelId === undefined ? undefined : `model "${modelId}" is not loaded: call loadModel() first`);
+    return { ...loaded, id };
   }
 
   /** Generate after `req.prompt`: the diffusion sampler, or the AR twin for an autoregressive model. */
@@ -60,7 +90,7 @@ export class SamplerHost {
   }
 
   private async run(
-    req: { requestId: string },
+    req: { requestId: string; modelId?: string },
     onEvent: ((e: GenerationEvent) => void) | undefined,
     start: (model: DiffusionModel | AutoregressiveModel, codec: TextCodec, hooks: SamplerHooks) => Promise<SampleResult>,
   ): Promise<GenerationResult> {
@@ -72,8 +102,7 @@ export class SamplerHost {
     const previous = this.tail;
     const mine = (async () => {
       await previous.catch(() => {}); // one run at a time on the device
-      const { model, codec } = this;
-      if (!model || !codec) throw new NoModelError();
+      const { model, codec, id } = this.pick(req.modelId);
       const text = (id: number) => (codec.tokenText ? codec.tokenText(id) : codec.decode([id]));
       const result = await start(model, codec, {
         signal: controller.signal,
@@ -81,7 +110,7 @@ export class SamplerHost {
         onStart: (layout) => onEvent?.({ type: 'start', requestId, layout, pieces: layout.tokens.map(text) }),
         onStep: (step) => onEvent?.({ type: 'step', requestId, step, pieces: step.changes.map((c) => text(c.token)) }),
       });
-      return { ...result, requestId, text: result.text ?? '', modelKind: model.config.kind };
+      return { ...result, requestId, text: result.text ?? '', modelKind: model.config.kind, modelId: id };
     })();
     this.tail = mine;
     try {
@@ -93,8 +122,8 @@ export class SamplerHost {
 }
 
 /** The sampler knobs of a text request (everything but the id and the text). */
-function knobsOf(req: SamplerKnobs & { requestId: string; prompt?: string; prefix?: string; suffix?: string }): SamplerKnobs {
-  const { requestId, prompt, prefix, suffix, ...knobs } = req;
-  void [requestId, prompt, prefix, suffix];
+function knobsOf(req: SamplerKnobs & { requestId: string; modelId?: string; prompt?: string; prefix?: string; suffix?: string }): SamplerKnobs {
+  const { requestId, modelId, prompt, prefix, suffix, ...knobs } = req;
+  void [requestId, modelId, prompt, prefix, suffix];
   return knobs;
 }

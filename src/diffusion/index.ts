@@ -2,7 +2,7 @@
 
 export { generate, infill, denoise } from './sampler';
 export { generateAutoregressive } from './autoregressive';
-export { SamplerHost, NoModelError, type TextCodec } from './host';
+export { SamplerHost, NoModelError, DEFAULT_MODEL_ID, type TextCodec } from './host';
 export { applyStep, layoutGenerate, layoutInfill, resolveKnobs, RequestError, type ResolvedKnobs } from './request';
 export { numTransferTokens, splitBlocks } from './schedule';
 export * from './types';

@@ -250,6 +250,8 @@ export function isCancelled(e: unknown): boolean {
 export interface GenerateTextRequest extends SamplerKnobs {
   /** Caller-chosen id; events carry it and cancel() refers to it. Unique among live runs. */
   requestId: string;
+  /** Which loaded model runs it (several may be loaded); default: the one loaded last. */
+  modelId?: string;
   /** Code before the generated span (tokenized by the worker; must not tokenize to nothing). */
   prompt: string;
 }
@@ -257,6 +259,8 @@ export interface GenerateTextRequest extends SamplerKnobs {
 /** infill() over the worker boundary. Needs a diffusion model. */
 export interface InfillTextRequest extends SamplerKnobs {
   requestId: string;
+  /** As GenerateTextRequest.modelId. */
+  modelId?: string;
   /** Code before the hole. */
   prefix: string;
   /** Code after the hole. */
@@ -279,4 +283,6 @@ export interface GenerationResult extends SampleResult {
   text: string;
   /** Which sampler ran: the loaded model's kind. */
   modelKind: 'diffusion' | 'autoregressive';
+  /** Id of the model that ran (as given to SamplerHost.setModel). */
+  modelId: string;
 }

@@ -1,51 +1,297 @@
-// Page layout: top bar, editor | denoising view, status bar.
+// Page layout and wiring: top bar, editor | denoising view (Generate) or the two Race lanes,
+// settings drawer, status bar. Runs go through src/ui/runner.ts; models through modelManager.
 
-import { CodeEditor } from './CodeEditor';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { isCancelled } from '../diffusion/types';
+import { CodeEditor, type EditorCommands } from './CodeEditor';
 import { DenoisePanel } from './DenoisePanel';
+import { registerInlineCompletions } from './inlineCompletions';
+import { modelManager } from './modelManager';
+import type { Mode } from './ModeTabs';
+import type { monaco } from './monaco';
+import { RacePanel } from './RacePanel';
+import { startRun, type RunHandle } from './runner';
+import { fitGenLength, knobsFor } from './settings';
+import { SettingsPanel } from './SettingsPanel';
 import { StatusBar } from './StatusBar';
-import type { ModelState } from './state';
+import { setTestEditor } from './testHook';
+import { TopBar } from './TopBar';
 import { useAdapter } from './useAdapter';
+import { useModel } from './useModel';
+import { useModelChoice } from './useModelChoice';
 import { useOffline } from './useOffline';
+import { useSettings } from './useSettings';
+import { useTheme } from './useTheme';
+import { workerClient } from './workerClient';
 
-const SAMPLE = `# Write a prompt, or mark a hole to infill.
+const SAMPLE = `# Write a prompt, or select code and fill it in (Ctrl+Shift+Enter).
 def fibonacci(n: int) -> int:
     """Return the n-th Fibonacci number."""
     a, b = 0, 1
     for _ in range(n):
         a, b = b, a + b
     return a
+
+
+def is_prime(n: int) -> bool:
+    """Return True if n is a prime number."""
 `;
 
-/** Model loading arrives with the engine; until then the status bar says so. */
-const NO_MODEL: ModelState = { status: 'none' };
+type Editor = monaco.editor.IStandaloneCodeEditor;
+
+/** Inline completions: a short span, few steps (it runs on every pause in typing). */
+const COMPLETION = { genLength: 16, steps: 8 };
 
 export function App() {
   const adapter = useAdapter();
   const offline = useOffline();
+  const [settings, updateSettings, resetSettings] = useSettings();
+  const [theme, toggleTheme] = useTheme();
+  const [mode, setMode] = useState<Mode>(() => (new URLSearchParams(window.location.search).get('mode') === 'race' ? 'race' : 'generate'));
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const [url] = useState(() => new URLSearchParams(window.location.search));
+  const wantEngine = url.get('engine') ?? settings.engine;
+  // Without WebGPU the CPU engine (WebAssembly) can still run the models, unless WebGPU is forced.
+  const cpuFallback = adapter.status === 'unavailable' && wantEngine !== 'webgpu';
+  const canLoad = adapter.status === 'ready' || cpuFallback;
+  const models = useModelChoice(canLoad, settings, mode === 'race');
+  const diffusion = useModel(models.diffusionId);
+  const ar = useModel(models.arId);
+
+  const [genRun, setGenRun] = useState<RunHandle | null>(null);
+  const [race, setRace] = useState<{ d: RunHandle | null; a: RunHandle | null }>({ d: null, a: null });
+  const [version, setVersion] = useState(0);
+  const bump = useCallback(() => setVersion((v) => v + 1), []);
+  const [applyLabel, setApplyLabel] = useState<string | null>(null);
+  const applyRef = useRef<(() => void) | null>(null);
+  const [completing, setCompleting] = useState(false);
+
+  const editorRef = useRef<Editor | null>(null);
+  const live = useRef({ settings, diffusion, models });
+  live.current = { settings, diffusion, models };
+
+  const runs = [genRun, race.d, race.a].filter((r): r is RunHandle => r !== null);
+  const running = runs.some((r) => !r.record.finished);
+
+  const knobs = useCallback((maxSeqLen: number, want = live.current.settings.genLength) => {
+    const s = live.current.settings;
+    return knobsFor(s, fitGenLength(want, maxSeqLen));
+  }, []);
+
+  const generate = useCallback(() => {
+    const d = live.current.diffusion;
+    const editor = editorRef.current;
+    if (d.status !== 'ready' || !editor) return;
+    genRun?.cancel();
+    const prompt = editor.getValue();
+    const run = startRun({ kind: 'generate', label: 'generate', modelId: d.modelId, specials: d.specials, knobs: knobs(d.maxSeqLen), prompt }, bump);
+    setGenRun(run);
+    setApplyLabel('Append to editor');
+    applyRef.current = () => {
+      const text = run.record.result?.text;
+      const model = editor.getModel();
+      if (!text || !model) return;
+      const end = model.getFullModelRange().getEndPosition();
+      editor.executeEdits('quicksilver', [{ range: { startLineNumber: end.lineNumber, startColumn: end.column, endLineNumber: end.lineNumber, endColumn: end.column }, text }]);
+      editor.focus();
+    };
+  }, [genRun, knobs, bump]);
+
+  const startRace = useCallback(async () => {
+    const editor = editorRef.current;
+    const { diffusionId, arId } = live.current.models;
+    if (!editor || !diffusionId || !arId) return;
+    race.d?.cancel();
+    race.a?.cancel();
+    let d, a;
+    try {
+      [d, a] = await Promise.all([modelManager().ensure(diffusionId), modelManager().ensure(arId)]);
+    } catch {
+      return; // the lanes show the model error
+    }
+    const prompt = editor.getValue();
+    // Same knobs for both; the AR twin ignores the schedule and decodes one token per step.
+    const k = knobs(Math.min(d.maxSeqLen, a.maxSeqLen));
+    const dRun = startRun({ kind: 'generate', label: 'race-diffusion', modelId: d.modelId, specials: d.specials, knobs: k, prompt }, bump);
+    const aRun = startRun({ kind: 'generate', label: 'race-ar', modelId: a.modelId, specials: a.specials, knobs: k, prompt }, bump);
+    setRace({ d: dRun, a: aRun });
+  }, [race, knobs, bump]);
+
+  const fillSelection = useCallback(
+    (editor: Editor) => {
+      const d = live.current.diffusion;
+      const model = editor.getModel();
+      const sel = editor.getSelection();
+      if (d.status !== 'ready' || d.kind !== 'diffusion' || !model || !sel || sel.isEmpty()) return;
+      const text = model.getValue();
+      const start = model.getOffsetAt(sel.getStartPosition());
+      const end = model.getOffsetAt(sel.getEndPosition());
+      // Room for about what was selected (≈3 characters per token), within the settings' length.
+      const want = Math.min(live.current.settings.genLength, Math.max(8, Math.ceil((end - start) / 3) + 8));
+      const pending = editor.createDecorationsCollection([{ range: sel, options: { className: 'fill-pending' } }]);
+      genRun?.cancel();
+      const run = startRun(
+        { kind: 'infill', label: 'fill', modelId: d.modelId, specials: d.specials, knobs: knobs(d.maxSeqLen, want), prefix: text.slice(0, start), suffix: text.slice(end) },
+        bump,
+      );
+      setMode('generate');
+      setGenRun(run);
+      // The result replaces the (tracked) selection when the run ends; no button needed.
+      setApplyLabel(null);
+      applyRef.current = null;
+      void run.done.then((res) => {
+        const range = pending.getRange(0);
+        if (res?.text && range) editor.executeEdits('quicksilver', [{ range, text: res.text }]);
+        pending.clear();
+      });
+    },
+    [genRun, knobs, bump],
+  );
+
+  const stop = useCallback(() => {
+    for (const r of runs) r.cancel();
+  }, [runs]);
+
+  const onRun = mode === 'race' ? () => void startRace() : generate;
+  const commands: EditorCommands = { generate: onRun, fillSelection };
+
+  // Ctrl/Cmd+Enter outside the editor too (the editor has its own binding).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Enter' || !(e.ctrlKey || e.metaKey) || e.shiftKey) return;
+      if ((e.target as HTMLElement | null)?.closest?.('.monaco-editor')) return;
+      e.preventDefault();
+      onRun();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [onRun]);
+
+  // Ghost-text completions at the cursor (one provider for the page's lifetime).
+  useEffect(() => {
+    let n = 0;
+    const provider = registerInlineCompletions({
+      enabled: () => live.current.settings.autocomplete && live.current.diffusion.status === 'ready' && live.current.diffusion.kind === 'diffusion',
+      async complete(prefix, suffix, signal) {
+        const d = live.current.diffusion;
+        if (d.status !== 'ready' || signal.aborted) return null;
+        const requestId = `complete-${++n}`;
+        const cancel = () => void workerClient().cancel({ requestId });
+        signal.addEventListener('abort', cancel);
+        setCompleting(true);
+        try {
+          const res = await workerClient().infill({
+            requestId,
+            modelId: d.modelId,
+            prefix,
+            suffix,
+            genLength: fitGenLength(COMPLETION.genLength, d.maxSeqLen),
+            schedule: { kind: 'fixed', steps: COMPLETION.steps },
+            temperature: 0,
+            seed: live.current.settings.seed,
+            truncate: true,
+          });
+          return res.text;
+        } catch (err) {
+          if (!isCancelled(err)) console.warn('[quicksilver] completion failed:', err);
+          return null;
+        } finally {
+          signal.removeEventListener('abort', cancel);
+          setCompleting(false);
+        }
+      },
+    });
+    return () => provider.dispose();
+  }, []);
+
+  const onEditorReady = useCallback((editor: Editor) => {
+    editorRef.current = editor;
+    setTestEditor(editor);
+  }, []);
+
+  const retry = useCallback((id: string) => void modelManager().ensure(id).catch(() => {}), []);
+
+  const diffusionReady = diffusion.status === 'ready';
+  const canRun = mode === 'race' ? diffusionReady && !!models.arId && ar.status !== 'loading' : diffusionReady;
+  const disabledReason =
+    adapter.status === 'unavailable' && !cpuFallback
+      ? 'WebGPU is not available'
+      : mode === 'race' && !models.arId
+        ? 'No autoregressive twin is shipped'
+        : diffusion.status === 'loading'
+          ? 'The model is still loading'
+          : diffusion.status === 'error'
+            ? 'The model failed to load'
+            : 'Waiting for the model';
 
   return (
-    <div className="app" data-testid="app">
-      <header className="top-bar">
-        <span className="brand">
-          <img src="/icons/icon.svg" alt="" width={22} height={22} />
-          Quicksilver
-        </span>
-        <span className="tagline">diffusion code model, running in your browser</span>
-        <span className="top-spacer" />
-        <button type="button" className="primary" disabled title="Load a model first">
-          Generate
-        </button>
-      </header>
+    <div className={`app mode-${mode}`} data-testid="app" data-theme={theme}>
+      <TopBar
+        mode={mode}
+        onMode={setMode}
+        running={running}
+        canRun={canRun}
+        disabledReason={disabledReason}
+        onRun={onRun}
+        onStop={stop}
+        settingsOpen={settingsOpen}
+        onSettings={() => setSettingsOpen((o) => !o)}
+        theme={theme}
+        onTheme={toggleTheme}
+      />
       <main className="workspace">
         <section className="pane editor-pane" aria-label="Editor">
-          <div className="pane-title">main.py</div>
+          <div className="pane-title">
+            <span>main.py</span>
+            <span className="pane-title-note" data-testid="completing" data-active={completing}>
+              {completing ? 'completing…' : settings.autocomplete ? 'pause to complete · Tab accepts' : ''}
+            </span>
+          </div>
           <div className="pane-body editor-body">
-            <CodeEditor initialValue={SAMPLE} />
+            <CodeEditor initialValue={SAMPLE} onReady={onEditorReady} commands={commands} />
           </div>
         </section>
-        <DenoisePanel adapter={adapter} />
+        {mode === 'generate' ? (
+          <DenoisePanel
+            adapter={adapter}
+            model={diffusion}
+            run={genRun}
+            version={version}
+            notes={models.notes}
+            onRetryModel={() => models.diffusionId && retry(models.diffusionId)}
+            onApply={applyLabel ? () => applyRef.current?.() : undefined}
+            applyLabel={applyLabel ?? undefined}
+            cpuFallback={cpuFallback}
+          />
+        ) : (
+          <RacePanel
+            adapter={adapter}
+            diffusionId={models.diffusionId}
+            arId={models.arId}
+            diffusionModel={diffusion}
+            arModel={ar}
+            diffusionRun={race.d}
+            arRun={race.a}
+            version={version}
+            onRetryModel={retry}
+            cpuFallback={cpuFallback}
+          />
+        )}
+        {settingsOpen ? (
+          <SettingsPanel
+            settings={settings}
+            onChange={updateSettings}
+            onReset={resetSettings}
+            onClose={() => setSettingsOpen(false)}
+            index={models.index ?? null}
+            activeModel={models.diffusionId}
+            activeAr={models.arId}
+            urlOverrides={!!(models.url.model || models.url.ar || models.url.engine)}
+            maxSeqLen={diffusion.status === 'ready' ? diffusion.maxSeqLen : null}
+          />
+        ) : null}
       </main>
-      <StatusBar adapter={adapter} model={NO_MODEL} offline={offline} />
+      <StatusBar adapter={adapter} model={diffusion} offline={offline} />
     </div>
   );
 }

@@ -36,15 +36,21 @@ const EXPLANATIONS: Record<UnavailableReason, { title: string; body: string }> =
 export interface NoWebGPUProps {
   reason: UnavailableReason;
   message: string;
+  /** The models run on the CPU engine (WebAssembly) instead. */
+  cpuFallback?: boolean;
 }
 
-export function NoWebGPU({ reason, message }: NoWebGPUProps) {
+export function NoWebGPU({ reason, message, cpuFallback = false }: NoWebGPUProps) {
   const { title, body } = EXPLANATIONS[reason];
   return (
-    <div className="notice" role="alert" data-testid="no-webgpu" data-reason={reason}>
+    <div className={`notice${cpuFallback ? ' notice-soft' : ''}`} role="alert" data-testid="no-webgpu" data-reason={reason}>
       <h2>{title}</h2>
       <p>{body}</p>
-      <p className="notice-fine">You can still read and edit code; generation needs WebGPU.</p>
+      <p className="notice-fine">
+        {cpuFallback
+          ? 'Quicksilver runs the model on its CPU engine (WebAssembly) instead: everything works, more slowly.'
+          : 'You can still read and edit code; generation needs WebGPU.'}
+      </p>
       <details>
         <summary>Technical details</summary>
         <code>

@@ -1,5 +1,7 @@
 // Bottom bar: adapter, model and offline state at a glance.
 
+import { formatBytes } from './format';
+import { formatParams } from './modelsIndex';
 import type { AdapterState, ModelState, OfflineState } from './state';
 
 export interface StatusBarProps {
@@ -67,6 +69,7 @@ function AdapterItem({ adapter }: { adapter: AdapterState }) {
 function ModelItem({ model }: { model: ModelState }) {
   let text: string;
   let tone: DotTone;
+  let title = '';
   switch (model.status) {
     case 'none':
       text = 'no model loaded';
@@ -77,16 +80,24 @@ function ModelItem({ model }: { model: ModelState }) {
       tone = 'busy';
       break;
     case 'ready':
-      text = `${model.modelId} · ${(model.parameterCount / 1e6).toFixed(1)}M params`;
+      text = `${model.modelId} · ${formatParams(model.parameterCount)} params${model.fromCache ? ' · from offline cache' : model.offlineCached ? ' · cached for offline' : ''}`;
+      title = `${model.fromCache ? 'weights came from the offline cache' : `weights downloaded (${formatBytes(model.downloadBytes)})`}; ${model.engine === 'cpu' ? 'CPU engine (WebAssembly)' : 'WebGPU'}: ${model.engineReason}`;
       tone = 'ok';
       break;
     case 'error':
-      text = `${model.modelId}: ${model.message}`;
+      text = `${model.modelId}: ${model.errorName === 'DeviceLostError' ? 'GPU device lost' : 'failed to load'}`;
+      title = model.message;
       tone = 'error';
       break;
   }
   return (
-    <span className="status-item" data-testid="status-model" data-state={model.status}>
+    <span
+      className="status-item"
+      data-testid="status-model"
+      data-state={model.status}
+      data-offline-cached={model.status === 'ready' ? model.offlineCached : undefined}
+      title={title || undefined}
+    >
       <Dot tone={tone} />
       Model: {text}
     </span>

@@ -18,6 +18,7 @@ import 'monaco-editor/features/find/register';
 import 'monaco-editor/features/folding/register';
 import 'monaco-editor/features/gotoLine/register';
 import 'monaco-editor/features/hover/register';
+import 'monaco-editor/features/inlineCompletions/register'; // ghost text: complete at cursor
 import 'monaco-editor/features/indentation/register';
 import 'monaco-editor/features/linesOperations/register';
 import 'monaco-editor/features/multicursor/register';
@@ -32,6 +33,12 @@ self.MonacoEnvironment = {
 };
 
 export const THEME = 'quicksilver-dark';
+export const LIGHT_THEME = 'quicksilver-light';
+
+/** Monaco theme name for the page theme. */
+export function themeFor(theme: 'dark' | 'light'): string {
+  return theme === 'dark' ? THEME : LIGHT_THEME;
+}
 
 monaco.editor.defineTheme(THEME, {
   base: 'vs-dark',
@@ -50,6 +57,26 @@ monaco.editor.defineTheme(THEME, {
     'editorGutter.background': '#11151c',
     'editor.selectionBackground': '#2c3d55',
     'editorIndentGuide.background1': '#1f2630',
+  },
+});
+
+monaco.editor.defineTheme(LIGHT_THEME, {
+  base: 'vs',
+  inherit: true,
+  rules: [
+    { token: 'comment', foreground: '6a7382', fontStyle: 'italic' },
+    { token: 'keyword', foreground: '8a3fc7' },
+    { token: 'string', foreground: '2f7d32' },
+    { token: 'number', foreground: 'b5522b' },
+  ],
+  colors: {
+    'editor.background': '#ffffff',
+    'editor.lineHighlightBackground': '#f3f6fa',
+    'editorLineNumber.foreground': '#b4bcc8',
+    'editorLineNumber.activeForeground': '#5c6879',
+    'editorGutter.background': '#ffffff',
+    'editor.selectionBackground': '#cfe0fb',
+    'editorIndentGuide.background1': '#e8ecf1',
   },
 });
 

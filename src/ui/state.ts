@@ -10,12 +10,48 @@ export type AdapterState =
   | { status: 'ready'; adapter: AdapterReport; crossOriginIsolated: boolean }
   | { status: 'unavailable'; reason: UnavailableReason; message: string };
 
-/** Filled in once model loading exists (engine); the status bar already renders every case. */
+export type LoadPhase = 'download' | 'verify' | 'upload' | 'tune' | 'compile';
+
+/** Which engine runs the models: 'auto' lets the worker pick (CPU on software adapters). */
+export type EngineChoice = 'auto' | 'webgpu' | 'cpu';
+
+/** One model's loading state (src/ui/modelManager.ts). */
 export type ModelState =
   | { status: 'none' }
-  | { status: 'loading'; modelId: string; fraction: number }
-  | { status: 'ready'; modelId: string; parameterCount: number }
-  | { status: 'error'; modelId: string; message: string };
+  | {
+      status: 'loading';
+      modelId: string;
+      phase: LoadPhase;
+      /** Overall progress in [0, 1]. */
+      fraction: number;
+      loadedBytes: number;
+      totalBytes: number;
+      /** The bytes so far came from the offline cache. */
+      fromCache: boolean;
+    }
+  | {
+      status: 'ready';
+      modelId: string;
+      kind: 'diffusion' | 'autoregressive';
+      /** The engine that runs it, and why (LoadModelResponse). */
+      engine: 'webgpu' | 'cpu';
+      engineReason: string;
+      parameterCount: number;
+      downloadBytes: number;
+      fromCache: boolean;
+      /** Every file of the model is in the service worker's cache: it loads offline next time. */
+      offlineCached: boolean;
+      maxSeqLen: number;
+      specials: { mask: number; pad: number; eos: number };
+      ms: number;
+    }
+  | {
+      status: 'error';
+      modelId: string;
+      /** An ErrorNames value (src/protocol.ts), e.g. 'ModelNotFoundError', 'DeviceLostError'. */
+      errorName: string;
+      message: string;
+    };
 
 /** Service-worker / connectivity state shown in the status bar. */
 export interface OfflineState {

@@ -1,15 +1,27 @@
 // window.__qs: a small, stable handle for end-to-end tests (and curious users in DevTools).
-// It only forwards to the worker; arguments and results are plain arrays so Playwright can
-// pass them through page.evaluate.
+// It only forwards to the worker and the page's state; arguments and results are plain data so
+// Playwright can pass them through page.evaluate.
 
 import { workerClient } from './workerClient';
-import type { ProbeResponse } from '../protocol';
+import type { LoadModelResponse, ProbeResponse } from '../protocol';
+import type { monaco } from './monaco';
+import { finishedRuns, type RunSummary } from './runner';
 
 export interface TestHook {
   probe(): Promise<ProbeResponse>;
   /** out = a + b computed by shaders/add_vectors.wgsl in the worker. */
   addVectors(a: ArrayLike<number>, b: ArrayLike<number>): Promise<{ out: number[]; ms: number }>;
   crossOriginIsolated: boolean;
+  /** loadModel in the worker; failures come back as { error: name, message }. */
+  loadModel(modelId: string): Promise<LoadModelResponse | { error: string; message: string }>;
+  /** generate() in the worker without the UI; failures come back as { error: name, message }. */
+  generate(req: { modelId?: string; prompt: string; genLength: number }): Promise<{ modelKind: string; steps: number; text: string } | { error: string; message: string }>;
+  /** Runs that finished (generate, race, fill), oldest first. */
+  runs(): RunSummary[];
+  /** Destroy the worker's GPU device (as if it were lost). */
+  loseDevice(): Promise<void>;
+  /** The Monaco editor, once created. */
+  editor?: monaco.editor.IStandaloneCodeEditor;
 }
 
 declare global {
@@ -26,5 +38,28 @@ export function installTestHook(): void {
       return { out: Array.from(res.out), ms: res.ms };
     },
     crossOriginIsolated: window.crossOriginIsolated,
+    async loadModel(modelId) {
+      try {
+        return await workerClient().loadModel({ modelId });
+      } catch (err) {
+        const e = err as { name?: string; message?: string };
+        return { error: e.name ?? 'Error', message: e.message ?? String(err) };
+      }
+    },
+    async generate(req) {
+      try {
+        const r = await workerClient().generate({ requestId: `hook-${Date.now()}-${Math.random()}`, ...req });
+        return { modelKind: r.modelKind, steps: r.stats.steps, text: r.text };
+      } catch (err) {
+        const e = err as { name?: string; message?: string };
+        return { error: e.name ?? 'Error', message: e.message ?? String(err) };
+      }
+    },
+    runs: () => finishedRuns.map((r) => ({ ...r })),
+    loseDevice: () => workerClient().loseDevice(),
   };
+}
+
+export function setTestEditor(editor: monaco.editor.IStandaloneCodeEditor): void {
+  if (window.__qs) window.__qs.editor = editor;
 }

@@ -7,6 +7,8 @@ import {
   WebGPUUnavailableError,
   type AcquiredDevice,
 } from '../engine/device';
+import { loadModel as engineLoadModel, sha256Hex } from '../engine/load';
+import { loadCpuModel } from '../engine/cpu/index';
 import {
   ErrorNames,
   PROTOCOL_VERSION,
@@ -14,12 +16,17 @@ import {
   type AddVectorsResponse,
   type ProbeResponse,
   type QuicksilverWorkerApi,
+  type WorkerEvent,
 } from '../protocol';
 import { addVectors } from './addVectors';
 import { SamplerHost } from '../diffusion/host';
+import { ModelRegistry, namedError } from './models';
 
-/** Runs generate/infill one at a time on the loaded model; loadModel() gives it model + tokenizer. */
+/** Runs generate/infill one at a time on the loaded models; the registry gives it models + tokenizers. */
 const sampler = new SamplerHost();
+
+/** Page listeners for worker-initiated events (device loss). */
+const listeners: Array<(e: WorkerEvent) => void> = [];
 
 /** One device per worker, acquired on first use; a lost device is forgotten so the next call retries. */
 let devicePromise: Promise<AcquiredDevice> | null = null;
@@ -33,6 +40,9 @@ function acquire(): Promise<AcquiredDevice> {
         void device.lost.then((info) => {
           console.warn(`[worker] GPU device lost (${info.reason}): ${info.message}`);
           if (devicePromise === pending) devicePromise = null;
+          const unloaded = models.deviceLost();
+          const event: WorkerEvent = { type: 'device-lost', reason: String(info.reason), message: info.message, unloaded };
+          for (const listener of listeners) listener(event);
         });
       },
       () => {
@@ -44,10 +54,47 @@ function acquire(): Promise<AcquiredDevice> {
   return devicePromise;
 }
 
-function notImplemented(method: string): never {
-  const err = new Error(`${method}() is not implemented yet`);
-  err.name = ErrorNames.NotImplemented;
-  throw err;
+const models = new ModelRegistry({
+  fetch: (input, init) => fetch(input, init),
+  device: async () => (await acquire()).device,
+  load: engineLoadModel,
+  // The CPU engine (WebAssembly SIMD; threads when cross-origin isolated): chosen for engine 'cpu',
+  // or for 'auto' when WebGPU is missing or a software fallback adapter.
+  loadCpu: loadCpuModel,
+  probe: async () => {
+    try {
+      const { info } = await acquire();
+      return { ok: true, isFallbackAdapter: info.isFallbackAdapter, description: info.architecture || info.description };
+    } catch (err) {
+      if (err instanceof WebGPUUnavailableError) return { ok: false, reason: err.reason, message: err.message };
+      throw err;
+    }
+  },
+  host: sampler,
+  sha256: sha256Hex,
+  forgetCached,
+});
+
+/** The service worker's cache of model files (src/sw.ts MODELS_CACHE). */
+const MODELS_CACHE = 'qs-models';
+
+async function forgetCached(baseUrl: string): Promise<void> {
+  if (typeof caches === 'undefined') return;
+  const base = new URL(baseUrl, self.location.origin).href;
+  const drop = async () => {
+    const cache = await caches.open(MODELS_CACHE);
+    for (const req of await cache.keys()) if (req.url.startsWith(base)) await cache.delete(req);
+  };
+  await drop();
+  // The service worker stores a response after handing it over; catch a write still in flight.
+  setTimeout(() => void drop().catch(() => {}), 1500);
+}
+
+/** generate/infill must not silently run on another model while the requested one loads. */
+function checkNotLoading(modelId: string | undefined): void {
+  if (modelId !== undefined ? models.isLoading(modelId) : models.loadedIds().length === 0 && models.anyLoading()) {
+    throw namedError(ErrorNames.ModelLoading, `model ${modelId !== undefined ? `"${modelId}" ` : ''}is still loading: wait for loadModel() to finish`);
+  }
 }
 
 const api: QuicksilverWorkerApi = {
@@ -73,16 +120,31 @@ const api: QuicksilverWorkerApi = {
     return Comlink.transfer(response, [out.buffer]);
   },
 
-  // ---- Filled in by the engine (src/engine/) -------------------------------------------------
-  async loadModel() {
-    return notImplemented('loadModel');
+  // ---- Models (src/engine/ loader + src/tokenizer/, by id; ./models.ts) ------------------------
+  async loadModel(req, onEvent) {
+    return models.load(req, onEvent);
+  },
+  async unloadModel(modelId) {
+    models.unload(modelId);
+  },
+  async loadedModels() {
+    return models.loadedIds();
+  },
+  async subscribe(onEvent) {
+    listeners.push(onEvent);
+  },
+  async loseDevice() {
+    const { device } = await acquire();
+    device.destroy();
   },
 
-  // ---- The sampler (src/diffusion/): loadModel() must call sampler.setModel(model, tokenizer) --
+  // ---- The sampler (src/diffusion/) ------------------------------------------------------------
   async generate(req, onEvent) {
+    checkNotLoading(req?.modelId);
     return sampler.generate(req, onEvent);
   },
   async infill(req, onEvent) {
+    checkNotLoading(req?.modelId);
     return sampler.infill(req, onEvent);
   },
   async cancel({ requestId }) {

@@ -1,0 +1,67 @@
+// Writes public/models/index.json: the models shipped with the app, read from their folders
+// (public/models/<id>/config.json + manifest.json). The app reads it to pick its default model and
+// to fill the model menus. Run by `npm run build` / `npm run dev` (prebuild / predev), or by hand:
+//   node scripts/models-index.mjs [modelsDir]
+// A folder without config.json, manifest.json or any file the manifest lists (an export still
+// being written) is skipped with a note.
+
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dir = process.argv[2] ?? join(root, 'public', 'models');
+
+/** Parameters of the MODEL_FORMAT.md architecture, from config.json alone. */
+export function parameterCount(c) {
+  const perLayer = 4 * c.dim * c.dim + 3 * c.dim * c.ffn_dim + 2 * c.dim;
+  return c.vocab_size * c.dim * (c.tie_embeddings === false ? 2 : 1) + c.n_layers * perLayer + c.dim;
+}
+
+function readJson(path) {
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+const models = [];
+const skipped = [];
+for (const id of existsSync(dir) ? readdirSync(dir).sort() : []) {
+  const folder = join(dir, id);
+  if (!statSync(folder).isDirectory()) continue;
+  try {
+    const configPath = join(folder, 'config.json');
+    const manifestPath = join(folder, 'manifest.json');
+    if (!existsSync(configPath) || !existsSync(manifestPath)) throw new Error('no config.json or manifest.json');
+    const config = readJson(configPath);
+    const files = readJson(manifestPath).files ?? {};
+    for (const [name, entry] of Object.entries(files)) {
+      const path = join(folder, name);
+      const size = existsSync(path) ? statSync(path).size : -1;
+      if (size !== Number(entry.bytes ?? entry.size)) throw new Error(`${name}: ${size} bytes on disk, manifest says ${entry.bytes ?? entry.size}`);
+    }
+    for (const needed of ['model.safetensors', 'tokenizer.json']) if (!files[needed]) throw new Error(`manifest lists no ${needed}`);
+    const download = ['config.json', 'model.safetensors', 'tokenizer.json', 'manifest.json']
+      .map((n) => (existsSync(join(folder, n)) ? statSync(join(folder, n)).size : 0))
+      .reduce((a, b) => a + b, 0);
+    models.push({
+      id,
+      kind: config.kind,
+      parameters: parameterCount(config),
+      downloadBytes: download,
+      dtype: config.dtype,
+      dim: config.dim,
+      n_layers: config.n_layers,
+      max_seq_len: config.max_seq_len,
+      vocab_size: config.vocab_size,
+      ...(config.eval && Object.keys(config.eval).length ? { eval: config.eval } : {}),
+    });
+  } catch (err) {
+    skipped.push(`${id} (${err.message})`);
+  }
+}
+
+const out = join(dir, 'index.json');
+if (existsSync(dir)) {
+  writeFileSync(out, `${JSON.stringify({ format: 1, models }, null, 1)}\n`);
+  console.log(`models-index: ${models.length} model(s) in ${out}: ${models.map((m) => `${m.id} (${m.kind})`).join(', ') || 'none'}`);
+}
+if (skipped.length) console.log(`models-index: skipped ${skipped.join('; ')}`);

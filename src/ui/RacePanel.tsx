@@ -1,0 +1,79 @@
+// Race mode: the same prompt through the diffusion model and its autoregressive twin, side by
+// side. The runs share one GPU, so they go one after the other; each side's clock covers only
+// its own run. Forward passes per token is the number that carries over to real GPUs.
+
+import type { RunHandle } from './runner';
+import { RaceLane } from './RaceLane';
+import type { AdapterState, ModelState } from './state';
+import { NoWebGPU } from './NoWebGPU';
+
+export interface RacePanelProps {
+  adapter: AdapterState;
+  diffusionId: string | null;
+  arId: string | null;
+  diffusionModel: ModelState;
+  arModel: ModelState;
+  diffusionRun: RunHandle | null;
+  arRun: RunHandle | null;
+  version: number;
+  onRetryModel: (id: string) => void;
+  /** No WebGPU, but the models run on the CPU engine. */
+  cpuFallback?: boolean;
+}
+
+export function RacePanel(p: RacePanelProps) {
+  const d = p.diffusionRun?.record.result;
+  const a = p.arRun?.record.result;
+  let verdict = '';
+  if (d && a && d.stats.tokensPerSecond > 0 && a.stats.tokensPerSecond > 0) {
+    const speed = d.stats.tokensPerSecond / a.stats.tokensPerSecond;
+    const fd = d.stats.forwards / Math.max(1, d.stats.tokensGenerated);
+    const fa = a.stats.forwards / Math.max(1, a.stats.tokensGenerated);
+    verdict =
+      `Diffusion ran at ${speed.toFixed(2)}× the autoregressive twin's tokens/s here, with ` +
+      `${fd.toFixed(2)} vs ${fa.toFixed(2)} forward passes per token (a diffusion pass reads the whole ` +
+      `canvas; an AR step one new token against its cache). Wall-clock speed on this adapter says ` +
+      `little about a real GPU; passes per token carry over.`;
+  }
+  return (
+    <section className="pane race-pane" aria-label="Race" data-testid="race-panel">
+      <div className="pane-title">
+        <span>Race</span>
+        <span className="pane-title-note">same prompt, same settings, one GPU: the runs take turns</span>
+      </div>
+      {p.adapter.status === 'unavailable' && !p.cpuFallback ? (
+        <div className="pane-body">
+          <NoWebGPU reason={p.adapter.reason} message={p.adapter.message} />
+        </div>
+      ) : (
+        <>
+          <div className="race-lanes">
+            <RaceLane
+              side="diffusion"
+              title="Diffusion"
+              modelId={p.diffusionId}
+              model={p.diffusionModel}
+              adapter={p.adapter}
+              run={p.diffusionRun}
+              version={p.version}
+              onRetryModel={() => p.diffusionId && p.onRetryModel(p.diffusionId)}
+            />
+            <RaceLane
+              side="ar"
+              title="Autoregressive twin"
+              modelId={p.arId}
+              model={p.arModel}
+              adapter={p.adapter}
+              run={p.arRun}
+              version={p.version}
+              onRetryModel={() => p.arId && p.onRetryModel(p.arId)}
+            />
+          </div>
+          <p className="race-verdict" data-testid="race-verdict" aria-live="polite">
+            {verdict}
+          </p>
+        </>
+      )}
+    </section>
+  );
+}

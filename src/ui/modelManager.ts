@@ -1,0 +1,205 @@
+// Page-side model loading: one state per model id, shared by every component (useModel), so
+// React StrictMode's double effects or two panels asking for the same model start one load.
+// Device loss turns every loaded model into an error the user can recover from (reload).
+
+import * as Comlink from 'comlink';
+import { ErrorNames, type LoadModelEvent, type WorkerEvent } from '../protocol';
+import type { EngineChoice, LoadPhase, ModelState } from './state';
+import { workerClient } from './workerClient';
+
+type Ready = Extract<ModelState, { status: 'ready' }>;
+
+/** Where each phase sits on the progress bar (download dominates). */
+const PHASES: Record<LoadPhase, [number, number]> = {
+  download: [0, 0.7],
+  verify: [0.7, 0.76],
+  upload: [0.76, 0.84],
+  tune: [0.84, 0.9],
+  compile: [0.9, 1],
+};
+
+const NONE: ModelState = { status: 'none' };
+
+export class ModelManager {
+  private readonly states = new Map<string, ModelState>();
+  private readonly pending = new Map<string, Promise<Ready>>();
+  private readonly listeners = new Set<() => void>();
+  private subscribed = false;
+  /** Set when the GPU device was lost (cleared by the next successful load). */
+  deviceLost: { reason: string; message: string } | null = null;
+  /** Which engine new loads ask for (LoadModelRequest.engine). */
+  private engine: EngineChoice = 'auto';
+
+  /**
+   * Use this engine from now on. Models loaded with another preference are unloaded in the worker
+   * and forgotten here, so the next ensure() loads them again on the right engine.
+   */
+  setEngine(engine: EngineChoice): void {
+    if (engine === this.engine) return;
+    this.engine = engine;
+    const client = workerClient();
+    for (const [id, state] of this.states) {
+      if (state.status === 'loading') continue;
+      if (state.status === 'ready') void client.unloadModel(id);
+      this.states.delete(id);
+    }
+    for (const fn of this.listeners) fn();
+  }
+
+  get(modelId: string | null): ModelState {
+    return (modelId && this.states.get(modelId)) || NONE;
+  }
+
+  subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  };
+
+  /** Load `modelId` unless it is loaded or loading; resolves when ready, rejects with the named error. */
+  ensure(modelId: string): Promise<Ready> {
+    const state = this.states.get(modelId);
+    if (state?.status === 'ready') return Promise.resolve(state);
+    const running = this.pending.get(modelId);
+    if (running) return running;
+    const p = this.load(modelId).finally(() => this.pending.delete(modelId));
+    this.pending.set(modelId, p);
+    return p;
+  }
+
+  /** Try ids in order; a missing one (ModelNotFoundError) moves on to the next. Resolves with the one loaded. */
+  async ensureFirst(ids: string[], onSkip?: (id: string, message: string) => void): Promise<Ready> {
+    let last: unknown = new Error('no model to load');
+    for (const id of ids) {
+      try {
+        return await this.ensure(id);
+      } catch (err) {
+        last = err;
+        if ((err as { name?: string }).name !== ErrorNames.ModelNotFound) throw err;
+        onSkip?.(id, (err as Error).message);
+      }
+    }
+    throw last;
+  }
+
+  private set(modelId: string, state: ModelState): void {
+    this.states.set(modelId, state);
+    for (const fn of this.listeners) fn();
+  }
+
+  private async load(modelId: string): Promise<Ready> {
+    const client = workerClient();
+    if (!this.subscribed) {
+      this.subscribed = true;
+      void client.subscribe(Comlink.proxy((e: WorkerEvent) => this.onWorkerEvent(e)));
+    }
+    let fromCache = true;
+    let anyDownload = false;
+    this.set(modelId, { status: 'loading', modelId, phase: 'download', fraction: 0, loadedBytes: 0, totalBytes: 0, fromCache: false });
+    // Progress travels on the callback's own MessagePort and can arrive after the result (or the
+    // error): once settled, late events must not turn the state back into 'loading'.
+    let settled = false;
+    const onEvent = (e: LoadModelEvent) => {
+      if (settled) return;
+      const prev = this.states.get(modelId);
+      const base = prev?.status === 'loading' ? prev : { loadedBytes: 0, totalBytes: 0 };
+      let phase: LoadPhase = e.type;
+      let within = 0;
+      let { loadedBytes, totalBytes } = base;
+      switch (e.type) {
+        case 'download':
+          anyDownload = true;
+          fromCache &&= e.fromCache;
+          loadedBytes = e.loadedBytes;
+          totalBytes = e.totalBytes;
+          within = e.totalBytes > 0 ? e.loadedBytes / e.totalBytes : 0;
+          break;
+        case 'upload':
+          within = e.totalBytes > 0 ? e.uploadedBytes / e.totalBytes : 0;
+          break;
+        case 'compile':
+          within = e.total > 0 ? e.done / e.total : 0;
+          break;
+        default:
+          phase = e.type;
+      }
+      const [lo, hi] = PHASES[phase];
+      this.set(modelId, { status: 'loading', modelId, phase, fraction: lo + (hi - lo) * within, loadedBytes, totalBytes, fromCache: anyDownload && fromCache });
+    };
+    try {
+      const res = await client.loadModel({ modelId, engine: this.engine }, Comlink.proxy(onEvent)).finally(() => {
+        settled = true;
+      });
+      const ready: Ready = {
+        status: 'ready',
+        modelId,
+        kind: res.kind,
+        parameterCount: res.parameterCount,
+        downloadBytes: res.downloadBytes,
+        fromCache: res.fromCache,
+        offlineCached: res.fromCache,
+        engine: res.engine,
+        engineReason: res.engineReason,
+        maxSeqLen: res.config.max_seq_len,
+        specials: res.config.special_tokens,
+        ms: res.ms,
+      };
+      this.deviceLost = null;
+      this.set(modelId, ready);
+      if (!res.fromCache) void this.warmCache(modelId);
+      return ready;
+    } catch (err) {
+      const e = err as { name?: string; message?: string };
+      this.set(modelId, { status: 'error', modelId, errorName: e.name ?? 'Error', message: e.message ?? String(err) });
+      throw err;
+    }
+  }
+
+  /**
+   * Make sure the model's files are in the service worker's cache so the next start works
+   * offline. On a first visit the engine worker starts before the service worker takes over, so
+   * its downloads bypass the cache: fetch the files once more through the page (controlled by
+   * then; usually answered by the HTTP cache), which stores them.
+   */
+  private async warmCache(modelId: string): Promise<void> {
+    const sw = typeof navigator !== 'undefined' ? navigator.serviceWorker : undefined;
+    if (!sw) return;
+    if (!sw.controller) {
+      await new Promise<void>((resolve) => sw.addEventListener('controllerchange', () => resolve(), { once: true }));
+    }
+    if (!navigator.onLine) return;
+    try {
+      const files = ['manifest.json', 'config.json', 'model.safetensors', 'tokenizer.json'];
+      const all = await Promise.all(
+        [...files.map((f) => `/models/${modelId}/${f}`), '/models/index.json'].map(async (url) => {
+          const res = await fetch(url);
+          await res.arrayBuffer();
+          return res.ok;
+        }),
+      );
+      const state = this.states.get(modelId);
+      if (all.every(Boolean) && state?.status === 'ready') this.set(modelId, { ...state, offlineCached: true });
+    } catch {
+      // Offline meanwhile: the next online start tries again.
+    }
+  }
+
+  private onWorkerEvent(e: WorkerEvent): void {
+    if (e.type !== 'device-lost') return;
+    this.deviceLost = { reason: e.reason, message: e.message };
+    const gone = new Set(e.unloaded);
+    for (const [id, state] of this.states) {
+      // Models on the CPU engine survive; loads in flight on the GPU fail on their own.
+      if (state.status === 'ready' && gone.has(id)) {
+        this.set(id, { status: 'error', modelId: id, errorName: ErrorNames.DeviceLost, message: `The GPU device was lost (${e.reason}${e.message ? `: ${e.message}` : ''}).` });
+      }
+    }
+    for (const fn of this.listeners) fn();
+  }
+}
+
+let manager: ModelManager | null = null;
+
+export function modelManager(): ModelManager {
+  manager ??= new ModelManager();
+  return manager;
+}

@@ -1,0 +1,111 @@
+// Starting a generation in the worker and recording it (RunRecord) as its events stream in.
+// Updates reach React at most once per animation frame, however fast steps arrive.
+
+import * as Comlink from 'comlink';
+import { isCancelled } from '../diffusion/types';
+import type { GenerationEvent, GenerationResult, SamplerKnobs } from '../protocol';
+import { RunRecord, type Specials } from './runRecord';
+import { workerClient } from './workerClient';
+
+export type RunSpec = {
+  modelId: string;
+  specials: Specials;
+  knobs: SamplerKnobs;
+  /** Label for the finished-run log (test hook): 'generate', 'race-diffusion', 'fill', ... */
+  label: string;
+} & ({ kind: 'generate'; prompt: string } | { kind: 'infill'; prefix: string; suffix: string });
+
+export interface RunHandle {
+  readonly record: RunRecord;
+  /** The result, or null when cancelled or failed (see record.status / record.error). */
+  readonly done: Promise<GenerationResult | null>;
+  cancel(): void;
+}
+
+/** Summary of finished runs, newest last (read by e2e tests through window.__qs). */
+export interface RunSummary {
+  label: string;
+  requestId: string;
+  modelId: string;
+  modelKind: string;
+  status: string;
+  steps: number;
+  recordedSteps: number;
+  forwards: number;
+  tokensGenerated: number;
+  tokensPerSecond: number;
+  text: string;
+  error: string | null;
+}
+
+export const finishedRuns: RunSummary[] = [];
+
+let counter = 0;
+
+export function startRun(spec: RunSpec, onUpdate: () => void): RunHandle {
+  const requestId = `${spec.label}-${++counter}-${Date.now().toString(36)}`;
+  const steps = spec.knobs.schedule?.kind === 'fixed' && spec.knobs.schedule.steps !== undefined ? spec.knobs.schedule.steps : null;
+  const record = new RunRecord(requestId, spec.kind, spec.modelId, spec.specials, steps);
+  let frame = 0;
+  const update = () => {
+    if (frame) return;
+    const tick = () => {
+      frame = 0;
+      onUpdate();
+    };
+    frame = typeof requestAnimationFrame === 'function' ? requestAnimationFrame(tick) : (setTimeout(tick, 16) as unknown as number);
+  };
+  // Step events travel on the callback's own MessagePort, the result on the worker's: the
+  // result can overtake the last steps. `settled` waits (briefly) until every step is recorded.
+  let stepsWanted = Infinity;
+  let allSteps: () => void = () => {};
+  const stepsIn = new Promise<void>((resolve) => (allSteps = resolve));
+  const onEvent = Comlink.proxy((e: GenerationEvent) => {
+    record.onEvent(e, performance.now());
+    if (record.stepCount >= stepsWanted) allSteps();
+    update();
+  });
+  const settled = async (result: GenerationResult) => {
+    stepsWanted = result.stats.steps;
+    if (record.stepCount < stepsWanted) await Promise.race([stepsIn, new Promise((r) => setTimeout(r, 2000))]);
+    return result;
+  };
+  const client = workerClient();
+  const call =
+    spec.kind === 'generate'
+      ? client.generate({ ...spec.knobs, requestId, modelId: spec.modelId, prompt: spec.prompt }, onEvent)
+      : client.infill({ ...spec.knobs, requestId, modelId: spec.modelId, prefix: spec.prefix, suffix: spec.suffix }, onEvent);
+  const done = call.then(settled).then(
+    (result) => {
+      record.finish(result);
+      return result;
+    },
+    (err: unknown) => {
+      record.fail(err, isCancelled(err));
+      return null;
+    },
+  ).then((result) => {
+    finishedRuns.push({
+      label: spec.label,
+      requestId,
+      modelId: spec.modelId,
+      modelKind: result?.modelKind ?? '',
+      status: record.status,
+      steps: result?.stats.steps ?? record.stepCount,
+      recordedSteps: record.stepCount,
+      forwards: result?.stats.forwards ?? 0,
+      tokensGenerated: result?.stats.tokensGenerated ?? 0,
+      tokensPerSecond: result?.stats.tokensPerSecond ?? 0,
+      text: result?.text ?? '',
+      error: record.error,
+    });
+    if (finishedRuns.length > 50) finishedRuns.shift();
+    onUpdate();
+    return result;
+  });
+  return {
+    record,
+    done,
+    cancel: () => void client.cancel({ requestId }),
+  };
+}

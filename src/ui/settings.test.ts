@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { resolveKnobs } from '../diffusion/request';
+import { DEFAULT_SETTINGS, fitGenLength, knobsFor, loadSettings, sanitize, saveSettings, STORAGE_KEY, type Settings } from './settings';
+
+function memoryStorage(): Storage {
+  const m = new Map<string, string>();
+  return { getItem: (k) => m.get(k) ?? null, setItem: (k, v) => void m.set(k, v), removeItem: (k) => void m.delete(k), clear: () => m.clear(), key: () => null, length: 0 } as Storage;
+}
+
+describe('settings', () => {
+  it('round-trips through storage; broken or missing values take the defaults', () => {
+    const st = memoryStorage();
+    expect(loadSettings(st)).toEqual(DEFAULT_SETTINGS);
+    const s: Settings = { ...DEFAULT_SETTINGS, modelId: 'qs-code-diffusion-tiny', strategy: 'threshold', tau: 0.7, seed: 7, revision: true };
+    saveSettings(st, s);
+    expect(loadSettings(st)).toEqual(s);
+    st.setItem(STORAGE_KEY, '{not json');
+    expect(loadSettings(st)).toEqual(DEFAULT_SETTINGS);
+    expect(sanitize({ engine: 'gpu9000' }).engine).toBe('auto');
+    expect(sanitize({ engine: 'cpu' }).engine).toBe('cpu');
+    expect(sanitize({ genLength: -3, steps: 'x', tau: 9, strategy: 'nope', modelId: '../x', temperature: NaN })).toMatchObject({
+      genLength: 4,
+      steps: DEFAULT_SETTINGS.steps,
+      tau: 1,
+      strategy: DEFAULT_SETTINGS.strategy,
+      modelId: null,
+      temperature: DEFAULT_SETTINGS.temperature,
+    });
+    expect(loadSettings(undefined)).toEqual(DEFAULT_SETTINGS);
+  });
+
+  it('every strategy gives knobs the sampler accepts', () => {
+    for (const strategy of ['fixed', 'blocks', 'threshold'] as const) {
+      for (const revision of [false, true]) {
+        for (const [genLength, steps, blockLength] of [[64, 32, 16], [8, 1, 3], [5, 1000, 512]]) {
+          const knobs = knobsFor({ ...DEFAULT_SETTINGS, strategy, revision, genLength: genLength!, steps: steps!, blockLength: blockLength! });
+          expect(() => resolveKnobs(knobs)).not.toThrow();
+          expect(knobs.truncate).toBe(true);
+        }
+      }
+    }
+    expect(knobsFor({ ...DEFAULT_SETTINGS, strategy: 'fixed' }).blockLength).toBe(DEFAULT_SETTINGS.genLength);
+    expect(knobsFor({ ...DEFAULT_SETTINGS, strategy: 'threshold', tau: 0.8 }).schedule).toMatchObject({ kind: 'threshold', tau: 0.8 });
+  });
+
+  it('fits the new tokens into the model context', () => {
+    expect(fitGenLength(64, 128)).toBe(64);
+    expect(fitGenLength(200, 128)).toBe(96);
+    expect(fitGenLength(64, 512)).toBe(64);
+  });
+});

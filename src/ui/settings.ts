@@ -1,0 +1,130 @@
+// Generation settings: the knobs the Settings panel edits, their defaults, their validation when
+// read back from localStorage, and how they become sampler knobs (src/diffusion/types.ts).
+
+import type { SamplerKnobs } from '../protocol';
+
+/** How masked positions get committed (maps to the sampler's schedule + blockLength). */
+export type Strategy = 'fixed' | 'blocks' | 'threshold';
+
+export interface Settings {
+  /** Diffusion model id; null = the best shipped one (models/index.json). */
+  modelId: string | null;
+  /** Autoregressive twin for Race; null = the twin named like the diffusion model. */
+  arModelId: string | null;
+  /** New tokens (the masked span's length). */
+  genLength: number;
+  strategy: Strategy;
+  /** Total steps (fixed, blocks). */
+  steps: number;
+  /** Confidence threshold τ (threshold). */
+  tau: number;
+  /** Block length (blocks, threshold). */
+  blockLength: number;
+  temperature: number;
+  seed: number;
+  /** Re-mask low-probability committed tokens (ReMDM-style error correction). */
+  revision: boolean;
+  /** Inline completions (ghost text) after a pause in typing. */
+  autocomplete: boolean;
+  /** Engine for the models: auto (the worker picks), WebGPU, or the CPU engine (WebAssembly). */
+  engine: 'auto' | 'webgpu' | 'cpu';
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  modelId: null,
+  arModelId: null,
+  genLength: 64,
+  strategy: 'blocks',
+  steps: 32,
+  tau: 0.9,
+  blockLength: 32,
+  temperature: 0,
+  seed: 0,
+  revision: false,
+  autocomplete: true,
+  engine: 'auto',
+};
+
+export const LIMITS = {
+  genLength: { min: 4, max: 512 },
+  steps: { min: 1, max: 1024 },
+  tau: { min: 0.05, max: 1 },
+  blockLength: { min: 1, max: 512 },
+  temperature: { min: 0, max: 2 },
+  seed: { min: 0, max: 0xffffffff },
+} as const;
+
+export const STORAGE_KEY = 'quicksilver.settings.v1';
+
+function clampInt(v: unknown, lo: number, hi: number, fallback: number): number {
+  return typeof v === 'number' && Number.isFinite(v) ? Math.min(hi, Math.max(lo, Math.round(v))) : fallback;
+}
+
+function clampNum(v: unknown, lo: number, hi: number, fallback: number): number {
+  return typeof v === 'number' && Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : fallback;
+}
+
+/** Any stored value -> valid Settings (unknown or broken fields take their defaults). */
+export function sanitize(raw: unknown): Settings {
+  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const d = DEFAULT_SETTINGS;
+  const id = (v: unknown) => (typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(v) ? v : null);
+  return {
+    modelId: id(r.modelId),
+    arModelId: id(r.arModelId),
+    genLength: clampInt(r.genLength, LIMITS.genLength.min, LIMITS.genLength.max, d.genLength),
+    strategy: r.strategy === 'fixed' || r.strategy === 'blocks' || r.strategy === 'threshold' ? r.strategy : d.strategy,
+    steps: clampInt(r.steps, LIMITS.steps.min, LIMITS.steps.max, d.steps),
+    tau: clampNum(r.tau, LIMITS.tau.min, LIMITS.tau.max, d.tau),
+    blockLength: clampInt(r.blockLength, LIMITS.blockLength.min, LIMITS.blockLength.max, d.blockLength),
+    temperature: clampNum(r.temperature, LIMITS.temperature.min, LIMITS.temperature.max, d.temperature),
+    seed: clampInt(r.seed, LIMITS.seed.min, LIMITS.seed.max, d.seed),
+    revision: typeof r.revision === 'boolean' ? r.revision : d.revision,
+    autocomplete: typeof r.autocomplete === 'boolean' ? r.autocomplete : d.autocomplete,
+    engine: r.engine === 'auto' || r.engine === 'webgpu' || r.engine === 'cpu' ? r.engine : d.engine,
+  };
+}
+
+export function loadSettings(storage: Pick<Storage, 'getItem'> | undefined): Settings {
+  try {
+    const text = storage?.getItem(STORAGE_KEY);
+    return text ? sanitize(JSON.parse(text)) : { ...DEFAULT_SETTINGS };
+  } catch {
+    return { ...DEFAULT_SETTINGS };
+  }
+}
+
+export function saveSettings(storage: Pick<Storage, 'setItem'> | undefined, s: Settings): void {
+  try {
+    storage?.setItem(STORAGE_KEY, JSON.stringify(s));
+  } catch {
+    // Private mode / quota: settings just do not persist.
+  }
+}
+
+/**
+ * The sampler knobs for a run of `genLength` new tokens (callers cap it to the model's context).
+ * Always `truncate`: a long prompt loses its oldest lines rather than failing.
+ */
+export function knobsFor(s: Settings, genLength = s.genLength): SamplerKnobs {
+  const blockLength = s.strategy === 'fixed' ? genLength : Math.min(s.blockLength, genLength);
+  const blocks = Math.ceil(genLength / blockLength);
+  const knobs: SamplerKnobs = {
+    genLength,
+    blockLength,
+    temperature: s.temperature,
+    seed: s.seed,
+    truncate: true,
+    schedule:
+      s.strategy === 'threshold'
+        ? { kind: 'threshold', tau: s.tau, maxSteps: Math.max(blocks, genLength * (s.revision ? 2 : 1)) }
+        : { kind: 'fixed', steps: Math.max(blocks, Math.min(s.steps, genLength * (s.revision ? 2 : 1))) },
+  };
+  if (s.revision) knobs.revision = { rho: 0.25, maxPerStep: 2, maxPerPosition: 1 };
+  return knobs;
+}
+
+/** New tokens that fit a model of context `maxSeqLen` and still leave room for some prompt. */
+export function fitGenLength(want: number, maxSeqLen: number): number {
+  return Math.max(1, Math.min(want, maxSeqLen - Math.min(32, Math.floor(maxSeqLen / 4))));
+}
