@@ -263,3 +263,24 @@ test('settings persist across reloads; dark and light themes; narrow window', as
   expect(overflow).toBeLessThanOrEqual(0);
   await page2.close();
 });
+
+// Both engines behind one model interface: forcing each by URL, the page says which one runs,
+// and a generation streams intermediate masked canvases to a final one.
+for (const engine of ['cpu', 'webgpu'] as const) {
+  test(`engine ${engine} forced: generation shows steps in the UI`, async ({ page }) => {
+    test.setTimeout(90_000);
+    const errors = recordErrors(page);
+    await open(page, { url: `/?model=qs-code-diffusion-tiny&ar=qs-code-ar-tiny&engine=${engine}` });
+    await ready(page);
+    await expect(page.getByTestId('model-status-engine')).toHaveAttribute('data-engine', engine);
+    const canvases = await watchCanvas(page);
+    await page.getByTestId('run').click();
+    await expect(page.getByTestId('run-view')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+    const run = await lastRun(page, 'generate');
+    expect(run.tokensGenerated).toBeGreaterThan(0);
+    const seen = await canvases();
+    expect(seen.filter((c) => c.masked > 0 && c.step > 0).length).toBeGreaterThanOrEqual(2);
+    expect(seen.at(-1)!.masked).toBe(0);
+    expect(errors).toEqual([]);
+  });
+}

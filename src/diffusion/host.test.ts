@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeArModel, FakeDiffusionModel, MASK } from './fakes';
-import { NoModelError, SamplerHost, type TextCodec } from './host';
+import { NoModelError, SamplerHost, healWhitespace, type TextCodec } from './host';
 import { applyStep } from './request';
 import { isCancelled, type GenerationEvent } from './types';
 
@@ -104,5 +104,29 @@ describe('SamplerHost', () => {
     host.setModel(null, null, 'ar');
     expect(host.modelIds()).toEqual(['diff']);
     await expect(host.generate({ requestId: 'f', prompt: 'ab', genLength: 2 })).resolves.toMatchObject({ modelId: 'diff' });
+  });
+});
+
+describe('whitespace token healing', () => {
+  it('cuts trailing white space only, and never the whole text', () => {
+    expect(healWhitespace('def f():\n    ')).toEqual(['def f():', '\n    ']);
+    expect(healWhitespace('x = 1')).toEqual(['x = 1', '']);
+    expect(healWhitespace(' \n\t')).toEqual([' \n\t', '']);
+  });
+
+  it('the model sees the prompt without its trailing white space; the result does not repeat it', async () => {
+    // The codec maps ' ' and '\n' to ids the fake model can write back; letters as before.
+    const ws: TextCodec = {
+      encode: (s) => Array.from(s, (c) => (c === ' ' ? 27 : c === '\n' ? 28 : c.charCodeAt(0) - 96)),
+      decode: (ids) => ids.map((t) => (t === 27 ? ' ' : t === 28 ? '\n' : t >= 1 && t <= 26 ? String.fromCharCode(96 + t) : '')).join(''),
+    };
+    const host = new SamplerHost();
+    host.setModel(new FakeDiffusionModel(), ws);
+    const events: GenerationEvent[] = [];
+    const r = await host.generate({ requestId: 'h', prompt: 'ab\n', genLength: 4, schedule: { kind: 'fixed', steps: 4 } }, (e) => events.push(e));
+    const start = events[0] as Extract<GenerationEvent, { type: 'start' }>;
+    expect(start.layout.tokens).toEqual([1, 2, MASK, MASK, MASK, MASK]); // the "\n" is not in the prompt
+    const generatedText = ws.decode(r.generated);
+    expect(r.text).toBe(generatedText.startsWith('\n') ? generatedText.slice(1) : generatedText);
   });
 });

@@ -68,10 +68,12 @@ export class SamplerHost {
   /** Generate after `req.prompt`: the diffusion sampler, or the AR twin for an autoregressive model. */
   generate(req: GenerateTextRequest, onEvent?: (e: GenerationEvent) => void): Promise<GenerationResult> {
     return this.run(req, onEvent, (model, codec, hooks) => {
-      const tokens = { ...knobsOf(req), prompt: codec.encode(req.prompt) };
-      return model.config.kind === 'diffusion'
+      const [head, tail] = healWhitespace(req.prompt);
+      const tokens = { ...knobsOf(req), prompt: codec.encode(head) };
+      const run = model.config.kind === 'diffusion'
         ? generate(model as DiffusionModel, tokens, hooks)
         : generateAutoregressive(model as AutoregressiveModel, tokens, hooks);
+      return run.then((r) => dropHealed(r, tail));
     });
   }
 
@@ -79,8 +81,9 @@ export class SamplerHost {
   infill(req: InfillTextRequest, onEvent?: (e: GenerationEvent) => void): Promise<GenerationResult> {
     return this.run(req, onEvent, (model, codec, hooks) => {
       if (model.config.kind !== 'diffusion') throw new RequestError('infill needs a diffusion model; the loaded model is autoregressive');
-      const tokens = { ...knobsOf(req), prefix: codec.encode(req.prefix), suffix: codec.encode(req.suffix) };
-      return infill(model as DiffusionModel, tokens, hooks);
+      const [head, tail] = healWhitespace(req.prefix);
+      const tokens = { ...knobsOf(req), prefix: codec.encode(head), suffix: codec.encode(req.suffix) };
+      return infill(model as DiffusionModel, tokens, hooks).then((r) => dropHealed(r, tail));
     });
   }
 
@@ -119,6 +122,28 @@ export class SamplerHost {
       this.live.delete(requestId);
     }
   }
+}
+
+/**
+ * Whitespace token healing. The tokenizer joins a newline with the indentation after it (and a
+ * space with the word after it) into one token, so text that ends in white space ends in a token
+ * the model rarely saw in that place ("\n" alone before an indented line). Cut trailing white
+ * space off the prompt/prefix; the model writes it back as the tokens it knows.
+ * Returns [text without trailing white space, the white space]; nothing is cut when the text is
+ * only white space.
+ */
+export function healWhitespace(text: string): [string, string] {
+  const head = text.replace(/[ \t\r\n\f\v]+$/, '');
+  return head === '' ? [text, ''] : [head, text.slice(head.length)];
+}
+
+/** The result text as if the prompt had kept its white space: drop it where the model wrote it back. */
+function dropHealed(result: SampleResult, tail: string): SampleResult {
+  if (!tail || result.text === undefined) return result;
+  if (result.text.startsWith(tail)) return { ...result, text: result.text.slice(tail.length) };
+  // The model went another way (e.g. a newline where the prompt had indentation): keep its text
+  // after the prompt's white space, minus a repeated newline at the start.
+  return { ...result, text: tail.endsWith('\n') ? result.text.replace(/^\n/, '') : result.text };
 }
 
 /** The sampler knobs of a text request (everything but the id and the text). */
