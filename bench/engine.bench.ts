@@ -149,7 +149,9 @@ export async function main(argv: string[]): Promise<void> {
         readbacks: (model.counters.readbacks - c0.readbacks) / n,
         bytesReadBack: (model.counters.bytesReadBack - c0.bytesReadBack) / n,
       };
-      forwardRows.push({ variant, tokens: L, positions: positions.length, ms: +ms.toFixed(0) });
+      // Peak device memory: weights + every pool buffer (the pool grows to the largest shape seen).
+      const peakDeviceBytes = model.deviceBytes + model.activationBytes;
+      forwardRows.push({ variant, tokens: L, positions: positions.length, ms: +ms.toFixed(0), peakDeviceBytes });
       if (variant === fastest && L === lengths.at(-1) && device.features.has('timestamp-query')) {
         model.setProfiling(true);
         await model.decide(tokens, positions, { temperature: 0.8, seed: 1, step: 0 });

@@ -227,6 +227,8 @@ def main():
                     help="tokens of prefix + masks + suffix (capped by the model's context)")
     ap.add_argument("--n-functions", type=int, default=100)
     ap.add_argument("--body-tokens", type=int, default=48)
+    ap.add_argument("--metrics", default="bpb,fix,infill,syntax",
+                    help="comma-separated subset of bpb,fix,infill,syntax")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -237,18 +239,23 @@ def main():
         model = load_model(path)
         tok = Tokenizer.load(os.path.join(path, "tokenizer.json"))
         t0 = time.time()
-        r = {"heldout_tokens_bpb": args.windows * model.cfg.max_seq_len,
-             "bits_per_byte": round(bits_per_byte(model, tok, data, args.windows, args.t_samples), 4),
-             "bpb_kind": "ELBO bound" if model.cfg.kind == "diffusion" else "exact NLL"}
-        if model.cfg.kind == "diffusion":
+        want = set(args.metrics.split(","))
+        r = {}
+        if "bpb" in want:
+            r["heldout_tokens_bpb"] = args.windows * model.cfg.max_seq_len
+            r["bits_per_byte"] = round(bits_per_byte(model, tok, data, args.windows, args.t_samples), 4)
+            r["bpb_kind"] = "ELBO bound" if model.cfg.kind == "diffusion" else "exact NLL"
+        if "fix" in want and model.cfg.kind == "diffusion":
             r["fix_rate"] = round(fix_rate(model, tok, data, args.windows), 4)
-        cases = infill_cases(docs, tok, args.n_infill)
-        budget = min(args.infill_context, model.cfg.max_seq_len)
-        r["infill_exact"] = infill_exact(model, tok, cases, args.infill_masks, budget)
-        r["n_infill"] = len(cases)
-        heads = function_prompts(docs, args.n_functions)
-        r["syntax_valid"] = syntax_valid(model, tok, heads, args.body_tokens)
-        r["n_functions"] = len(heads)
+        if "infill" in want:
+            cases = infill_cases(docs, tok, args.n_infill)
+            budget = min(args.infill_context, model.cfg.max_seq_len)
+            r["infill_exact"] = infill_exact(model, tok, cases, args.infill_masks, budget)
+            r["n_infill"] = len(cases)
+        if "syntax" in want:
+            heads = function_prompts(docs, args.n_functions)
+            r["syntax_valid"] = syntax_valid(model, tok, heads, args.body_tokens)
+            r["n_functions"] = len(heads)
         r["eval_seconds"] = round(time.time() - t0)
         results[os.path.basename(path.rstrip("/"))] = r
         print(os.path.basename(path.rstrip("/")), r, flush=True)

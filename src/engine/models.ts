@@ -50,6 +50,11 @@ abstract class GpuModel implements EngineModelInfo {
     return this.weights.bytes;
   }
 
+  /** Bytes of activation/cache/readback buffers the pool holds now (it only grows: the peak). */
+  get activationBytes(): number {
+    return this.t.pool.bytes;
+  }
+
   /**
    * Benchmarks: time every dispatch of the following steps on the device (one compute pass per
    * dispatch, timestamp queries; needs the 'timestamp-query' feature). Read with lastProfile().
