@@ -7,24 +7,12 @@
 // prefill of the first token then decodeStep through the KV cache gives, at each listed
 // position, the decision computed from PyTorch's logits (same greedy token where the top two are
 // apart, probability and entropy within 1e-4 / 1e-3).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadModel, type ModelFiles } from './load';
+import { expectGoldenCase, goldenDirs as dirs, modelFiles, readGolden } from './golden.testkit';
+import { loadModel } from './load';
 import { GpuAutoregressiveModel, GpuDiffusionModel } from './models';
-import { decideRef, relError } from './reference';
+import { decideRef } from './reference';
 import { testDevice } from './testkit';
-
-interface GoldenCase {
-  input_ids: number[];
-  positions: number[];
-  logits: number[][];
-}
-
-const MODELS = resolve(__dirname, '../../public/models');
-const dirs = existsSync(MODELS)
-  ? readdirSync(MODELS).filter((d) => existsSync(join(MODELS, d, 'golden.json'))).sort()
-  : [];
 
 describe('golden logits from PyTorch', () => {
   if (dirs.length === 0) {
@@ -34,40 +22,14 @@ describe('golden logits from PyTorch', () => {
   for (const dir of dirs) {
     it(`${dir}: engine logits match PyTorch (rel err ≤ 1e-3)`, async () => {
       const device = await testDevice();
-      const files: ModelFiles = {};
-      for (const name of ['config.json', 'model.safetensors', 'manifest.json']) {
-        const p = join(MODELS, dir, name);
-        if (existsSync(p)) files[name] = new Uint8Array(readFileSync(p));
-      }
-      const golden = JSON.parse(readFileSync(join(MODELS, dir, 'golden.json'), 'utf8')) as { cases: GoldenCase[] };
-      expect(golden.cases.length).toBeGreaterThan(0);
+      const files = modelFiles(dir);
+      const cases = readGolden(dir);
       const model = await loadModel(files, device, undefined, { verify: 'manifest.json' in files });
-      const V = model.config.vocab_size;
       const mask = model.config.special_tokens.mask;
       try {
-        for (const [ci, c] of golden.cases.entries()) {
+        for (const [ci, c] of cases.entries()) {
           const tokens = Int32Array.from(c.input_ids);
-          const logits = await model.logits(tokens);
-          const got: number[] = [];
-          const want: number[] = [];
-          c.positions.forEach((p, i) => {
-            expect(c.logits[i].length).toBe(V);
-            got.push(...logits.subarray(p * V, (p + 1) * V));
-            want.push(...c.logits[i]);
-          });
-          const err = relError(got, want);
-          expect(err, `${dir} case ${ci} (L = ${tokens.length})`).toBeLessThanOrEqual(1e-3);
-
-          if (model instanceof GpuDiffusionModel) {
-            const d = await model.decide(tokens, Int32Array.from(c.positions), { temperature: 0, seed: 0, step: 0 });
-            c.positions.forEach((p, i) => {
-              const row = c.logits[i].map((v, t) => (t === mask ? -Infinity : v));
-              const order = row.map((v, t) => [v, t]).sort((a, b) => b[0] - a[0]);
-              if (order[0][0] - order[1][0] > 1e-3 * Math.max(1, Math.abs(order[0][0]))) {
-                expect(d.token[i], `${dir} case ${ci} position ${p}`).toBe(order[0][1]);
-              }
-            });
-          }
+          await expectGoldenCase(model instanceof GpuDiffusionModel ? model : { config: model.config, logits: (t) => model.logits(t) }, c, `${dir} case ${ci}`);
 
           if (model instanceof GpuAutoregressiveModel) {
             // positions < 64: one prefill of the first token, then decodeStep through the cache;

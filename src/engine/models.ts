@@ -91,6 +91,22 @@ abstract class GpuModel implements EngineModelInfo {
     return p;
   }
 
+  /** One forward over `tokens` from position 0 and every row's logits, (L, vocab). Call inside serial(). */
+  protected async allLogits(tokens: Int32Array, causal: boolean): Promise<Float32Array> {
+    this.checkTokens(tokens);
+    const L = tokens.length;
+    const all = Int32Array.from({ length: L }, (_, i) => i);
+    const t = this.t;
+    t.writeTokens(tokens);
+    t.writeRequest(all, all, tokens);
+    t.rec.begin();
+    t.encodeLayers(L, 0, causal);
+    t.encodeHead(L);
+    const out = await t.finishLogits(L);
+    this.counters.forwards++;
+    return out;
+  }
+
   protected checkTokens(tokens: ArrayLike<number>): void {
     if (tokens.length < 1) throw new Error('empty token sequence');
     if (tokens.length > this.config.max_seq_len) throw new Error(`sequence of ${tokens.length} tokens exceeds max_seq_len ${this.config.max_seq_len}`);
@@ -140,20 +156,7 @@ export class GpuDiffusionModel extends GpuModel implements DiffusionModel {
   }
 
   logits(tokens: Int32Array): Promise<Float32Array> {
-    return this.serial(async () => {
-      this.checkTokens(tokens);
-      const L = tokens.length;
-      const all = Int32Array.from({ length: L }, (_, i) => i);
-      const t = this.t;
-      t.writeTokens(tokens);
-      t.writeRequest(all, all, tokens);
-      t.rec.begin();
-      t.encodeLayers(L, 0, false);
-      t.encodeHead(L);
-      const out = await t.finishLogits(L);
-      this.counters.forwards++;
-      return out;
-    });
+    return this.serial(() => this.allLogits(tokens, false));
   }
 }
 
@@ -205,18 +208,8 @@ export class GpuAutoregressiveModel extends GpuModel implements AutoregressiveMo
   /** Full causal logits (L, vocab). Leaves the cache holding exactly `tokens`. */
   logits(tokens: Int32Array): Promise<Float32Array> {
     return this.serial(async () => {
-      this.checkTokens(tokens);
-      const L = tokens.length;
-      const all = Int32Array.from({ length: L }, (_, i) => i);
-      const t = this.t;
-      t.writeTokens(tokens);
-      t.writeRequest(all, all, all);
-      t.rec.begin();
-      t.encodeLayers(L, 0, true);
-      t.encodeHead(L);
-      const out = await t.finishLogits(L);
-      this.cacheLength = L;
-      this.counters.forwards++;
+      const out = await this.allLogits(tokens, true);
+      this.cacheLength = tokens.length;
       return out;
     });
   }

@@ -4,12 +4,13 @@
 //   - AR: prefill + decodeStep with the KV cache = decisions from the full causal forward
 //   - every public/models/*/golden.json (PyTorch float32 logits), rel err ≤ 1e-3
 //   - the CPU and WebGPU engines agree on the same sampler run of the shipped tiny model
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generate } from '../../diffusion';
 import { loadModel, ModelIntegrityError, type ModelFiles } from '../load';
 import { GpuDiffusionModel } from '../models';
+import { expectGoldenCase, goldenDirs as dirs, MODELS, modelFiles, readGolden } from '../golden.testkit';
 import { decideRef, referenceForward, relError } from '../reference';
 import { parseSafetensors } from '../safetensors';
 import { randomModelFiles, testDevice, tinyConfig, type TinySpec } from '../testkit';
@@ -128,23 +129,7 @@ describe('CPU engine: models', () => {
 
 // ---- shipped models -------------------------------------------------------------------------
 
-interface GoldenCase {
-  input_ids: number[];
-  positions: number[];
-  logits: number[][];
-}
 
-const MODELS = resolve(__dirname, '../../../public/models');
-const dirs = existsSync(MODELS) ? readdirSync(MODELS).filter((d) => existsSync(join(MODELS, d, 'golden.json'))).sort() : [];
-
-function modelFiles(dir: string): ModelFiles {
-  const files: ModelFiles = {};
-  for (const name of ['config.json', 'model.safetensors', 'manifest.json']) {
-    const p = join(MODELS, dir, name);
-    if (existsSync(p)) files[name] = new Uint8Array(readFileSync(p));
-  }
-  return files;
-}
 
 describe('CPU engine: golden logits from PyTorch', () => {
   if (dirs.length === 0) {
@@ -154,30 +139,11 @@ describe('CPU engine: golden logits from PyTorch', () => {
   for (const dir of dirs) {
     it(`${dir}: CPU engine logits match PyTorch (rel err ≤ 1e-3), 2 threads`, async () => {
       const files = modelFiles(dir);
-      const golden = JSON.parse(readFileSync(join(MODELS, dir, 'golden.json'), 'utf8')) as { cases: GoldenCase[] };
-      expect(golden.cases.length).toBeGreaterThan(0);
+      const cases = readGolden(dir);
       const model = await loadCpuModel(files, undefined, { threads: 2, parallelWork: 0, verify: 'manifest.json' in files });
       open.push(model);
-      const V = model.config.vocab_size;
-      const mask = model.config.special_tokens.mask;
-      for (const [ci, c] of golden.cases.entries()) {
-        const tokens = Int32Array.from(c.input_ids);
-        const logits = await model.logits(tokens);
-        const got: number[] = [];
-        const want: number[] = [];
-        c.positions.forEach((p, i) => {
-          expect(c.logits[i].length).toBe(V);
-          got.push(...logits.subarray(p * V, (p + 1) * V));
-          want.push(...c.logits[i]);
-        });
-        expect(relError(got, want), `${dir} case ${ci} (L = ${tokens.length})`).toBeLessThanOrEqual(1e-3);
-        if (model instanceof CpuDiffusionModel) {
-          const d = await model.decide(tokens, Int32Array.from(c.positions), { temperature: 0, seed: 0, step: 0 });
-          c.positions.forEach((p, i) => {
-            const order = c.logits[i].map((v, t) => [t === mask ? -Infinity : v, t]).sort((a, b) => b[0] - a[0]);
-            if (order[0][0] - order[1][0] > 1e-3 * Math.max(1, Math.abs(order[0][0]))) expect(d.token[i], `case ${ci} position ${p}`).toBe(order[0][1]);
-          });
-        }
+      for (const [ci, c] of cases.entries()) {
+        await expectGoldenCase(model instanceof CpuDiffusionModel ? model : { config: model.config, logits: (t) => model.logits(t) }, c, `${dir} case ${ci}`);
       }
     }, 120_000);
   }
