@@ -42,6 +42,7 @@ def token_bytes(tok: Tokenizer):
 
 @torch.no_grad()
 def bits_per_byte(model, tok, data, n_windows, t_samples, seed=0):
+    dev = next(model.parameters()).device
     L = model.cfg.max_seq_len
     nbytes = token_bytes(tok)
     rng = np.random.default_rng(seed)
@@ -52,7 +53,7 @@ def bits_per_byte(model, tok, data, n_windows, t_samples, seed=0):
     for s in starts:
         x = torch.from_numpy(data[s:s + L].astype(np.int64))[None]
         if model.cfg.kind == "autoregressive":
-            logits = model(x)[0, :-1]
+            logits = model(x.to(dev))[0, :-1].cpu()
             nats += F.cross_entropy(logits, x[0, 1:], reduction="sum").item()
             total_bytes += int(nbytes[x[0, 1:].numpy()].sum())
         else:
@@ -65,7 +66,7 @@ def bits_per_byte(model, tok, data, n_windows, t_samples, seed=0):
                     continue
                 xn = x.clone()
                 xn[0, m] = tok.mask
-                ce = F.cross_entropy(model(xn)[0][m], x[0][m], reduction="sum").item()
+                ce = F.cross_entropy(model(xn.to(dev))[0].cpu()[m], x[0][m], reduction="sum").item()
                 est += ce / t
             nats += est / t_samples
             total_bytes += int(nbytes[x[0].numpy()].sum())
@@ -79,6 +80,7 @@ def fix_rate(model, tok, data, n_windows, replace=0.1, mask=0.3, seed=3):
     Each window gets `mask` of its tokens masked and `replace` replaced by random tokens; the
     replaced ones look like ordinary committed tokens. A model trained with random replacement
     should put the original back (the sampler's revision relies on this)."""
+    dev = next(model.parameters()).device
     L = model.cfg.max_seq_len
     rng = np.random.default_rng(seed)
     g = torch.Generator().manual_seed(seed)
@@ -91,7 +93,7 @@ def fix_rate(model, tok, data, n_windows, replace=0.1, mask=0.3, seed=3):
         rep = (u >= mask) & (u < mask + replace)
         xn[rep] = torch.randint(0, tok.vocab_size - 3, (int(rep.sum()),), generator=g)
         rep &= xn != x
-        pred = model(xn[None])[0].argmax(-1)
+        pred = model(xn[None].to(dev))[0].argmax(-1).cpu()
         fixed += int((pred[rep] == x[rep]).sum())
         total += int(rep.sum())
     return fixed / max(1, total)
@@ -101,14 +103,15 @@ def fix_rate(model, tok, data, n_windows, replace=0.1, mask=0.3, seed=3):
 def diffusion_fill(model, tok, prefix, n, suffix, block=8):
     """Greedy, one token per step, most confident masked position of the current block first
     (semi-autoregressive blocks of `block` tokens, left to right); returns the n filled ids."""
+    dev = next(model.parameters()).device
     x = torch.tensor(prefix + [tok.mask] * n + suffix)[None]
     start = len(prefix)
     for b0 in range(start, start + n, block):
         span = range(b0, min(b0 + block, start + n))
         for _ in span:
-            logits = model(x)[0].float()
+            logits = model(x.to(dev))[0].float()
             logits[:, tok.mask] = -float("inf")
-            conf, pred = logits.softmax(-1).max(-1)
+            conf, pred = (t.cpu() for t in logits.softmax(-1).max(-1))
             masked = [i for i in span if x[0, i] == tok.mask]
             best = max(masked, key=lambda i: conf[i].item())
             x[0, best] = pred[best]
@@ -117,10 +120,11 @@ def diffusion_fill(model, tok, prefix, n, suffix, block=8):
 
 @torch.no_grad()
 def ar_generate(model, tok, prefix, n, stop_newline=False):
+    dev = next(model.parameters()).device
     x = list(prefix)
     out = []
     for _ in range(n):
-        logits = model(torch.tensor(x[-model.cfg.max_seq_len:])[None])[0, -1].float()
+        logits = model(torch.tensor(x[-model.cfg.max_seq_len:])[None].to(dev))[0, -1].float().cpu()
         logits[[tok.mask, tok.pad]] = -float("inf")
         nxt = int(logits.argmax())
         if nxt == tok.eos:
@@ -230,13 +234,15 @@ def main():
     ap.add_argument("--metrics", default="bpb,fix,infill,syntax",
                     help="comma-separated subset of bpb,fix,infill,syntax")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+                    help="where the model runs (the metrics do not depend on it beyond float rounding)")
     args = ap.parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     data = np.memmap(os.path.join(args.data, "heldout.bin"), dtype=np.uint16, mode="r")
     docs = [json.loads(l)["text"] for l in open(os.path.join(args.data, "corpus", "heldout.jsonl"))]
     results = {}
     for path in args.model:
-        model = load_model(path)
+        model = load_model(path).to(args.device)
         tok = Tokenizer.load(os.path.join(path, "tokenizer.json"))
         t0 = time.time()
         want = set(args.metrics.split(","))

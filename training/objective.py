@@ -60,12 +60,12 @@ def make_infill(x, pad_id, generator=None):
     out = torch.empty_like(x)
     region = torch.zeros_like(x, dtype=torch.bool)
     for b in range(B):
-        a = int(torch.randint(0, L - 8, (1,), generator=generator))
-        if torch.rand(1, generator=generator).item() < 0.5:
+        a = int(torch.randint(0, L - 8, (1,), generator=generator, device=x.device))
+        if torch.rand(1, generator=generator, device=x.device).item() < 0.5:
             s = L - a
         else:
-            s = int(torch.randint(4, min(L - a, 128) + 1, (1,), generator=generator))
-        m = int(torch.randint(0, s, (1,), generator=generator))
+            s = int(torch.randint(4, min(L - a, 128) + 1, (1,), generator=generator, device=x.device))
+        m = int(torch.randint(0, s, (1,), generator=generator, device=x.device))
         suffix = x[b, a + m:a + m + (L - a - s)]
         out[b] = torch.cat([x[b, :a + m], torch.full((s - m,), pad_id, dtype=x.dtype,
                                                      device=x.device), suffix])

@@ -76,6 +76,8 @@ def batch_at(data, step, rank, B, L, seed):
 
 
 def git_commit():
+    if os.environ.get("QS_GIT_COMMIT"):  # a copy of the tree without .git (the GPU machine)
+        return os.environ["QS_GIT_COMMIT"]
     try:
         return subprocess.check_output(["git", "rev-parse", "HEAD"], cwd=HERE,
                                        stderr=subprocess.DEVNULL).decode().strip()
@@ -93,6 +95,8 @@ def main(argv=None):
     device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu"
     if args.threads:
         torch.set_num_threads(args.threads)
+    if device.startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = True  # the float32 parts (loss, norms, optimizer)
     torch.manual_seed(args.seed)
     meta = json.load(open(os.path.join(args.data, "tokenizer.json"), encoding="utf-8"))
     special = meta["quicksilver"]["special_tokens"]
@@ -125,7 +129,8 @@ def main(argv=None):
         if rank != 0:
             return
         info = {"config": cfg.to_dict(), "special_tokens": special, "args": vars(args),
-                "device": device, "git_commit": git_commit()}
+                "device": device if device == "cpu" else f"{device} ({torch.cuda.get_device_name()})",
+                "git_commit": git_commit()}
         tmp = ckpt_path + ".tmp"
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state,
                     "info": info}, tmp)

@@ -1,0 +1,73 @@
+#!/bin/bash
+# Train a diffusion model and its autoregressive twin side by side on one CUDA GPU, to the same
+# token budget, then export and evaluate both. Written for the device machine lent to some tasks
+# (see README "Models and training"); runs anywhere with a GPU and this repo.
+#
+# Usage (repo root): bash training/gpu_pair.sh CARRY OUT SECONDS
+#   CARRY    folder with train.bin.xz, heldout.bin, heldout.jsonl, tokenizer.json, {train,heldout}.json
+#            (training/data/ as prepare.py writes it; train.bin xz-compressed to travel)
+#   OUT      where the model folders (as .tar), the eval JSON and all logs go
+#   SECONDS  training time for the pair: a 25 s probe measures tokens/s with both kinds running,
+#            and the budget is set so that both finish in about that long (cosine to the end)
+# Env: SIZE (base), EVAL_SECONDS (240), BATCH (256 windows per step), MAX_TOKENS (cap, 400e6), PY (python3),
+#      EVAL_ARGS (extra eval.py flags), QS_GIT_COMMIT (recorded when the copy has no .git).
+set -uo pipefail
+CARRY=$1; OUT=$2; SECS=$3
+SIZE=${SIZE:-base}; BATCH=${BATCH:-256}; MAX_TOKENS=${MAX_TOKENS:-400e6}; PY=${PY:-python3}
+D=training/data; R=training/runs
+mkdir -p $D/corpus $R "$OUT/logs"
+export PYTHONUNBUFFERED=1
+log() { echo "[$(date +%T)] $*" | tee -a "$OUT/logs/gpu_pair.log"; }
+
+log "unpack corpus"
+$PY -c "import lzma, shutil; shutil.copyfileobj(lzma.open('$CARRY/train.bin.xz'), open('$D/train.bin', 'wb'), 1 << 24)" || exit 1
+cp "$CARRY"/{tokenizer.json,heldout.bin,heldout.json,train.json} $D/ && cp "$CARRY"/{heldout.jsonl,recipe.json} $D/corpus/ || exit 1
+(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; $PY -c "import torch; print('torch', torch.__version__, torch.cuda.is_available())") 2>&1 | tee -a "$OUT/logs/gpu_pair.log"
+
+log "probe tokens/s ($SIZE, batch $BATCH, both kinds at once)"
+for k in diffusion autoregressive; do
+  rm -rf /tmp/probe-$k
+  $PY training/train.py --kind $k --size $SIZE --batch $BATCH --tokens 1e12 --max-seconds 25 \
+      --ckpt-every 1000000 --out /tmp/probe-$k > "$OUT/logs/probe-$k.log" 2>&1 &
+done
+wait
+TOKENS=$($PY - "$OUT/logs" "$SECS" "$MAX_TOKENS" <<'PY'
+import re, sys, statistics
+rates = []
+for k in ("diffusion", "autoregressive"):
+    r = [float(m) for m in re.findall(r"tok/s (\d+)", open(f"{sys.argv[1]}/probe-{k}.log").read())]
+    rates.append(statistics.median(r[len(r) // 2:]))  # skip the warm-up half
+tokens = min(float(sys.argv[3]), min(rates) * float(sys.argv[2]))
+step = 10 ** (len(str(int(tokens))) - 2)  # round down to two significant digits
+print(int(tokens // step * step))
+print(f"probe tok/s {rates}", file=sys.stderr)
+PY
+) 2>> "$OUT/logs/gpu_pair.log" || exit 1
+log "budget $TOKENS tokens each"
+
+for k in diffusion autoregressive; do
+  $PY training/train.py --kind $k --size $SIZE --batch $BATCH --tokens $TOKENS \
+      --max-seconds $((SECS * 3 / 2)) --log-every 50 --ckpt-every 1000 --out $R/gpu-$k \
+      > "$OUT/logs/train-$k.log" 2>&1 &
+done
+wait
+log "trained"; tail -n 2 "$OUT"/logs/train-*.log | tee -a "$OUT/logs/gpu_pair.log"
+
+ids=""
+for k in diffusion autoregressive; do
+  id=qs-code-$( [ $k = diffusion ] && echo diffusion || echo ar )-$SIZE
+  $PY training/export.py --ckpt $R/gpu-$k/ckpt.pt --id $id --out-root /tmp/models \
+      > "$OUT/logs/export-$k.log" 2>&1 || { log "export $k failed"; exit 1; }
+  tar -C /tmp/models -cf "$OUT/$id.tar" $id  # now, in case the eval below runs out of time
+  ids="$ids --model /tmp/models/$id"
+done
+log "exported; eval"
+timeout ${EVAL_SECONDS:-240} $PY training/eval.py $ids ${EVAL_ARGS:-} --out "$OUT/logs/eval-$SIZE.json" \
+    > "$OUT/logs/eval.log" 2>&1 || { log "eval failed or ran out of time"; exit 1; }
+for k in diffusion autoregressive; do
+  id=qs-code-$( [ $k = diffusion ] && echo diffusion || echo ar )-$SIZE
+  $PY training/export.py --ckpt $R/gpu-$k/ckpt.pt --id $id --out-root /tmp/models \
+      --eval "$OUT/logs/eval-$SIZE.json" >> "$OUT/logs/export-$k.log" 2>&1
+  tar -C /tmp/models -cf "$OUT/$id.tar" $id
+done
+log "done"; cat "$OUT/logs/eval-$SIZE.json"
