@@ -50,7 +50,7 @@ def rope_tables(cfg: ModelConfig, positions: torch.Tensor):
     """cos, sin of shape (L, head_dim): angle pos * theta^(-2i/head_dim), repeated for both halves."""
     half = cfg.head_dim // 2
     inv_freq = cfg.rope_theta ** (-torch.arange(0, half, dtype=torch.float32) * 2 / cfg.head_dim)
-    ang = positions.float()[:, None] * inv_freq[None, :]          # (L, half)
+    ang = positions.float().cpu()[:, None] * inv_freq[None, :]    # (L, half), on the CPU
     ang = torch.cat([ang, ang], dim=-1)                            # (L, head_dim)
     return ang.cos(), ang.sin()
 
