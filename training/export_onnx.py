@@ -3,6 +3,7 @@
   python3 training/export_onnx.py                      # the shipped tiny diffusion model
   python3 training/export_onnx.py --model public/models/qs-code-diffusion-tiny --out bench/onnx
   python3 training/export_onnx.py --random-6m          # also a random model of the 6M shape
+  python3 training/export_onnx.py --model public/models/qs-code-diffusion-base   # the shipped base
 
 Writes <out>/<model-id>.onnx: input "tokens" int64 (1, L), output "logits" float32 (1, L, vocab),
 L dynamic; the graph is training/model.py's Transformer loaded through export.py's load_model (the
@@ -11,7 +12,7 @@ engine's view of the files: float16 weights widened to float32), exported by tor
 --random-6m: a Transformer of the default ModelConfig shape (dim 256, 6 layers, 8 heads, ffn 704,
 vocab 4096, max_seq_len 512) with random weights, saved as a model folder <out>/qs-random-6m/
 (config.json, model.safetensors in float32, manifest.json) next to its .onnx, so both engines run
-exactly the same weights at 128 and 256 tokens (the shipped tiny model stops at 128).
+exactly the same weights at 512 tokens (the shipped models stop at 256).
 """
 import argparse
 import json

@@ -1,6 +1,7 @@
-// Script of bench/onnx.bench.ts's browser runner page (bench/onnx/page.html, written by the bench): runs the measurement in a module Worker (as the app
-// runs its engines) and leaves the result on window.__onnxBench.
-const params = new URLSearchParams(location.search);
+// Script of bench/onnx.bench.ts's browser runner page (bench/onnx/page.html, written by the bench):
+// runs the measurement asked for in the URL (?request=<JSON PageRequest>) in a module Worker, as
+// the app runs its engines, and leaves the result on window.__onnxBench.
+const request = JSON.parse(new URLSearchParams(location.search).get('request') ?? '{}') as unknown;
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 worker.onmessage = (e) => {
   (window as unknown as { __onnxBench: unknown }).__onnxBench = e.data;
@@ -9,4 +10,4 @@ worker.onmessage = (e) => {
 worker.onerror = (e) => {
   (window as unknown as { __onnxBench: unknown }).__onnxBench = { error: e.message };
 };
-worker.postMessage({ ortThreads: Number(params.get('ortThreads') ?? 1), reps: Number(params.get('reps') ?? 5), lengths: (params.get('lengths') ?? '128,256').split(',').map(Number) });
+worker.postMessage(request);
