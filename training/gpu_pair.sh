@@ -9,6 +9,9 @@
 #   OUT      where the model folders (as .tar), the eval JSON and all logs go
 #   SECONDS  training time for the pair: a 25 s probe measures tokens/s with both kinds running,
 #            and the budget is set so that both finish in about that long (cosine to the end)
+# Resume instead (RESUME=1): CARRY also holds cont-diffusion.pt and cont-autoregressive.pt
+# (training/ckpt_travel.py pack), TOKENS and TRAIN_ARGS repeat the command that made them, e.g.
+#   RESUME=1 SIZE=small BATCH=16 TOKENS=50e6 TRAIN_ARGS="--lr 1.5e-3" bash training/gpu_pair.sh C O 240
 # Env: SIZE (base), EVAL_SECONDS (240), BATCH (256 windows per step), MAX_TOKENS (cap, 400e6), PY (python3),
 #      EVAL_ARGS (extra eval.py flags), QS_GIT_COMMIT (recorded when the copy has no .git).
 set -uo pipefail
@@ -24,14 +27,20 @@ $PY -c "import lzma, shutil; shutil.copyfileobj(lzma.open('$CARRY/train.bin.xz')
 cp "$CARRY"/{tokenizer.json,heldout.bin,heldout.json,train.json} $D/ && cp "$CARRY"/{heldout.jsonl,recipe.json} $D/corpus/ || exit 1
 (nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; $PY -c "import torch; print('torch', torch.__version__, torch.cuda.is_available())") 2>&1 | tee -a "$OUT/logs/gpu_pair.log"
 
-log "probe tokens/s ($SIZE, batch $BATCH, both kinds at once)"
-for k in diffusion autoregressive; do
-  rm -rf /tmp/probe-$k
-  $PY training/train.py --kind $k --size $SIZE --batch $BATCH --tokens 1e12 --max-seconds 25 \
-      --ckpt-every 1000000 --out /tmp/probe-$k > "$OUT/logs/probe-$k.log" 2>&1 &
-done
-wait
-TOKENS=$($PY - "$OUT/logs" "$SECS" "$MAX_TOKENS" <<'PY'
+if [ -n "${RESUME:-}" ]; then
+  # continue checkpoints made elsewhere (training/ckpt_travel.py pack): same command, same windows
+  for k in diffusion autoregressive; do
+    mkdir -p $R/gpu-$k && $PY training/ckpt_travel.py unpack "$CARRY/cont-$k.pt" $R/gpu-$k/ckpt.pt || exit 1
+  done
+else
+  log "probe tokens/s ($SIZE, batch $BATCH, both kinds at once)"
+  for k in diffusion autoregressive; do
+    rm -rf /tmp/probe-$k
+    $PY training/train.py --kind $k --size $SIZE --batch $BATCH --tokens 1e12 --max-seconds 25 \
+        --ckpt-every 1000000 --out /tmp/probe-$k > "$OUT/logs/probe-$k.log" 2>&1 &
+  done
+  wait
+  TOKENS=$($PY - "$OUT/logs" "$SECS" "$MAX_TOKENS" <<'PY'
 import re, sys, statistics
 rates = []
 for k in ("diffusion", "autoregressive"):
@@ -42,11 +51,12 @@ step = 10 ** (len(str(int(tokens))) - 2)  # round down to two significant digits
 print(int(tokens // step * step))
 print(f"probe tok/s {rates}", file=sys.stderr)
 PY
-) 2>> "$OUT/logs/gpu_pair.log" || exit 1
+  ) 2>> "$OUT/logs/gpu_pair.log" || exit 1
+fi
 log "budget $TOKENS tokens each"
 
 for k in diffusion autoregressive; do
-  $PY training/train.py --kind $k --size $SIZE --batch $BATCH --tokens $TOKENS \
+  $PY training/train.py --kind $k --size $SIZE --batch $BATCH --tokens $TOKENS ${TRAIN_ARGS:-} \
       --max-seconds $((SECS * 3 / 2)) --log-every 50 --ckpt-every 1000 --out $R/gpu-$k \
       > "$OUT/logs/train-$k.log" 2>&1 &
 done
