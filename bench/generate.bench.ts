@@ -14,7 +14,7 @@
 // Prompts: function headers from the held-out split (training/eval.py's function_prompts) when
 // training/data/corpus/heldout.jsonl exists, else bench/prompts.json (the same headers, committed).
 //
-// Writes bench/results/generate-<adapter>-<diffusion model>.json, prints a markdown table, and
+// Writes bench/results/generate-<adapter or cpu-NT>-<diffusion model>.json, prints a markdown table, and
 // replaces this run's section of bench/README.md.
 //
 // Options:
@@ -26,6 +26,8 @@
 //   --lengths 64,128,256  span lengths; each is capped by the models' context minus the longest prompt
 //   --configs ar,fixed,threshold,blocks
 //   --tau 0.9  --block 32  --k 1
+//   --engine webgpu|cpu   our WebGPU engine (default) or our CPU engine (WASM SIMD)
+//   --threads N           CPU engine threads (default 1)
 //   --no-readme           do not touch bench/README.md
 
 import { execFileSync } from 'node:child_process';
@@ -35,6 +37,7 @@ import { join } from 'node:path';
 import { generate, generateAutoregressive, type GenerateRequest, type SampleResult } from '../src/diffusion';
 import { requestDevice } from '../src/engine/device';
 import { loadModel, type EngineModel, type ModelFiles } from '../src/engine/load';
+import { CpuAutoregressiveModel, CpuDiffusionModel, loadCpuModel, type CpuEngineModel } from '../src/engine/cpu';
 import { GpuAutoregressiveModel, GpuDiffusionModel } from '../src/engine/models';
 import { nodeGPU } from '../src/test/nodeGpu';
 import { CodeTokenizer, type TokenizerJSON } from '../src/tokenizer';
@@ -56,6 +59,8 @@ interface Options {
   block: number;
   k: number;
   readme: boolean;
+  engine: 'webgpu' | 'cpu';
+  threads: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -89,17 +94,20 @@ function parseArgs(argv: string[]): Options {
     block: num('block', 32),
     k: num('k', 1),
     readme: !argv.includes('--no-readme'),
+    engine: value('engine') === 'cpu' ? 'cpu' : 'webgpu',
+    threads: num('threads', 1),
   };
 }
 
-async function loadLocal(id: string, device: GPUDevice): Promise<{ model: EngineModel; tokenizer: CodeTokenizer }> {
+async function loadLocal(id: string, device: GPUDevice | null, threads: number): Promise<{ model: EngineModel | CpuEngineModel; tokenizer: CodeTokenizer }> {
   const dir = join(MODELS, id);
   if (!existsSync(join(dir, 'config.json'))) throw new Error(`no model at ${dir}/ (have: ${listModels().join(', ')})`);
   const files: ModelFiles = {};
   for (const name of ['config.json', 'model.safetensors', 'manifest.json']) {
     if (existsSync(join(dir, name))) files[name] = new Uint8Array(readFileSync(join(dir, name)));
   }
-  const model = await loadModel(files, device, undefined, { verify: 'manifest.json' in files });
+  const verify = 'manifest.json' in files;
+  const model = device ? await loadModel(files, device, undefined, { verify }) : await loadCpuModel(files, undefined, { verify, threads });
   const tokenizer = new CodeTokenizer(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as TokenizerJSON);
   return { model, tokenizer };
 }
@@ -213,23 +221,25 @@ function markdownTable(rows: Row[], o: Options): string {
 export async function main(argv: string[]): Promise<void> {
   const o = parseArgs(argv);
   const t0 = performance.now();
-  const { device, info } = await requestDevice(nodeGPU());
+  const gpu = o.engine === 'webgpu' ? await requestDevice(nodeGPU()) : null;
+  const device = gpu?.device ?? null;
+  const info = gpu?.info ?? { vendor: 'cpu', architecture: `cpu-${o.threads}T`, description: `our CPU engine (WASM SIMD, ${o.threads} thread${o.threads > 1 ? 's' : ''})`, isFallbackAdapter: false };
   const adapter = (info.architecture || info.vendor || 'unknown').replace(/[^a-z0-9_-]/gi, '_');
   console.log(`adapter: ${info.vendor} ${info.architecture} ${info.description} (fallback: ${info.isFallbackAdapter})`);
 
   const needAr = o.configs.includes('ar');
   const needDiff = o.configs.some((c) => c !== 'ar');
-  const diff = needDiff ? await loadLocal(o.diffusion, device) : null;
-  const ar = needAr ? await loadLocal(o.ar, device) : null;
-  if (diff && !(diff.model instanceof GpuDiffusionModel)) throw new Error(`${o.diffusion} is not a diffusion model`);
-  if (ar && !(ar.model instanceof GpuAutoregressiveModel)) throw new Error(`${o.ar} is not an autoregressive model`);
-  const dModel = diff?.model as GpuDiffusionModel | undefined;
-  const aModel = ar?.model as GpuAutoregressiveModel | undefined;
+  const diff = needDiff ? await loadLocal(o.diffusion, device, o.threads) : null;
+  const ar = needAr ? await loadLocal(o.ar, device, o.threads) : null;
+  if (diff && !(diff.model instanceof GpuDiffusionModel || diff.model instanceof CpuDiffusionModel)) throw new Error(`${o.diffusion} is not a diffusion model`);
+  if (ar && !(ar.model instanceof GpuAutoregressiveModel || ar.model instanceof CpuAutoregressiveModel)) throw new Error(`${o.ar} is not an autoregressive model`);
+  const dModel = diff?.model as GpuDiffusionModel | CpuDiffusionModel | undefined;
+  const aModel = ar?.model as GpuAutoregressiveModel | CpuAutoregressiveModel | undefined;
   const tokenizer = (diff ?? ar)!.tokenizer;
   if (diff && ar && JSON.stringify(diff.model.config.special_tokens) !== JSON.stringify(ar.model.config.special_tokens)) {
     throw new Error('the two models do not share special tokens: not twins');
   }
-  for (const m of [dModel, aModel]) if (m) console.log(`model: ${m.config.kind} dim ${m.config.dim}, ${m.config.n_layers} layers, ${m.parameterCount} params, context ${m.config.max_seq_len}, matmul ${m.matmulVariant}`);
+  for (const m of [dModel, aModel]) if (m) console.log(`model: ${m.config.kind} dim ${m.config.dim}, ${m.config.n_layers} layers, ${m.parameterCount} params, context ${m.config.max_seq_len}, matmul ${'matmulVariant' in m ? m.matmulVariant : 'wasm'}`);
 
   const { prompts, source } = loadPrompts(o.prompts);
   const promptIds = prompts.map((p) => tokenizer.encode(p));
@@ -324,8 +334,8 @@ export async function main(argv: string[]): Promise<void> {
     note: 'Greedy decoding. Per-token numbers divide by real generated tokens (eos/pad excluded). SwiftShader runs the kernels on the CPU: wall times say little about GPUs; forwards, readbacks and bytes read back per token carry over.',
     options: o,
     models: {
-      diffusion: dModel ? { id: o.diffusion, parameters: dModel.parameterCount, config: dModel.config, matmulVariant: dModel.matmulVariant } : null,
-      autoregressive: aModel ? { id: o.ar, parameters: aModel.parameterCount, config: aModel.config, matmulVariant: aModel.matmulVariant } : null,
+      diffusion: dModel ? { id: o.diffusion, parameters: dModel.parameterCount, config: dModel.config, matmulVariant: 'matmulVariant' in dModel ? dModel.matmulVariant : 'wasm' } : null,
+      autoregressive: aModel ? { id: o.ar, parameters: aModel.parameterCount, config: aModel.config, matmulVariant: 'matmulVariant' in aModel ? aModel.matmulVariant : 'wasm' } : null,
     },
     prompts: { source, list: prompts, tokens: promptIds.map((p) => p.length) },
     lengths,
@@ -343,13 +353,13 @@ export async function main(argv: string[]): Promise<void> {
   }
   dModel?.dispose();
   aModel?.dispose();
-  device.destroy();
+  device?.destroy();
 }
 
 /** The facts of this run in words: what won wall-clock, and the counts that carry over to GPUs. */
 function readmeSection(date: string, command: string, adapterDesc: string, o: Options, nPrompts: number, source: string, rows: Row[], table: string, context: number): string {
   const lines = [
-    `Command: \`${command}\` — ${date.slice(0, 16).replace('T', ' ')} UTC, ${cpus().length}-core CPU shared with other jobs, adapter ${adapterDesc} (WebGPU on the CPU).`,
+    `Command: \`${command}\` — ${date.slice(0, 16).replace('T', ' ')} UTC, ${cpus().length}-core CPU shared with other jobs, ${o.engine === 'cpu' ? adapterDesc : `adapter ${adapterDesc} (WebGPU on the CPU)`}.`,
     `Models: \`${o.diffusion}\` vs \`${o.ar}\` (context ${context}); ${nPrompts} function-header prompts from \`${source}\`; greedy.`,
     '',
     table,

@@ -116,6 +116,7 @@ def export(ckpt_path, model_id, out_root, data_dir, eval_results=None):
                            "device": info["device"], "seconds": round(state["seconds"]),
                            "git_commit": info["git_commit"],
                            "final_loss": state["losses"][-1][1] if state["losses"] else None,
+                           "history": state.get("history", []),
                            "args": {k: info["args"][k] for k in
                                     ("size", "batch", "lr", "random_share", "pad_share", "seed")
                                     if k in info["args"]}},

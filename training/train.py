@@ -122,15 +122,23 @@ def main(argv=None):
         state = ck["state"]
         if rank == 0:
             print(f"resumed at step {state['step']} ({state['tokens_seen']:.0f} tokens)", flush=True)
+    # where the tokens were seen: one entry per run (a run resumed elsewhere adds one)
+    device_desc = device if device == "cpu" else f"{device} ({torch.cuda.get_device_name()})"
+    run_log = {"device": device_desc, "from_tokens": state["tokens_seen"], "to_tokens": state["tokens_seen"],
+               "seconds": 0.0}
+    if "resume_note" in state:
+        run_log["note"] = state.pop("resume_note")
+    state.setdefault("history", []).append(run_log)
     net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
     gen = torch.Generator(device=device)
 
     def save():
         if rank != 0:
             return
+        run_log["to_tokens"] = state["tokens_seen"]
+        run_log["seconds"] = round(state["seconds"] - seconds0)
         info = {"config": cfg.to_dict(), "special_tokens": special, "args": vars(args),
-                "device": device if device == "cpu" else f"{device} ({torch.cuda.get_device_name()})",
-                "git_commit": git_commit()}
+                "device": device_desc, "git_commit": git_commit()}
         tmp = ckpt_path + ".tmp"
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state,
                     "info": info}, tmp)
