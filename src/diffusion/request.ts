@@ -33,6 +33,7 @@ export interface ResolvedKnobs {
   revision: { rho: number; maxPerStep: number; maxPerPosition: number; finalSteps: number } | null;
   reuseForward: boolean;
   previews: boolean;
+  endsInOrder: boolean;
 }
 
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
@@ -119,6 +120,7 @@ export function resolveKnobs(req: SamplerKnobs): ResolvedKnobs {
     revision,
     reuseForward: req.reuseForward ?? true,
     previews: req.previews ?? false,
+    endsInOrder: req.endsInOrder ?? true,
   };
 }
 

@@ -319,7 +319,7 @@ describe('length: eos and pad end the span', () => {
     it(`generate: after ${end === EOS ? 'eos' : 'pad'} the rest is pad, and no longer sent to the model`, async () => {
       const at = 3 + 5;
       const model = new FakeDiffusionModel({ logits: endAt(at, end) });
-      const r = await run(model, { prompt: PROMPT, genLength: 12, schedule: { kind: 'fixed', steps: 12 } });
+      const r = await run(model, { prompt: PROMPT, genLength: 12, schedule: { kind: 'fixed', steps: 12 }, endsInOrder: false });
       // The eos is the most confident position, so it comes first and fills the tail.
       expect(r.events[0].changes.map((c) => [c.position, c.token])).toEqual([[at, end], ...[9, 10, 11, 12, 13, 14].map((p) => [p, PAD])]);
       expect(r.result.tokens.slice(at + 1)).toEqual(new Array(6).fill(PAD));
@@ -355,12 +355,69 @@ describe('length: eos and pad end the span', () => {
       if (p === 5) l[20] = 12;
       return l;
     };
-    const r = await run(new FakeDiffusionModel({ logits }), { prompt: PROMPT, genLength: 10, schedule: { kind: 'fixed', steps: 10 } });
+    const r = await run(new FakeDiffusionModel({ logits }), { prompt: PROMPT, genLength: 10, schedule: { kind: 'fixed', steps: 10 }, endsInOrder: false });
     expect(r.result.tokens.slice(7)).toEqual(new Array(6).fill(PAD));
     expect(r.result.generated).toEqual(r.result.tokens.slice(3, 6));
     // The eos first committed further right was overwritten with pad.
     expect(r.events.some((e) => e.changes.some((c) => c.position === 10 && c.token === EOS))).toBe(true);
     expect(r.events.some((e) => e.changes.some((c) => c.position === 10 && c.token === PAD))).toBe(true);
+  });
+});
+
+describe('endsInOrder: the end of the text is decided left to right', () => {
+  /** Hash logits where every position from `from` on is sure it is padding (the far end of a span). */
+  const padFrom =
+    (from: number): LogitsFn =>
+    (tokens, p) => {
+      const l = hashLogits({ scale: 2 })(tokens, p);
+      if (p >= from) l[PAD] = 50;
+      return l;
+    };
+
+  for (const schedule of [{ kind: 'threshold', tau: 0.9 }, { kind: 'fixed', steps: 12 }] as const) {
+    it(`${schedule.kind}: a confident pad at the far end waits until it is the first masked position`, async () => {
+      const from = 3 + 8; // span 3..15, padding sure from 11 on
+      const on = await run(new FakeDiffusionModel({ logits: padFrom(from) }), { prompt: PROMPT, genLength: 12, schedule });
+      const off = await run(new FakeDiffusionModel({ logits: padFrom(from) }), { prompt: PROMPT, genLength: 12, schedule, endsInOrder: false });
+      // On: 8 real tokens, the end where the model put it; every pad committed (not filled in) was
+      // the first masked position at that step.
+      expect(on.result.generated).toHaveLength(8);
+      expect(on.result.finishReason).toBe('eos');
+      const canvas = Int32Array.from(on.result.tokens).fill(MASK, 3, 15);
+      for (const e of on.events) {
+        for (const c of e.changes) {
+          if (c.token === PAD && c.confidence !== 1) {
+            expect([...canvas.subarray(3, c.position)]).not.toContain(MASK);
+          }
+        }
+        for (const c of e.changes) canvas[c.position] = c.token;
+      }
+      // Off: the sure pad at 11 goes first and ends the text there too, but in the first step,
+      // before any real token.
+      expect(off.events[0].changes.some((c) => c.token === PAD && c.position === from)).toBe(true);
+      expect(on.events[0].changes.some((c) => c.token === PAD)).toBe(false);
+    });
+  }
+
+  it('the first masked position may still end the text at once', async () => {
+    const r = await run(new FakeDiffusionModel({ logits: padFrom(3) }), { prompt: PROMPT, genLength: 6, schedule: { kind: 'threshold', tau: 0.9 } });
+    expect(r.result.generated).toEqual([]);
+    expect(r.result.finishReason).toBe('eos');
+    expect(r.result.stats.forwards).toBe(1);
+  });
+
+  it('a span that the model would collapse from the right keeps its real tokens', async () => {
+    // Padding spreads leftwards: a position is sure of pad once its right neighbour is pad.
+    const spread: LogitsFn = (tokens, p) => {
+      const l = hashLogits({ scale: 2 })(tokens, p);
+      if (p === tokens.length - 1 || tokens[p + 1] === PAD) l[PAD] = 50;
+      return l;
+    };
+    const req = { prompt: PROMPT, genLength: 12, schedule: { kind: 'threshold', tau: 0.9 } } as const;
+    const off = await run(new FakeDiffusionModel({ logits: spread }), { ...req, endsInOrder: false });
+    const on = await run(new FakeDiffusionModel({ logits: spread }), req);
+    expect(off.result.generated.length).toBeLessThanOrEqual(1);
+    expect(on.result.generated.length).toBeGreaterThanOrEqual(11);
   });
 });
 

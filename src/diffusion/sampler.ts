@@ -4,7 +4,8 @@
 //   for each block, left to right:
 //     repeat until the block is done:
 //       one forward pass (or reuse the last one if the canvas has not changed)
-//       commit the most confident masked positions of the block   (fixed k, or all >= tau)
+//       commit the most confident masked positions of the block   (fixed k, or all >= tau;
+//         eos/pad only at the first masked position: the end is decided left to right)
 //       re-mask committed tokens whose current probability < rho  (revision, budgeted)
 //       after the first committed eos/pad, the rest of the span becomes pad
 //       stream the changes
@@ -106,15 +107,19 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
       throwIfCancelled(signal);
       if (skipped) skippedForwards++;
 
-      // 1. Commit: rank the masked positions by confidence.
-      const ranked = masked
+      // 1. Commit: rank the masked positions by confidence. With endsInOrder an eos/pad may only
+      //    be committed at the first masked position (earlier blocks hold no masks).
+      const eligible = knobs.endsInOrder && stepsLeft > 1
+        ? masked.filter((p, i) => i === 0 || !isEnd(d.token[index.get(p)!]))
+        : masked;
+      const ranked = eligible
         .map((position) => ({ position, confidence: confidenceOf(d, index.get(position)!, knobs.confidence) }))
         .sort(byConfidenceDesc);
       let count: number;
       if (stepsLeft === 1) count = ranked.length;
       else if (schedule.kind === 'threshold') count = Math.max(1, ranked.filter((r) => r.confidence >= schedule.tau).length);
-      else if ('steps' in schedule) count = numTransferTokens(ranked.length, stepsLeft)[0];
-      else count = Math.min(schedule.tokensPerStep, ranked.length);
+      else if ('steps' in schedule) count = numTransferTokens(masked.length, stepsLeft)[0];
+      else count = Math.min(schedule.tokensPerStep, masked.length);
       const committed = ranked.slice(0, count);
 
       // 2. Revise: re-mask the least probable earlier commitments below rho, within the budget.

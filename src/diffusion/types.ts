@@ -106,6 +106,14 @@ export interface SamplerKnobs {
    */
   reuseForward?: boolean;
   /**
+   * Commit eos/pad only at the first still-masked position of the span, so that where the text
+   * ends is decided left to right. Small models are often surest that the far end of a span is
+   * padding; committing that first lets the padding spread leftwards step by step until the span
+   * collapses to a token or two (seen with qs-code-diffusion-base in one block at τ = 0.9). A
+   * block's last step still commits everything. Default true.
+   */
+  endsInOrder?: boolean;
+  /**
    * Also report, in each step event, the model's current guess at every still-masked position of
    * the current block (state `'masked'`), for "ghost text" in the UI. Default false.
    */
