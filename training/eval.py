@@ -10,7 +10,8 @@ Metrics (written as JSON, and merged into each model's config.json `eval` by exp
                   generated greedily; the function (cut at its first dedent, or at the last full
                   line) must pass ast.parse.
 Diffusion decoding here is the plainest sampler: greedy, one token per step, most confident
-masked position first (the browser sampler in src/diffusion/ has the full set of knobs).
+masked position first, pad/eos only at the first masked position (the browser sampler in
+src/diffusion/ has the full set of knobs).
 
 Usage: python3 training/eval.py --model public/models/qs-code-diffusion-x [--model ...] --out e.json
 """
@@ -102,7 +103,9 @@ def fix_rate(model, tok, data, n_windows, replace=0.1, mask=0.3, seed=3):
 @torch.no_grad()
 def diffusion_fill(model, tok, prefix, n, suffix, block=8):
     """Greedy, one token per step, most confident masked position of the current block first
-    (semi-autoregressive blocks of `block` tokens, left to right); returns the n filled ids."""
+    (semi-autoregressive blocks of `block` tokens, left to right); returns the n filled ids.
+    As in the app's sampler (endsInOrder), pad/eos may only be committed at the first masked
+    position, so the end of the text is decided left to right."""
     dev = next(model.parameters()).device
     x = torch.tensor(prefix + [tok.mask] * n + suffix)[None]
     start = len(prefix)
@@ -113,6 +116,8 @@ def diffusion_fill(model, tok, prefix, n, suffix, block=8):
             logits[:, tok.mask] = -float("inf")
             conf, pred = (t.cpu() for t in logits.softmax(-1).max(-1))
             masked = [i for i in span if x[0, i] == tok.mask]
+            ends = (tok.pad, tok.eos)
+            masked = [i for j, i in enumerate(masked) if j == 0 or int(pred[i]) not in ends]
             best = max(masked, key=lambda i: conf[i].item())
             x[0, best] = pred[best]
     return x[0, start:start + n].tolist()
@@ -237,7 +242,7 @@ def main():
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
                     help="where the model runs (the metrics do not depend on it beyond float rounding)")
     args = ap.parse_args()
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or 0) or max(1, os.cpu_count() or 1))
     data = np.memmap(os.path.join(args.data, "heldout.bin"), dtype=np.uint16, mode="r")
     docs = [json.loads(l)["text"] for l in open(os.path.join(args.data, "corpus", "heldout.jsonl"))]
     results = {}
