@@ -7,10 +7,11 @@
 //                   fixed per process/page: ORT reads it once)
 //   measureWebGpu   our WebGPU engine vs onnxruntime-web's WebGPU EP (browser only)
 
-import { loadCpuModel, threadsSupported, type CpuEngineModel } from '../src/engine/cpu';
+import { loadCpuModel, threadsSupported } from '../src/engine/cpu';
 import { requestDevice } from '../src/engine/device';
-import { isDiffusionModel, loadModel, type ModelFiles } from '../src/engine/load';
+import { loadModel, type ModelFiles } from '../src/engine/load';
 import { relError } from '../src/engine/reference';
+import type { DiffusionModel } from '../src/engine/types';
 
 /** The parts of onnxruntime-web used here (its types are not a dependency of the project). */
 export interface OrtLike {
@@ -94,51 +95,60 @@ async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
   return [r, +(performance.now() - t0).toFixed(1)];
 }
 
-export async function measure(o: MeasureOptions): Promise<Measured> {
+/** Our engine(s) on one side, ORT with one execution provider on the other. */
+interface Sides {
+  /** Column prefix of ORT's numbers, e.g. 'ort_1T' or 'ort_webgpu'. */
+  ort: string;
+  ep: 'wasm' | 'webgpu';
+  /** Load the model into each of our engines, labelled like 'ours_1T' or 'ours_webgpu'. */
+  loadOurs: (files: ModelFiles, m: BenchModel) => Promise<[string, DiffusionModel][]>;
+}
+
+/**
+ * For each model and length: logits identity (also the warm-up), then `reps` interleaved rounds of
+ * a full-logits forward and a denoising step on every side. Columns `<side>_ms`, `step_<side>_ms`
+ * (medians) and the ratios `<ours>/<ort>`, `step <ours>/<ort>`.
+ */
+async function compare(o: Omit<MeasureOptions, 'ortThreads'>, sides: Sides): Promise<Measured> {
   const rows: Row[] = [];
   const logitsRelError: Record<string, number> = {};
   const loadMs: Record<string, number> = {};
-  const ortKey = `ort_${o.ortThreads}T_ms`;
   for (const m of o.models) {
     const files = await readFiles(o, m.folder);
-    const ours: [number, CpuEngineModel][] = [];
-    for (const threads of threadsSupported() ? [1, 2] : [1]) {
-      const [model, ms] = await timed(() => loadCpuModel(files, undefined, { threads }));
-      ours.push([threads, model]);
-      loadMs[`${m.id} ours ${threads}T`] = ms;
+    const ours: [string, DiffusionModel][] = [];
+    for (const [label, model] of await sides.loadOurs(files, m)) {
+      if (model.config.kind !== 'diffusion') throw new Error(`${m.id} is not a diffusion model`);
+      ours.push([label, model]);
     }
     const onnxBytes = await o.read(m.onnx);
-    const [session, ortMs] = await timed(() => o.ort.InferenceSession.create(onnxBytes, { executionProviders: ['wasm'] }));
-    loadMs[`${m.id} ort wasm ${o.ortThreads}T`] = ortMs;
-    const maxSeq = ours[0][1].config.max_seq_len;
-    const V = ours[0][1].config.vocab_size;
+    const [session, ortMs] = await timed(() => o.ort.InferenceSession.create(onnxBytes, { executionProviders: [sides.ep] }));
+    loadMs[`${m.id} ${sides.ort}`] = ortMs;
+    const { max_seq_len: maxSeq, vocab_size: V } = ours[0][1].config;
     for (const L of o.lengths) {
       if (L > maxSeq || (m.lengths && !m.lengths.includes(L))) continue;
       const tokens = benchTokens(L, V);
+      const positions = maskedPositions(tokens, V);
       const feeds = { tokens: new o.ort.Tensor('int64', BigInt64Array.from(tokens, (t) => BigInt(t)), [1, L]) };
       const runOrt = async () => (await session.run(feeds)).logits.data;
-      // warm-up + identity check
       const theirs = await runOrt();
-      for (const [threads, model] of ours) {
-        const mine = await model.logits(tokens);
-        logitsRelError[`${m.id} L=${L} ours ${threads}T vs ort`] = relError(mine, theirs);
-      }
-      const positions = maskedPositions(tokens, V);
+      for (const [label, model] of ours) logitsRelError[`${m.id} L=${L} ${label} vs ${sides.ort}`] = relError(await model.logits(tokens), theirs);
       const times: Record<string, number[]> = {};
-      const add = (k: string, ms: number) => (times[k] ??= []).push(ms);
+      const add = async (k: string, f: () => Promise<unknown>) => (times[k] ??= []).push((await timed(f))[1]);
       for (let r = 0; r < o.reps; r++) {
-        for (const [threads, model] of ours) {
-          add(`ours_${threads}T_ms`, (await timed(() => model.logits(tokens)))[1]);
-          add(`step_ours_${threads}T_ms`, (await timed(() => model.decide(tokens, positions, GREEDY)))[1]);
+        for (const [label, model] of ours) {
+          await add(`${label}_ms`, () => model.logits(tokens));
+          await add(`step_${label}_ms`, () => model.decide(tokens, positions, GREEDY));
         }
-        add(ortKey, (await timed(runOrt))[1]);
-        add(`step_${ortKey}`, (await timed(async () => decideFromLogits(await runOrt(), V, positions)))[1]);
+        await add(`${sides.ort}_ms`, runOrt);
+        await add(`step_${sides.ort}_ms`, async () => decideFromLogits(await runOrt(), V, positions));
       }
       const row: Row = { model: m.id, tokens: L };
       for (const [k, v] of Object.entries(times)) row[k] = +median(v).toFixed(1);
-      for (const [threads] of ours) {
-        row[`ours_${threads}T/ort_${o.ortThreads}T`] = +((row[`ours_${threads}T_ms`] as number) / (row[ortKey] as number)).toFixed(3);
-        row[`step ours_${threads}T/ort_${o.ortThreads}T`] = +((row[`step_ours_${threads}T_ms`] as number) / (row[`step_${ortKey}`] as number)).toFixed(3);
+      for (const [label] of ours) {
+        for (const step of ['', 'step_']) {
+          const ratio = (row[`${step}${label}_ms`] as number) / (row[`${step}${sides.ort}_ms`] as number);
+          row[`${step ? 'step ' : ''}${label}/${sides.ort}`] = +ratio.toFixed(3);
+        }
       }
       rows.push(row);
     }
@@ -148,51 +158,45 @@ export async function measure(o: MeasureOptions): Promise<Measured> {
   return { rows, logitsRelError, loadMs };
 }
 
+/** Our CPU engine (1 and, where threads work, 2 threads) vs ORT's WASM EP with o.ortThreads threads. */
+export async function measure(o: MeasureOptions): Promise<Measured> {
+  const loadMs: Record<string, number> = {};
+  const result = await compare(o, {
+    ort: `ort_${o.ortThreads}T`,
+    ep: 'wasm',
+    loadOurs: async (files, m) => {
+      const out: [string, DiffusionModel][] = [];
+      for (const threads of threadsSupported() ? [1, 2] : [1]) {
+        const [model, ms] = await timed(() => loadCpuModel(files, undefined, { threads }));
+        out.push([`ours_${threads}T`, model as DiffusionModel]);
+        loadMs[`${m.id} ours_${threads}T`] = ms;
+      }
+      return out;
+    },
+  });
+  return { ...result, loadMs: { ...loadMs, ...result.loadMs } };
+}
+
 export interface GpuMeasureOptions extends Omit<MeasureOptions, 'ortThreads'> {
   gpu: GPU;
 }
 
 /** Our WebGPU engine vs onnxruntime-web's WebGPU EP (each on its own device of the same adapter). */
 export async function measureWebGpu(o: GpuMeasureOptions): Promise<Measured & { adapter: string }> {
-  const rows: Row[] = [];
-  const logitsRelError: Record<string, number> = {};
   const loadMs: Record<string, number> = {};
   const { device, info } = await requestDevice(o.gpu);
   try {
-    for (const m of o.models) {
-      const files = await readFiles(o, m.folder);
-      const [ours, oursMs] = await timed(() => loadModel(files, device));
-      loadMs[`${m.id} ours webgpu`] = oursMs;
-      const onnxBytes = await o.read(m.onnx);
-      const [session, ortMs] = await timed(() => o.ort.InferenceSession.create(onnxBytes, { executionProviders: ['webgpu'] }));
-      loadMs[`${m.id} ort webgpu`] = ortMs;
-      const { max_seq_len: maxSeq, vocab_size: V } = ours.config;
-      for (const L of o.lengths) {
-        if (L > maxSeq || (m.lengths && !m.lengths.includes(L))) continue;
-        const tokens = benchTokens(L, V);
-        const feeds = { tokens: new o.ort.Tensor('int64', BigInt64Array.from(tokens, (t) => BigInt(t)), [1, L]) };
-        const runOrt = async () => (await session.run(feeds)).logits.data;
-        const runOurs = () => ours.logits(tokens);
-        logitsRelError[`${m.id} L=${L} ours webgpu vs ort webgpu`] = relError(await runOurs(), await runOrt()); // also the warm-up
-        const positions = maskedPositions(tokens, V);
-        const times: Record<string, number[]> = { ours_webgpu_ms: [], ort_webgpu_ms: [], step_ours_webgpu_ms: [], step_ort_webgpu_ms: [] };
-        for (let r = 0; r < o.reps; r++) {
-          times.ours_webgpu_ms.push((await timed(runOurs))[1]);
-          if (isDiffusionModel(ours)) times.step_ours_webgpu_ms.push((await timed(() => ours.decide(tokens, positions, GREEDY)))[1]);
-          times.ort_webgpu_ms.push((await timed(runOrt))[1]);
-          times.step_ort_webgpu_ms.push((await timed(async () => decideFromLogits(await runOrt(), V, positions)))[1]);
-        }
-        const row: Row = { model: m.id, tokens: L };
-        for (const [k, v] of Object.entries(times)) if (v.length) row[k] = +median(v).toFixed(1);
-        row['ours_webgpu/ort_webgpu'] = +((row.ours_webgpu_ms as number) / (row.ort_webgpu_ms as number)).toFixed(3);
-        if (row.step_ours_webgpu_ms !== undefined) row['step ours_webgpu/ort_webgpu'] = +((row.step_ours_webgpu_ms as number) / (row.step_ort_webgpu_ms as number)).toFixed(3);
-        rows.push(row);
-      }
-      await session.release();
-      ours.dispose();
-    }
+    const result = await compare(o, {
+      ort: 'ort_webgpu',
+      ep: 'webgpu',
+      loadOurs: async (files, m) => {
+        const [model, ms] = await timed(() => loadModel(files, device));
+        loadMs[`${m.id} ours_webgpu`] = ms;
+        return [['ours_webgpu', model as DiffusionModel]];
+      },
+    });
+    return { ...result, loadMs: { ...loadMs, ...result.loadMs }, adapter: `${info.vendor} ${info.architecture} ${info.description}`.trim() };
   } finally {
     device.destroy();
   }
-  return { rows, logitsRelError, loadMs, adapter: `${info.vendor} ${info.architecture} ${info.description}`.trim() };
 }

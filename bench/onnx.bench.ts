@@ -100,6 +100,18 @@ function merge(results: Result[]): Record<string, string | number | undefined>[]
   return [...rows.values()].map((m) => Object.fromEntries(order.filter((k) => k in m).map((k) => [k, m[k]])));
 }
 
+/** One runner's results merged, printed (table, logits differences, load times) and returned. */
+function summarize(title: string, results: Result[]): { rows: Record<string, string | number | undefined>[]; logitsRelError: Record<string, number>; loadMs: Record<string, number> } {
+  const rows = merge(results);
+  console.log(`\n${title}: ms per forward (full logits)`);
+  console.table(rows);
+  const logitsRelError = Object.assign({}, ...results.map((r) => r.logitsRelError)) as Record<string, number>;
+  console.log('max |ours - ort| / max |ort| per case:', Object.fromEntries(Object.entries(logitsRelError).map(([k, v]) => [k, +v.toExponential(2)])));
+  const loadMs = Object.assign({}, ...results.map((r) => r.loadMs)) as Record<string, number>;
+  console.log('load / session creation, ms:', loadMs);
+  return { rows, logitsRelError, loadMs };
+}
+
 export async function main(argv: string[]): Promise<void> {
   const quick = argv.includes('--quick');
   const reps = quick ? 3 : 7;
@@ -132,29 +144,17 @@ export async function main(argv: string[]): Promise<void> {
       if (!line) throw new Error(`node runner (ORT ${t} threads) failed:\n${p.stdout}\n${p.stderr}`);
       results.push(JSON.parse(line.slice(7)) as Result);
     }
-    const rows = merge(results);
-    console.log(`\nNode ${process.version} (V8 ${process.versions.v8}): ms per forward (full logits)`);
-    console.table(rows);
-    const err = Object.assign({}, ...results.map((r) => r.logitsRelError)) as Record<string, number>;
-    console.log('max |ours - ort| / max |ort| per case:', Object.fromEntries(Object.entries(err).map(([k, v]) => [k, +v.toExponential(2)])));
-    const loadMs = Object.assign({}, ...results.map((r) => r.loadMs)) as Record<string, number>;
-    console.log('load / session creation, ms:', loadMs);
-    report.node = { v8: process.versions.v8, rows, logitsRelError: err, loadMs };
+    report.node = { v8: process.versions.v8, ...summarize(`Node ${process.version} (V8 ${process.versions.v8})`, results) };
   }
   if (!argv.includes('--no-browser')) {
     const requests: { mode: 'wasm' | 'webgpu'; ortThreads: number }[] = [{ mode: 'wasm', ortThreads: 1 }, { mode: 'wasm', ortThreads: 2 }];
     if (!argv.includes('--no-webgpu')) requests.push({ mode: 'webgpu', ortThreads: 1 });
     const results = await browser(requests, reps);
     const webgpu = results.find((r) => typeof r.adapter === 'string');
-    const rows = merge(results);
-    console.log(`\nheadless Chromium (${String(results[0]?.userAgent ?? '').match(/Chrome\/[\d.]+/)?.[0] ?? '?'}), cross-origin isolated: ${results[0]?.crossOriginIsolated}: ms per forward (full logits)`);
-    console.table(rows);
-    const err = Object.assign({}, ...results.map((r) => r.logitsRelError)) as Record<string, number>;
-    console.log('max |ours - ort| / max |ort| per case:', Object.fromEntries(Object.entries(err).map(([k, v]) => [k, +v.toExponential(2)])));
-    const loadMs = Object.assign({}, ...results.map((r) => r.loadMs)) as Record<string, number>;
-    console.log('load / session creation, ms:', loadMs);
+    const title = `headless Chromium (${String(results[0]?.userAgent ?? '').match(/Chrome\/[\d.]+/)?.[0] ?? '?'}), cross-origin isolated: ${results[0]?.crossOriginIsolated}`;
+    const summary = summarize(title, results);
     if (webgpu) console.log(`WebGPU adapter: ${String(webgpu.adapter)}`);
-    report.browser = { userAgent: results[0]?.userAgent, crossOriginIsolated: results[0]?.crossOriginIsolated, hardwareConcurrency: results[0]?.hardwareConcurrency, webgpuAdapter: webgpu?.adapter, rows, logitsRelError: err, loadMs };
+    report.browser = { userAgent: results[0]?.userAgent, crossOriginIsolated: results[0]?.crossOriginIsolated, hardwareConcurrency: results[0]?.hardwareConcurrency, webgpuAdapter: webgpu?.adapter, ...summary };
   }
   (report.machine as Record<string, unknown>).loadavgAfter = loadavg().map((x) => +x.toFixed(2));
   mkdirSync('bench/results', { recursive: true });
