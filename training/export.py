@@ -141,16 +141,41 @@ def write_manifest(out):
         json.dump({"files": files}, f, indent=1)
 
 
+def set_eval(out, eval_results):
+    """Put eval results into an exported folder's config.json and refresh its manifest (the
+    weights and golden outputs are left as they are)."""
+    path = os.path.join(out, "config.json")
+    config = json.load(open(path))
+    config["eval"] = eval_results
+    with open(path, "w") as f:
+        json.dump(config, f, indent=1)
+    write_manifest(out)
+
+
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ckpt", required=True)
-    ap.add_argument("--id", required=True)
+    ap = argparse.ArgumentParser(description="Export a checkpoint (--ckpt --id), or only put eval "
+                                 "results into folders exported before (--eval E --update DIR...).")
+    ap.add_argument("--ckpt")
+    ap.add_argument("--id")
     ap.add_argument("--out-root", default=os.path.join(ROOT, "public", "models"))
     ap.add_argument("--data", default=os.path.join(HERE, "data"))
-    ap.add_argument("--eval", help="eval results JSON file to put into config.json")
+    ap.add_argument("--eval", help="eval results JSON file (eval.py --out, keyed by model id) to put into config.json")
+    ap.add_argument("--update", nargs="+", metavar="DIR", help="exported model folders to give --eval's results")
     args = ap.parse_args()
-    ev = json.load(open(args.eval)).get(args.id) if args.eval else None
-    print(export(args.ckpt, args.id, args.out_root, args.data, ev))
+    results = json.load(open(args.eval)) if args.eval else {}
+    if args.update:
+        if not args.eval:
+            ap.error("--update needs --eval")
+        for out in args.update:
+            model_id = os.path.basename(os.path.normpath(out))
+            if model_id not in results:
+                ap.error(f"{args.eval} has no results for {model_id}")
+            set_eval(out, results[model_id])
+            print(out)
+        return
+    if not (args.ckpt and args.id):
+        ap.error("--ckpt and --id are needed to export")
+    print(export(args.ckpt, args.id, args.out_root, args.data, results.get(args.id)))
 
 
 if __name__ == "__main__":

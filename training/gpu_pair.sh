@@ -63,21 +63,18 @@ done
 wait
 log "trained"; tail -n 2 "$OUT"/logs/train-*.log | tee -a "$OUT/logs/gpu_pair.log"
 
-ids=""
+model_id() { [ $1 = diffusion ] && echo qs-code-diffusion-$SIZE || echo qs-code-ar-$SIZE; }
+dirs=""
 for k in diffusion autoregressive; do
-  id=qs-code-$( [ $k = diffusion ] && echo diffusion || echo ar )-$SIZE
+  id=$(model_id $k)
   $PY training/export.py --ckpt $R/gpu-$k/ckpt.pt --id $id --out-root /tmp/models \
       > "$OUT/logs/export-$k.log" 2>&1 || { log "export $k failed"; exit 1; }
   tar -C /tmp/models -cf "$OUT/$id.tar" $id  # now, in case the eval below runs out of time
-  ids="$ids --model /tmp/models/$id"
+  dirs="$dirs /tmp/models/$id"
 done
 log "exported; eval"
-timeout ${EVAL_SECONDS:-240} $PY training/eval.py $ids ${EVAL_ARGS:-} --out "$OUT/logs/eval-$SIZE.json" \
+timeout ${EVAL_SECONDS:-240} $PY training/eval.py ${dirs// / --model } ${EVAL_ARGS:-} --out "$OUT/logs/eval-$SIZE.json" \
     > "$OUT/logs/eval.log" 2>&1 || { log "eval failed or ran out of time"; exit 1; }
-for k in diffusion autoregressive; do
-  id=qs-code-$( [ $k = diffusion ] && echo diffusion || echo ar )-$SIZE
-  $PY training/export.py --ckpt $R/gpu-$k/ckpt.pt --id $id --out-root /tmp/models \
-      --eval "$OUT/logs/eval-$SIZE.json" >> "$OUT/logs/export-$k.log" 2>&1
-  tar -C /tmp/models -cf "$OUT/$id.tar" $id
-done
+$PY training/export.py --eval "$OUT/logs/eval-$SIZE.json" --update $dirs >> "$OUT/logs/gpu_pair.log" 2>&1 || exit 1
+for k in diffusion autoregressive; do tar -C /tmp/models -cf "$OUT/$(model_id $k).tar" $(model_id $k); done
 log "done"; cat "$OUT/logs/eval-$SIZE.json"

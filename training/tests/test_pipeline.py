@@ -67,10 +67,20 @@ def test_export_then_reload_gives_same_logits(data_dir, tmp_path):
     x = torch.randint(0, cfg.vocab_size, (2, 20))
     with torch.no_grad():
         assert torch.equal(ref(x), got(x))
-    manifest = json.load(open(os.path.join(out, "manifest.json")))["files"]
-    for name, m in manifest.items():
-        assert m["bytes"] == os.path.getsize(os.path.join(out, name))
-        assert m["sha256"] == export.sha256(os.path.join(out, name))
+    def check_manifest():
+        manifest = json.load(open(os.path.join(out, "manifest.json")))["files"]
+        for name, m in manifest.items():
+            assert m["bytes"] == os.path.getsize(os.path.join(out, name))
+            assert m["sha256"] == export.sha256(os.path.join(out, name))
+        return manifest
+    before = check_manifest()
+    # eval results added later (export.py --eval E --update DIR): config and manifest change, the rest not
+    export.set_eval(out, {"bits_per_byte": 1.25})
+    assert json.load(open(os.path.join(out, "config.json")))["eval"] == {"bits_per_byte": 1.25}
+    after = check_manifest()
+    assert after["config.json"] != before["config.json"]
+    assert {k: v for k, v in after.items() if k != "config.json"} == \
+        {k: v for k, v in before.items() if k != "config.json"}
 
 
 @pytest.mark.parametrize("model_dir", sorted(os.path.dirname(p) for p in glob.glob(
