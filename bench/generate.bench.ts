@@ -112,9 +112,6 @@ async function loadLocal(id: string, device: GPUDevice | null, threads: number):
   return { model, tokenizer };
 }
 
-/** The WebGPU engine's matmul variant, or 'wasm' for the CPU engine. */
-const matmulOf = (m: EngineModel | CpuEngineModel): string => ('matmulVariant' in m ? m.matmulVariant : 'wasm');
-
 function listModels(): string[] {
   try {
     return (JSON.parse(readFileSync(join(MODELS, 'index.json'), 'utf8')) as { models: { id: string }[] }).models.map((m) => m.id);
@@ -242,7 +239,7 @@ export async function main(argv: string[]): Promise<void> {
   if (diff && ar && JSON.stringify(diff.model.config.special_tokens) !== JSON.stringify(ar.model.config.special_tokens)) {
     throw new Error('the two models do not share special tokens: not twins');
   }
-  for (const m of [dModel, aModel]) if (m) console.log(`model: ${m.config.kind} dim ${m.config.dim}, ${m.config.n_layers} layers, ${m.parameterCount} params, context ${m.config.max_seq_len}, matmul ${matmulOf(m)}`);
+  for (const m of [dModel, aModel]) if (m) console.log(`model: ${m.config.kind} dim ${m.config.dim}, ${m.config.n_layers} layers, ${m.parameterCount} params, context ${m.config.max_seq_len}, matmul ${m.matmulVariant}`);
 
   const { prompts, source } = loadPrompts(o.prompts);
   const promptIds = prompts.map((p) => tokenizer.encode(p));
@@ -337,8 +334,8 @@ export async function main(argv: string[]): Promise<void> {
     note: 'Greedy decoding. Per-token numbers divide by real generated tokens (eos/pad excluded). SwiftShader runs the kernels on the CPU: wall times say little about GPUs; forwards, readbacks and bytes read back per token carry over.',
     options: o,
     models: {
-      diffusion: dModel ? { id: o.diffusion, parameters: dModel.parameterCount, config: dModel.config, matmulVariant: matmulOf(dModel) } : null,
-      autoregressive: aModel ? { id: o.ar, parameters: aModel.parameterCount, config: aModel.config, matmulVariant: matmulOf(aModel) } : null,
+      diffusion: dModel ? { id: o.diffusion, parameters: dModel.parameterCount, config: dModel.config, matmulVariant: dModel.matmulVariant } : null,
+      autoregressive: aModel ? { id: o.ar, parameters: aModel.parameterCount, config: aModel.config, matmulVariant: aModel.matmulVariant } : null,
     },
     prompts: { source, list: prompts, tokens: promptIds.map((p) => p.length) },
     lengths,
