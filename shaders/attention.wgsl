@@ -6,9 +6,11 @@
 //   k_cache: (max_seq_len, dim)    — rows 0 .. n_keys - 1 are valid (padding-aware)
 //   v_cache: (max_seq_len, dim)
 //   out:     (n_queries, dim)
-// Visible keys: j < n_keys; with `causal`, also j <= q_pos0 + i, where q_pos0 is the absolute
-// position of query 0 (0 for a full causal forward, the cache length for a decode step: the
-// KV-cache path is the same kernel with n_queries = 1). Bidirectional (diffusion): causal = 0.
+// Visible keys: j < n_keys; for the first n_causal queries also j <= q_pos0 + i, where q_pos0 is
+// the cache row of query 0 (0 for a full causal forward, the cache length for a decode step: the
+// KV-cache path is the same kernel with n_queries = 1). Bidirectional (diffusion): n_causal = 0;
+// causal (AR): n_causal = n_queries; a block-causal step (clean rows, then a noisy block that sees
+// every key): n_causal = the number of clean rows.
 // Tiling: one invocation per (4 consecutive queries, head), register-blocked like matmul_blocked:
 // it streams the keys four at a time, so each step loads 4 K and 4 V vectors per head_dim/4 and
 // uses each for 4 queries; the 4 × 4 scores are four vec4, and the online-softmax update costs one
@@ -28,7 +30,7 @@ struct AttentionParams {
   q_stride: u32,   // floats between consecutive query rows
   dim: u32,        // floats per K/V cache row and per output row = n_heads * head_dim
   q_pos0: u32,
-  causal: u32,
+  n_causal: u32,   // queries 0 .. n_causal - 1 are causal, the rest see all n_keys keys
   scale: f32,      // 1 / sqrt(head_dim)
   _pad: u32,
 }
@@ -73,7 +75,8 @@ fn attend(@builtin(global_invocation_id) gid: vec3u) {
 
   // keys visible to each query
   var vis = vec4u(params.n_keys);
-  if (params.causal != 0u) { vis = min(vis, vec4u(params.q_pos0 + 1u) + vec4u(i0, i1, i2, i3)); }
+  let qi = vec4u(i0, i1, i2, i3);
+  vis = select(vis, min(vis, vec4u(params.q_pos0 + 1u) + qi), qi < vec4u(params.n_causal));
   let n_loop = max(max(vis.x, vis.y), max(vis.z, vis.w));
 
   var acc0: array<vec4f, HD4>; var acc1: array<vec4f, HD4>;   // Σ_j exp(s_j - max) · v_j per query

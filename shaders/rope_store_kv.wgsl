@@ -3,7 +3,9 @@
 //   rope:    (max_seq_len, head_dim/2) vec2 (cos, sin) of angle pos · rope_theta^(-2i/head_dim),
 //            precomputed in float64 on the CPU and uploaded once (WGSL sin/cos are imprecise
 //            for large angles)
-//   k_cache, v_cache: (max_seq_len, dim); token t is written at row pos0 + t
+//   k_cache, v_cache: (max_seq_len, dim); token t is written at row pos0 + t and rotated by the
+//            angle of position rope_pos0 + t (the same, except for a suffix placed first in the
+//            cache for infill: its rows hold positions after the hole)
 // Convention: ROTATE-HALF (GPT-NeoX / Hugging Face LLaMA) on each head separately: with
 // half = head_dim/2, element i < half pairs with element i + half:
 //   x'[i]        = x[i] · cos(θ_i) - x[i + half] · sin(θ_i)
@@ -18,6 +20,10 @@ struct RopeParams {
   pos0: u32,
   dim: u32,
   head_dim: u32,
+  rope_pos0: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: RopeParams;
@@ -35,8 +41,8 @@ fn rotate_and_store_kv(@builtin(global_invocation_id) gid: vec3u) {
   let half_head = params.head_dim / 2u;
   let h = p / half_head;           // head
   let i = p % half_head;           // pair within the head
-  let pos = params.pos0 + t;
-  let cs = rope[pos * half_head + i];
+  let pos = params.pos0 + t;                 // cache row
+  let cs = rope[(params.rope_pos0 + t) * half_head + i];
 
   let lo = h * params.head_dim + i;  // column of element i of head h
   let hi = lo + half_head;           // column of element i + half

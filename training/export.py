@@ -18,11 +18,11 @@ import struct
 import numpy as np
 import torch
 
-from model import ModelConfig, Transformer
+from model import ModelConfig, Transformer, block_step
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-FORMAT = 1
+FORMAT = 2  # 2: attention, block_size, shift in config.json (docs/MODEL_FORMAT.md)
 DTYPES = {np.float16: "F16", np.float32: "F32", np.int8: "I8"}
 
 
@@ -63,7 +63,7 @@ def read_safetensors(path) -> dict:
 def load_model(model_dir) -> Transformer:
     """Rebuild a float32 Transformer from an exported folder (the engine's view of the files)."""
     cfg_json = json.load(open(os.path.join(model_dir, "config.json")))
-    cfg = ModelConfig(**{k: cfg_json[k] for k in ModelConfig.__dataclass_fields__})
+    cfg = ModelConfig(**{k: cfg_json[k] for k in ModelConfig.__dataclass_fields__ if k in cfg_json})
     model = Transformer(cfg)
     weights = read_safetensors(os.path.join(model_dir, "model.safetensors"))
     model.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in weights.items()},
@@ -72,10 +72,26 @@ def load_model(model_dir) -> Transformer:
 
 
 def golden_cases(model, special, seed=0):
-    """Two or more inputs (with mask tokens) and PyTorch float32 logits at chosen positions."""
+    """Two or more inputs (with mask tokens) and PyTorch float32 logits at chosen positions.
+    Block-causal models: block steps instead (context with positions, a block with masks, the
+    logits predicting each block position), one of them a suffix-first infill layout."""
     cfg = model.cfg
     g = torch.Generator().manual_seed(seed)
     cases = []
+    if cfg.attention == "block_causal":
+        S = cfg.max_seq_len
+        for C, B, suffix in ((1, 4, 0), (13, 8, 0), (S - 40, 32, 0), (20, 8, 9)):
+            ids = torch.randint(0, cfg.vocab_size - 3, (C + B,), generator=g)
+            ctx, blk = ids[:C], ids[C:].clone()
+            blk[torch.rand(B, generator=g) < 0.6] = special["mask"]
+            prefix = C - suffix
+            cpos = list(range(prefix + B + 5, prefix + B + 5 + suffix)) + list(range(prefix))
+            with torch.no_grad():
+                logits = block_step(model, ctx[None], cpos, blk[None], prefix)[0].float()
+            cases.append({"context": ctx.tolist(), "context_positions": cpos, "block": blk.tolist(),
+                          "block_pos0": prefix,
+                          "logits": [[round(float(v), 6) for v in row] for row in logits]})
+        return cases
     for L in (min(16, cfg.max_seq_len), min(61, cfg.max_seq_len), cfg.max_seq_len):
         ids = torch.randint(0, cfg.vocab_size - 3, (L,), generator=g)
         masked = torch.rand(L, generator=g) < 0.4
@@ -112,13 +128,15 @@ def export(ckpt_path, model_id, out_root, data_dir, eval_results=None):
               "special_tokens": info["special_tokens"],
               "training": {"corpus": "Python stdlib + Debian packages: " +
                            ", ".join(recipe.get("packages", {})),
-                           "tokens_seen": state["tokens_seen"], "steps": state["step"],
+                           "tokens_seen": state["tokens_seen"] + state.get("init", {}).get("tokens_seen", 0),
+                           "init": state.get("init"), "steps": state["step"],
                            "device": info["device"], "seconds": round(state["seconds"]),
                            "git_commit": info["git_commit"],
                            "final_loss": state["losses"][-1][1] if state["losses"] else None,
                            "history": state.get("history", []),
                            "args": {k: info["args"][k] for k in
-                                    ("size", "batch", "lr", "random_share", "pad_share", "seed")
+                                    ("size", "batch", "lr", "random_share", "pad_share", "seed", "attention",
+                                     "block_size", "ar_weight", "fim_share", "init")
                                     if k in info["args"]}},
               "eval": eval_results or {}}
     with open(os.path.join(out, "config.json"), "w") as f:

@@ -3,6 +3,13 @@
 kind "diffusion":      bidirectional attention, predicts the original token at corrupted positions.
 kind "autoregressive": the same blocks with a causal mask, predicts the next token.
 
+attention "block_causal" (format 2, Model v2): a diffusion model that keeps its AR twin's
+next-token head ("shift": the row of position i predicts token i + 1). Its canvas is a clean
+stream, attended causally (the KV cache of decoding, and the AR loss in training), and noisy
+blocks of `block_size` rows that see the clean tokens before the block and each other both ways.
+The caller gives positions and the attention mask (objective.block_layout, eval.py); forward()
+without them runs the clean stream alone, which is exactly an AR model.
+
 Rotary embedding uses the rotate-half convention: within each head, dimension i (< head_dim/2)
 is paired with i + head_dim/2, rotated by angle pos * rope_theta ** (-2i / head_dim).
 """
@@ -25,6 +32,9 @@ class ModelConfig:
     rope_theta: float = 10000.0
     norm_eps: float = 1e-5
     tie_embeddings: bool = True
+    attention: str = "full"          # "full" (diffusion) | "causal" (AR) | "block_causal" (v2)
+    block_size: int = 0              # block_causal: the app's default decoding block
+    shift: bool = False              # row i predicts token i + 1 (AR-initialised diffusion)
 
     @property
     def head_dim(self) -> int:
@@ -47,10 +57,11 @@ class RMSNorm(nn.Module):
 
 
 def rope_tables(cfg: ModelConfig, positions: torch.Tensor):
-    """cos, sin of shape (L, head_dim): angle pos * theta^(-2i/head_dim), repeated for both halves."""
+    """cos, sin of shape positions.shape + (head_dim,): angle pos * theta^(-2i/head_dim), repeated
+    for both halves."""
     half = cfg.head_dim // 2
     inv_freq = cfg.rope_theta ** (-torch.arange(0, half, dtype=torch.float32) * 2 / cfg.head_dim)
-    ang = positions.float().cpu()[:, None] * inv_freq[None, :]    # (L, half), on the CPU
+    ang = positions.float().cpu()[..., None] * inv_freq            # (..., L, half), on the CPU
     ang = torch.cat([ang, ang], dim=-1)                            # (L, head_dim)
     return ang.cos(), ang.sin()
 
@@ -137,18 +148,24 @@ class Transformer(nn.Module):
         if isinstance(m, (nn.Linear, nn.Embedding)):
             nn.init.normal_(m.weight, mean=0.0, std=0.02)
 
-    def forward(self, tokens, n_valid=None):
+    def forward(self, tokens, n_valid=None, positions=None, attn_mask=None):
         """tokens: (B, L) int64 -> logits (B, L, vocab) float.
 
         n_valid: optional (B,) number of real tokens; keys at positions >= n_valid (padding) are
-        never attended to. Diffusion attends both ways; autoregressive adds the causal mask.
+        never attended to. Diffusion attends both ways; autoregressive and block-causal (without
+        attn_mask) add the causal mask.
+        positions: optional (L,) or (B, L) RoPE positions (default 0 .. L-1).
+        attn_mask: optional bool (B or 1, 1, L, L), True where query i may attend key j; replaces
+        the default mask (the block-causal layouts of objective.block_layout).
         """
         B, L = tokens.shape
         pos = torch.arange(L, device=tokens.device)
-        cos, sin = rope_tables(self.cfg, pos)
+        cos, sin = rope_tables(self.cfg, pos if positions is None else positions)
         cos, sin = cos.to(tokens.device), sin.to(tokens.device)
-        mask = None
-        if self.cfg.kind == "autoregressive":
+        if cos.dim() == 3:                                                   # (B, L, hd) -> (B, 1, L, hd)
+            cos, sin = cos[:, None], sin[:, None]
+        mask = attn_mask
+        if mask is None and (self.cfg.kind == "autoregressive" or self.cfg.attention == "block_causal"):
             mask = torch.ones(L, L, dtype=torch.bool, device=tokens.device).tril()[None, None]
         if n_valid is not None:
             keys = (pos[None, :] < n_valid[:, None])[:, None, None, :]       # (B, 1, 1, L)
@@ -162,3 +179,24 @@ class Transformer(nn.Module):
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+def block_step(model, context, context_positions, block, block_pos0):
+    """One decoding step of a block-causal model, uncached (the engines' BlockStep): rows
+    [context (causal, in cache order) | block (sees all context rows and the whole block)].
+    context, block: (N, C) and (N, B) int64 (a batch of steps of the same shapes);
+    context_positions: (C,) or (N, C). Returns logits (N, B, vocab): row j predicts position
+    block_pos0 + j (shift: the last context row for j = 0, else block row j - 1)."""
+    N, C = context.shape
+    B = block.shape[1]
+    dev = context.device
+    cpos = torch.as_tensor(context_positions, device=dev)
+    if cpos.dim() == 1:
+        cpos = cpos[None].expand(N, C)
+    bpos = torch.arange(block_pos0, block_pos0 + B, device=dev)[None].expand(N, B)
+    mask = torch.ones(C + B, C + B, dtype=torch.bool, device=dev)
+    mask[:C, :C] = torch.ones(C, C, dtype=torch.bool, device=dev).tril()
+    mask[:C, C:] = False
+    logits = model(torch.cat([context, block], 1), positions=torch.cat([cpos, bpos], 1),
+                   attn_mask=mask[None, None])
+    return logits[:, C - 1:C + B - 1]

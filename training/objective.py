@@ -18,13 +18,13 @@ import torch.nn.functional as F
 
 
 def corrupt(x, t, mask_id, n_ordinary, random_share=0.0, region=None, generator=None):
-    """x: (B, L) int64; t: (B,) in (0, 1]. Returns (noisy x, corrupted bool (B, L)).
+    """x: (B, L) int64; t: (B,) or (B, L) in (0, 1]. Returns (noisy x, corrupted bool (B, L)).
 
     region: optional bool (B, L); positions outside it are never corrupted.
     Random replacements are drawn from ids [0, n_ordinary) so specials never appear.
     """
     u = torch.rand(x.shape, generator=generator, device=x.device)
-    corrupted = u < t[:, None]
+    corrupted = u < (t[:, None] if t.dim() == 1 else t)           # t: (B,) or per position (B, L)
     if region is not None:
         corrupted &= region
     noisy = x.clone()
@@ -71,3 +71,110 @@ def make_infill(x, pad_id, generator=None):
                                                      device=x.device), suffix])
         region[b, a:a + s] = True
     return out, region
+
+
+# ---------------------------------------------------------------------------------------------
+# Block diffusion (Model v2): an AR-initialised model, block-causal, with token shift.
+#
+# A window x (L tokens) becomes one sequence of 2L rows, [noisy | clean], both at positions
+# 0 .. L-1 (RoPE), with an attention mask:
+#   clean row i  sees clean rows j that come before it in the window's order (causal). Its
+#                logits predict x[i+1]: the AR loss, and the exact KV cache of decoding.
+#   noisy row i  (block b, which starts at s_b) sees the clean rows before s_b and every noisy
+#                row of block b (both ways). Its input is x_t[i] (mask, random or x[i]); its
+#                logits predict x[i+1] for i+1 inside the block. The block's first token x[s_b]
+#                is the clean row s_b - 1's (the AR head) - the same in training and decoding.
+# Infill windows (prefix | middle | pads | suffix) put the suffix first in the order, at its
+# true positions: the middle's blocks then see both sides, and so does decoding (suffix first in
+# the KV cache). The window's order is `order`: the rank of each position in the causal stream.
+# ---------------------------------------------------------------------------------------------
+
+BLOCK_SIZES = (4, 8, 16, 32, 0)            # 0: the whole region is one block (denoise a span)
+BLOCK_WEIGHTS = (0.15, 0.3, 0.2, 0.15, 0.2)
+
+
+def _rand_int(lo, hi, generator, device):
+    """An int in [lo, hi]."""
+    return int(torch.randint(lo, hi + 1, (1,), generator=generator, device=device))
+
+
+def block_layout(x, special, n_ordinary, eps=1e-3, random_share=0.0, fim_share=0.5,
+                 suffix_share=0.5, generator=None):
+    """x: (B, L) clean windows -> dict of the training sequence (B, 2L) and its targets.
+
+    Per window: a cut a (the prompt's end) drawn in [1, L - 4]; with probability fim_share an
+    infill window (make_infill's prefix | middle | pads | suffix, span from a; with probability
+    1 - suffix_share the span runs to the end: generation that stops with pads); a block size
+    from BLOCK_SIZES; the regions [0, a), span, suffix are split into blocks from their starts.
+    Each block draws t ~ U(eps, 1) and corrupts each of its positions with probability t.
+
+    Returns tokens, positions (B, 2L), mask (B, 1, 2L, 2L), and
+      x        (B, L) the window the targets come from (after make_infill),
+      diff_w   (B, L) weight of noisy row i's target x[i+1]: 1/t_b where x[i+1] is corrupted
+               and in row i's block, else 0;
+      ar_ok    (B, L) bool: clean row i's target x[i+1] exists and is not visible to it.
+    """
+    B, L = x.shape
+    dev = x.device
+    out = x.clone()
+    tokens = torch.empty(B, 2 * L, dtype=x.dtype, device=dev)
+    mask = torch.zeros(B, 1, 2 * L, 2 * L, dtype=torch.bool, device=dev)
+    diff_w = torch.zeros(B, L, device=dev)
+    ar_ok = torch.zeros(B, L, dtype=torch.bool, device=dev)
+    idx = torch.arange(L, device=dev)
+    for b in range(B):
+        a = _rand_int(1, L - 4, generator, dev)
+        span_end = L
+        if torch.rand(1, generator=generator, device=dev).item() < fim_share:
+            to_end = torch.rand(1, generator=generator, device=dev).item() >= suffix_share
+            s = L - a if to_end else _rand_int(4, min(L - a, 96), generator, dev)
+            m = _rand_int(0, s - 1, generator, dev) if s > 1 else 0
+            suffix = x[b, a + m:a + m + (L - a - s)]
+            out[b] = torch.cat([x[b, :a + m], torch.full((s - m,), special["pad"], dtype=x.dtype,
+                                                         device=dev), suffix])
+            span_end = a + s
+        # order: suffix first (at its true positions), then prefix and span
+        order = torch.where(idx >= span_end, idx - span_end, idx + (L - span_end))
+        k = int(torch.multinomial(torch.tensor(BLOCK_WEIGHTS), 1, generator=generator
+                                  if generator is None or generator.device.type == "cpu" else None))
+        bs = BLOCK_SIZES[k]
+        start = torch.empty(L, dtype=torch.long, device=dev)        # each position's block start
+        for lo, hi in ((0, a), (a, span_end), (span_end, L)):
+            if hi > lo:
+                step = (hi - lo) if bs == 0 else bs
+                start[lo:hi] = lo + ((idx[lo:hi] - lo) // step) * step
+        t = eps + (1 - eps) * torch.rand(L, generator=generator, device=dev)
+        t = t[start]                                                # t of each position's block
+        noisy, corrupted = corrupt(out[b:b + 1], t[None], special["mask"], n_ordinary,
+                                   random_share, generator=generator)
+        tokens[b, :L], tokens[b, L:] = noisy[0], out[b]
+        same_block = start[:, None] == start[None, :]
+        mask[b, 0, :L, :L] = same_block                                          # noisy -> noisy
+        mask[b, 0, :L, L:] = order[None, :] < order[start][:, None]              # noisy -> clean
+        mask[b, 0, L:, L:] = order[None, :] <= order[:, None]                    # clean -> clean
+        nxt_same = torch.zeros(L, dtype=torch.bool, device=dev)
+        nxt_same[:-1] = start[1:] == start[:-1]
+        nxt_corr = torch.zeros(L, dtype=torch.bool, device=dev)
+        nxt_corr[:-1] = corrupted[0, 1:]
+        t_next = torch.ones(L, device=dev)
+        t_next[:-1] = t[1:]
+        diff_w[b] = (nxt_same & nxt_corr).float() / t_next
+        ar_ok[b, :-1] = order[1:] > order[:-1]
+    positions = torch.cat([idx, idx])[None].expand(B, 2 * L)
+    return {"tokens": tokens, "positions": positions, "mask": mask, "x": out,
+            "diff_w": diff_w, "ar_ok": ar_ok}
+
+
+def block_losses(logits, lay):
+    """(diffusion ELBO term per position, AR NLL per valid position) from the 2L-row logits."""
+    x = lay["x"]
+    B, L = x.shape
+    V = logits.shape[-1]
+    tgt = torch.cat([x[:, 1:], x[:, :1]], dim=1)                    # x[i+1] (last one unused)
+    noisy, clean = logits[:, :L].float(), logits[:, L:].float()
+    ce_n = F.cross_entropy(noisy.reshape(-1, V), tgt.reshape(-1), reduction="none").view(B, L)
+    ce_c = F.cross_entropy(clean.reshape(-1, V), tgt.reshape(-1), reduction="none").view(B, L)
+    diff = (ce_n * lay["diff_w"]).sum() / x.numel()
+    ok = lay["ar_ok"]
+    ar = (ce_c * ok).sum() / ok.sum().clamp(min=1)
+    return diff, ar

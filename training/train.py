@@ -10,6 +10,13 @@ code. Several GPUs or machines: `torchrun --nproc_per_node N training/train.py .
 rank draws its own windows; --batch is per rank).
 
 Usage: python3 training/train.py --kind diffusion --size small --tokens 50e6 --out training/runs/diff
+
+Model v2 (block diffusion, AR-initialised):
+  python3 training/train.py --kind diffusion --attention block_causal --init public/models/qs-code-ar-base \
+      --tokens 12e6 --lr 3e-4 --out training/runs/v2-diff
+and its AR twin continued for the same tokens (same windows):
+  python3 training/train.py --kind autoregressive --init public/models/qs-code-ar-base \
+      --tokens 12e6 --lr 3e-4 --out training/runs/v2-ar
 """
 import argparse
 import json
@@ -24,7 +31,7 @@ import torch
 import torch.distributed as dist
 
 from model import ModelConfig, Transformer
-from objective import ar_loss, corrupt, diffusion_loss, make_infill
+from objective import ar_loss, block_layout, block_losses, corrupt, diffusion_loss, make_infill
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIZES = {  # name -> architecture (vocab comes from the tokenizer)
@@ -53,6 +60,13 @@ def get_args(argv=None):
     ap.add_argument("--pad-share", type=float, default=0.25,
                     help="diffusion: share of windows turned into infill examples with pads")
     ap.add_argument("--eps", type=float, default=1e-3, help="diffusion: smallest t")
+    ap.add_argument("--attention", choices=["full", "block_causal"], default="full",
+                    help="diffusion: full (MDLM) or block_causal (v2: shift, clean causal stream)")
+    ap.add_argument("--block-size", type=int, default=8, help="block_causal: the app's default block")
+    ap.add_argument("--ar-weight", type=float, default=0.5, help="block_causal: weight of the AR loss")
+    ap.add_argument("--fim-share", type=float, default=0.5,
+                    help="block_causal: share of windows that are infill examples (suffix first)")
+    ap.add_argument("--init", help="start from an exported model folder's weights (e.g. the AR twin)")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--ckpt-every", type=int, default=200)
     ap.add_argument("--log-every", type=int, default=20)
@@ -101,8 +115,24 @@ def main(argv=None):
     meta = json.load(open(os.path.join(args.data, "tokenizer.json"), encoding="utf-8"))
     special = meta["quicksilver"]["special_tokens"]
     vocab = len(meta["model"]["vocab"])
-    cfg = ModelConfig(kind=args.kind, vocab_size=vocab, **SIZES[args.size])
+    arch = dict(SIZES[args.size])
+    init_history = []
+    if args.init:  # the architecture is the init model's
+        init_cfg = json.load(open(os.path.join(args.init, "config.json")))
+        arch = {k: init_cfg[k] for k in ("dim", "n_layers", "n_heads", "ffn_dim", "max_seq_len")}
+        init_history = [dict(h, model=os.path.basename(os.path.normpath(args.init)))
+                        for h in init_cfg.get("training", {}).get("history", [])]
+    block = args.kind == "diffusion" and args.attention == "block_causal"
+    if block:
+        arch.update(attention="block_causal", block_size=args.block_size, shift=True)
+    elif args.kind == "autoregressive":
+        arch.update(attention="causal", shift=True)
+    cfg = ModelConfig(kind=args.kind, vocab_size=vocab, **arch)
     model = Transformer(cfg).to(device)
+    if args.init:
+        from export import read_safetensors
+        w = read_safetensors(os.path.join(args.init, "model.safetensors"))
+        model.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in w.items()})
     data = np.memmap(os.path.join(args.data, "train.bin"), dtype=np.uint16, mode="r")
     L, B = cfg.max_seq_len, args.batch
     world = dist.get_world_size() if ddp else 1
@@ -114,7 +144,10 @@ def main(argv=None):
                             lr=args.lr, betas=(0.9, 0.95))
     os.makedirs(args.out, exist_ok=True)
     ckpt_path = os.path.join(args.out, "ckpt.pt")
-    state = {"step": 0, "tokens_seen": 0, "seconds": 0.0, "losses": []}
+    state = {"step": 0, "tokens_seen": 0, "seconds": 0.0, "losses": [], "history": list(init_history)}
+    if args.init:
+        state["init"] = {"model": os.path.basename(os.path.normpath(args.init)),
+                         "tokens_seen": sum(h["to_tokens"] - h["from_tokens"] for h in init_history)}
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location=device)
         model.load_state_dict(ck["model"])
@@ -124,7 +157,9 @@ def main(argv=None):
             print(f"resumed at step {state['step']} ({state['tokens_seen']:.0f} tokens)", flush=True)
     # where the tokens were seen: one entry per run (a run resumed elsewhere adds one)
     device_desc = device if device == "cpu" else f"{device} ({torch.cuda.get_device_name()})"
-    run_log = {"device": device_desc, "from_tokens": state["tokens_seen"], "to_tokens": state["tokens_seen"],
+    base_tok = state.get("init", {}).get("tokens_seen", 0)  # history counts the init model's tokens too
+    run_log = {"device": device_desc, "from_tokens": base_tok + state["tokens_seen"],
+               "to_tokens": base_tok + state["tokens_seen"],
                "seconds": 0.0}
     if "resume_note" in state:
         run_log["note"] = state.pop("resume_note")
@@ -135,7 +170,7 @@ def main(argv=None):
     def save():
         if rank != 0:
             return
-        run_log["to_tokens"] = state["tokens_seen"]
+        run_log["to_tokens"] = base_tok + state["tokens_seen"]
         run_log["seconds"] = round(state["seconds"] - seconds0)
         info = {"config": cfg.to_dict(), "special_tokens": special, "args": vars(args),
                 "device": device_desc, "git_commit": git_commit()}
@@ -165,7 +200,13 @@ def main(argv=None):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, total_steps, args)
         with amp:
-            if args.kind == "diffusion":
+            if block:
+                lay = block_layout(x, special, n_ordinary, args.eps, args.random_share,
+                                   args.fim_share, generator=gen)
+                logits = net(lay["tokens"], positions=lay["positions"], attn_mask=lay["mask"])
+                diff, ar = block_losses(logits, lay)
+                loss = diff + args.ar_weight * ar
+            elif args.kind == "diffusion":
                 region = None
                 if args.pad_share > 0:
                     n_inf = int(round(B * args.pad_share))
@@ -190,7 +231,8 @@ def main(argv=None):
         if rank == 0 and (state["step"] % args.log_every == 0 or state["step"] == total_steps):
             dt = time.time() - t_log
             state["losses"].append([state["step"], float(loss)])
-            print(f"step {state['step']}/{total_steps} loss {loss.item():.4f} "
+            extra = f" (diff {diff.item():.3f} ar {ar.item():.3f})" if block else ""
+            print(f"step {state['step']}/{total_steps} loss {loss.item():.4f}{extra} "
                   f"lr {lr_at(step, total_steps, args):.2e} tok/s {tok_log / dt:.0f} "
                   f"tokens {state['tokens_seen'] / 1e6:.2f}M elapsed {state['seconds']:.0f}s",
                   flush=True)

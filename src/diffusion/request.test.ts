@@ -12,6 +12,7 @@ describe('resolveKnobs', () => {
       schedule: { kind: 'fixed', steps: 8 },
       confidence: 'prob',
       blockLength: 8,
+      commitOrder: 'confidence',
       temperature: 0,
       seed: 0,
       revision: null,
@@ -23,6 +24,10 @@ describe('resolveKnobs', () => {
     expect(resolveKnobs({ genLength: 8, schedule: { kind: 'threshold', tau: 0.9 } }).schedule).toEqual({ kind: 'threshold', tau: 0.9, maxSteps: 8 });
     expect(resolveKnobs({ genLength: 8, revision: { rho: 0.2 }, schedule: { kind: 'threshold', tau: 1 } }).schedule).toMatchObject({ maxSteps: 16 });
     expect(resolveKnobs({ genLength: 8, blockLength: 100 }).blockLength).toBe(8);
+    // block-causal models: their block size and in-order commits by default
+    expect(resolveKnobs({ genLength: 32 }, { attention: 'block_causal', block_size: 8 })).toMatchObject({ blockLength: 8, commitOrder: 'leftToRight' });
+    expect(resolveKnobs({ genLength: 32, blockLength: 4, commitOrder: 'confidence' }, { attention: 'block_causal', block_size: 8 })).toMatchObject({ blockLength: 4, commitOrder: 'confidence' });
+    expect(() => resolveKnobs({ genLength: 8, commitOrder: 'random' as never })).toThrow(/commitOrder/);
   });
 
   const bad: Array<[string, Partial<SamplerKnobs>, RegExp]> = [

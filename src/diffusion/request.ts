@@ -4,6 +4,7 @@
 import type { ModelConfig } from '../engine/types';
 import type {
   CanvasLayout,
+  CommitOrder,
   ConfidenceMeasure,
   GenerateRequest,
   InfillRequest,
@@ -28,6 +29,7 @@ export interface ResolvedKnobs {
     | { kind: 'threshold'; tau: number; maxSteps: number };
   confidence: ConfidenceMeasure;
   blockLength: number;
+  commitOrder: CommitOrder;
   temperature: number;
   seed: number;
   revision: { rho: number; maxPerStep: number; maxPerPosition: number; finalSteps: number } | null;
@@ -61,13 +63,27 @@ function checkTokens(ids: unknown, name: string, config: ModelConfig): number[] 
   return ids as number[];
 }
 
-/** Validate the knobs shared by the diffusion samplers and fill in defaults. */
-export function resolveKnobs(req: SamplerKnobs): ResolvedKnobs {
+/** True for a diffusion model decoded block by block against a KV cache (format 2). */
+export function isBlockCausal(config: Pick<ModelConfig, 'attention'> | undefined): boolean {
+  return config?.attention === 'block_causal';
+}
+
+/**
+ * Validate the knobs shared by the diffusion samplers and fill in defaults (`config`: the model's,
+ * for the block-causal defaults of blockLength and commitOrder).
+ */
+export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'attention' | 'block_size'>): ResolvedKnobs {
   const genLength = requirePositiveInt(req.genLength, 'genLength');
+  const blockCausal = isBlockCausal(config);
+  const defaultBlock = blockCausal && config?.block_size ? config.block_size : genLength;
   const blockLength = Math.min(
-    req.blockLength === undefined ? genLength : requirePositiveInt(req.blockLength, 'blockLength'),
+    req.blockLength === undefined ? defaultBlock : requirePositiveInt(req.blockLength, 'blockLength'),
     genLength,
   );
+  const commitOrder = req.commitOrder ?? (blockCausal ? 'leftToRight' : 'confidence');
+  if (commitOrder !== 'confidence' && commitOrder !== 'leftToRight') {
+    throw new RequestError(`commitOrder must be 'confidence' or 'leftToRight', got ${String(commitOrder)}`);
+  }
   const numBlocks = Math.ceil(genLength / blockLength);
   const { temperature, seed } = resolveSampling(req);
 
@@ -115,6 +131,7 @@ export function resolveKnobs(req: SamplerKnobs): ResolvedKnobs {
     schedule,
     confidence,
     blockLength,
+    commitOrder,
     temperature,
     seed,
     revision,

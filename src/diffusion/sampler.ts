@@ -3,9 +3,12 @@
 //   canvas = fixed tokens + N masks (layoutGenerate / layoutInfill)
 //   for each block, left to right:
 //     repeat until the block is done:
-//       one forward pass (or reuse the last one if the canvas has not changed)
-//       commit the most confident masked positions of the block   (fixed k, or all >= tau;
-//         eos/pad only at the first masked position: the end is decided left to right)
+//       one forward pass (or reuse the last one if the canvas has not changed); a block-causal
+//         model runs only the block against its KV cache of the committed text (the suffix
+//         first for infill), plus the rows committed since the last pass
+//       commit masked positions of the block: the most confident anywhere (commitOrder
+//         'confidence'), or the run of confident ones from the block's first mask ('leftToRight');
+//         fixed k, or all >= tau; eos/pad only at the first masked position)
 //       re-mask committed tokens whose current probability < rho  (revision, budgeted)
 //       after the first committed eos/pad, the rest of the span becomes pad
 //       stream the changes
@@ -15,7 +18,7 @@
 // its committed tokens (for their current probability).
 
 import type { Decisions, DiffusionModel } from '../engine/types';
-import { layoutGenerate, layoutInfill, resolveKnobs, type ResolvedKnobs } from './request';
+import { isBlockCausal, layoutGenerate, layoutInfill, RequestError, resolveKnobs, type ResolvedKnobs } from './request';
 import { checkDecisions, checkpoint, makeStats, now, requireKind, throwIfCancelled } from './runtime';
 import { byConfidenceDesc, confidenceOf, numTransferTokens, splitBlocks } from './schedule';
 import type { CanvasLayout, GenerateRequest, InfillRequest, SampleResult, SamplerHooks, StepEvent, TokenChange } from './types';
@@ -23,14 +26,14 @@ import type { CanvasLayout, GenerateRequest, InfillRequest, SampleResult, Sample
 /** Generate `genLength` tokens after `prompt` with a diffusion model. */
 export async function generate(model: DiffusionModel, request: GenerateRequest, hooks: SamplerHooks = {}): Promise<SampleResult> {
   requireKind(model.config.kind, 'diffusion');
-  const knobs = resolveKnobs(request);
+  const knobs = resolveKnobs(request, model.config);
   return denoise(model, layoutGenerate(request, model.config), knobs, hooks);
 }
 
 /** Fill a `genLength` hole between `prefix` and `suffix`; the result's `generated` holds only real tokens. */
 export async function infill(model: DiffusionModel, request: InfillRequest, hooks: SamplerHooks = {}): Promise<SampleResult> {
   requireKind(model.config.kind, 'diffusion');
-  const knobs = resolveKnobs(request);
+  const knobs = resolveKnobs(request, model.config);
   return denoise(model, layoutInfill(request, model.config), knobs, hooks);
 }
 
@@ -50,6 +53,9 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
   const isEnd = (t: number) => t === eos || t === pad;
 
   const blocks = splitBlocks(spanStart, spanEnd, knobs.blockLength);
+  const blockCausal = isBlockCausal(model.config);
+  if (blockCausal && !model.decideBlock) throw new Error('a block-causal model without decideBlock');
+  if (blockCausal && spanStart === 0) throw new RequestError('a block-causal model needs at least one token before the span');
   // Fixed schedule: steps granted to each block. Threshold: computed from maxSteps as we go.
   const blockSteps =
     schedule.kind !== 'fixed'
@@ -66,19 +72,31 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
   let version = 0;
   let cache: { version: number; index: Map<number, number>; d: Decisions } | null = null;
 
-  /** Decisions for `positions`: reuse the last pass if the canvas has not changed, else run one. */
-  async function decisionsFor(positions: number[]): Promise<{ d: Decisions; index: Map<number, number>; skipped: boolean }> {
+  /** Decisions for `positions` of block [blockStart, blockEnd): the last pass if the canvas is unchanged, else a new one. */
+  async function decisionsFor(positions: number[], blockStart: number, blockEnd: number): Promise<{ d: Decisions; index: Map<number, number>; skipped: boolean }> {
     if (knobs.reuseForward && cache && cache.version === version && positions.every((p) => cache!.index.has(p))) {
       return { d: cache.d, index: cache.index, skipped: true };
     }
-    // Once the span has ended (eos/pad) with nothing after it, the trailing pad is not sent at all.
-    let length = canvas.length;
-    if (!hasSuffix) while (length > spanStart && canvas[length - 1] === pad && isEnd(canvas[length - 2] ?? -1)) length--;
-    const d = await model.decide(canvas.slice(0, length), Int32Array.from(positions), {
-      temperature: knobs.temperature,
-      seed: knobs.seed,
-      step,
-    });
+    const opts = { temperature: knobs.temperature, seed: knobs.seed, step };
+    let d: Decisions;
+    if (blockCausal) {
+      // the cache holds the committed text: the suffix first (at its positions), then the prefix
+      // and the blocks before this one; the engine reuses what it already has
+      const suffix = Array.from({ length: canvas.length - spanEnd }, (_, i) => spanEnd + i);
+      const order = [...suffix, ...Array.from({ length: blockStart }, (_, i) => i)];
+      d = await model.decideBlock!({
+        context: Int32Array.from(order, (p) => canvas[p]),
+        contextPositions: Int32Array.from(order),
+        block: canvas.slice(blockStart, blockEnd),
+        blockPos0: blockStart,
+        offsets: Int32Array.from(positions, (p) => p - blockStart),
+      }, opts);
+    } else {
+      // Once the span has ended (eos/pad) with nothing after it, the trailing pad is not sent at all.
+      let length = canvas.length;
+      if (!hasSuffix) while (length > spanStart && canvas[length - 1] === pad && isEnd(canvas[length - 2] ?? -1)) length--;
+      d = await model.decide(canvas.slice(0, length), Int32Array.from(positions), opts);
+    }
     forwards++;
     checkDecisions(d, positions.length, mask);
     cache = { version, index: new Map(positions.map((p, i) => [p, i])), d };
@@ -103,20 +121,23 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
       if (masked.length === 0 && (schedule.kind === 'threshold' || revisable.length === 0)) break;
 
       await checkpoint(signal);
-      const { d, index, skipped } = await decisionsFor([...masked, ...revisable]);
+      const { d, index, skipped } = await decisionsFor([...masked, ...revisable], blockStart, blockEnd);
       throwIfCancelled(signal);
       if (skipped) skippedForwards++;
 
-      // 1. Commit: rank the masked positions by confidence. With endsInOrder an eos/pad may only
-      //    be committed at the first masked position (earlier blocks hold no masks).
-      const eligible = knobs.endsInOrder && stepsLeft > 1
+      // 1. Commit: rank the masked positions by confidence, or keep them in order (leftToRight:
+      //    only a run from the first mask is committed). With endsInOrder an eos/pad may only be
+      //    committed at the first masked position (earlier blocks hold no masks); in order, a run
+      //    may reach one, and what follows it becomes pad (3.).
+      const inOrder = knobs.commitOrder === 'leftToRight';
+      const eligible = knobs.endsInOrder && stepsLeft > 1 && !inOrder
         ? masked.filter((p, i) => i === 0 || !isEnd(d.token[index.get(p)!]))
         : masked;
-      const ranked = eligible
-        .map((position) => ({ position, confidence: confidenceOf(d, index.get(position)!, knobs.confidence) }))
-        .sort(byConfidenceDesc);
+      const ranked = eligible.map((position) => ({ position, confidence: confidenceOf(d, index.get(position)!, knobs.confidence) }));
+      if (!inOrder) ranked.sort(byConfidenceDesc);
       let count: number;
       if (stepsLeft === 1) count = ranked.length;
+      else if (schedule.kind === 'threshold' && inOrder) count = Math.max(1, leadingRun(ranked, schedule.tau));
       else if (schedule.kind === 'threshold') count = Math.max(1, ranked.filter((r) => r.confidence >= schedule.tau).length);
       else if ('steps' in schedule) count = numTransferTokens(masked.length, stepsLeft)[0];
       else count = Math.min(schedule.tokensPerStep, masked.length);
@@ -178,4 +199,11 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
     layout: { spanStart, spanEnd, droppedPrefix: layout.droppedPrefix, droppedSuffix: layout.droppedSuffix },
     stats: makeStats({ steps: step, forwards, skippedForwards, tokensGenerated: generated.length, revisions, ms }),
   };
+}
+
+/** Length of the run of entries from the first whose confidence reaches tau. */
+function leadingRun(ranked: { confidence: number }[], tau: number): number {
+  let n = 0;
+  while (n < ranked.length && ranked[n].confidence >= tau) n++;
+  return n;
 }

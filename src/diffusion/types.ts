@@ -67,6 +67,9 @@ export interface RevisionOptions {
   finalSteps?: number;
 }
 
+/** Which masked positions a step commits (SamplerKnobs.commitOrder). */
+export type CommitOrder = 'confidence' | 'leftToRight';
+
 /** Knobs shared by every request. All optional except where a request type says otherwise. */
 export interface SamplerKnobs {
   /**
@@ -81,9 +84,20 @@ export interface SamplerKnobs {
   /**
    * Semi-autoregressive block length: the span is cut into blocks of this many positions (the last
    * may be shorter), decoded left to right, positions within a block in parallel. Nothing outside
-   * the current block is committed or revised. Default: `genLength` (one block).
+   * the current block is committed or revised. Default: the model's `block_size` for a
+   * block-causal model (config.attention "block_causal", decoded against a KV cache), else
+   * `genLength` (one block).
    */
   blockLength?: number;
+  /**
+   * Which masked positions of the block a step commits. `'confidence'`: the most confident anywhere
+   * in the block (LLaDA). `'leftToRight'`: the longest run of masked positions from the block's
+   * first one whose confidence reaches tau (threshold schedule; at least one), or the first k
+   * (fixed schedules): parallel decoding that keeps the text's order, where a small model would
+   * otherwise commit sure-looking newlines and closers out of place. Default: `'leftToRight'` for
+   * block-causal models, else `'confidence'`.
+   */
+  commitOrder?: CommitOrder;
   /**
    * Sampling temperature, >= 0. 0 is greedy (argmax); > 0 is Gumbel-max sampling done by the engine
    * from `seed` and the step index, so a run is reproducible.

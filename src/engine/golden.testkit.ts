@@ -6,13 +6,25 @@ import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
 import type { ModelFiles } from './load';
 import { relError } from './reference';
-import type { Decisions, DecideOptions, ModelConfig } from './types';
+import type { BlockStep, Decisions, DecideOptions, ModelConfig } from './types';
 
-export interface GoldenCase {
+/** A full-forward case (format 1, and AR models): logits at `positions` of `input_ids`. */
+export interface GoldenForwardCase {
   input_ids: number[];
   positions: number[];
   logits: number[][];
 }
+
+/** A block-causal case: one uncached block step, logits predicting each block position. */
+export interface GoldenBlockCase {
+  context: number[];
+  context_positions: number[];
+  block: number[];
+  block_pos0: number;
+  logits: number[][];
+}
+
+export type GoldenCase = GoldenForwardCase | GoldenBlockCase;
 
 /** public/models/ */
 export const MODELS = resolve(__dirname, '../../public/models');
@@ -48,10 +60,13 @@ export async function expectGoldenCase(
     config: ModelConfig;
     logits(tokens: Int32Array): Promise<Float32Array>;
     decide?(tokens: Int32Array, positions: Int32Array, opts: DecideOptions): Promise<Decisions>;
+    blockLogits?(step: BlockStep, uncached: boolean): Promise<Float32Array>;
+    decideBlock?(step: BlockStep, opts: DecideOptions): Promise<Decisions>;
   },
   c: GoldenCase,
   label: string,
 ): Promise<void> {
+  if ('context' in c) return expectGoldenBlockCase(model, c, label);
   const V = model.config.vocab_size;
   const mask = model.config.special_tokens.mask;
   const tokens = Int32Array.from(c.input_ids);
@@ -71,5 +86,40 @@ export async function expectGoldenCase(
     if (order[0][0] - order[1][0] > 1e-3 * Math.max(1, Math.abs(order[0][0]))) {
       expect(d.token[i], `${label} position ${p}`).toBe(order[0][1]);
     }
+  });
+}
+
+/**
+ * A block-causal case: the uncached block step and the same step through the cache (after a
+ * shorter context was cached) within 1e-3 of PyTorch; greedy decideBlock picks PyTorch's argmax
+ * where the top two are apart.
+ */
+async function expectGoldenBlockCase(
+  model: {
+    config: ModelConfig;
+    blockLogits?(step: BlockStep, uncached: boolean): Promise<Float32Array>;
+    decideBlock?(step: BlockStep, opts: DecideOptions): Promise<Decisions>;
+  },
+  c: GoldenBlockCase,
+  label: string,
+): Promise<void> {
+  expect(model.blockLogits, `${label}: a block-causal model has blockLogits`).toBeTypeOf('function');
+  const V = model.config.vocab_size;
+  const mask = model.config.special_tokens.mask;
+  const B = c.block.length;
+  const step: BlockStep = {
+    context: Int32Array.from(c.context), contextPositions: Int32Array.from(c.context_positions),
+    block: Int32Array.from(c.block), blockPos0: c.block_pos0, offsets: Int32Array.from({ length: B }, (_, i) => i),
+  };
+  const want = c.logits.flat();
+  expect(want.length).toBe(B * V);
+  expect(relError(await model.blockLogits!(step, true), want), `${label} uncached (C = ${c.context.length}, B = ${B})`).toBeLessThanOrEqual(1e-3);
+  const half = Math.max(1, c.context.length >> 1);
+  await model.blockLogits!({ ...step, context: step.context.slice(0, half), contextPositions: step.contextPositions.slice(0, half), blockPos0: step.contextPositions[half - 1] + 1 }, true);
+  expect(relError(await model.blockLogits!(step, false), want), `${label} cached`).toBeLessThanOrEqual(1e-3);
+  const d = await model.decideBlock!(step, { temperature: 0, seed: 0, step: 0 });
+  c.logits.forEach((row, o) => {
+    const order = row.map((v, t) => [t === mask ? -Infinity : v, t]).sort((a, b) => b[0] - a[0]);
+    if (order[0][0] - order[1][0] > 1e-3 * Math.max(1, Math.abs(order[0][0]))) expect(d.token[o], `${label} offset ${o}`).toBe(order[0][1]);
   });
 }

@@ -4,7 +4,8 @@ import type { Pipelines } from './pipelines';
 import { newCounters } from './recorder';
 import type { MatmulVariant } from './shaders';
 import { Transformer } from './transformer';
-import type { AutoregressiveModel, DecideOptions, Decisions, DiffusionModel, EngineCounters, ModelConfig } from './types';
+import { BlockCache, type BlockPlan } from './blockstep';
+import type { AutoregressiveModel, BlockStep, DecideOptions, Decisions, DiffusionModel, EngineCounters, ModelConfig } from './types';
 import type { ModelWeights } from './weights';
 
 /** Thrown by every call after the device was lost (info.reason: 'destroyed' or 'unknown'). */
@@ -125,12 +126,68 @@ abstract class GpuModel implements EngineModelInfo {
 }
 
 export class GpuDiffusionModel extends GpuModel implements DiffusionModel {
+  /** Block-causal models: what the per-layer KV cache holds (blockstep.ts). */
+  private readonly blockCache: BlockCache | null;
+
   constructor(device: GPUDevice, config: ModelConfig, weights: ModelWeights, pipes: Pipelines, variant: MatmulVariant) {
-    super(device, config, weights, pipes, variant, false);
+    const block = config.attention === 'block_causal';
+    super(device, config, weights, pipes, variant, block);
+    this.blockCache = block ? new BlockCache(config.max_seq_len) : null;
+    if (this.blockCache) {
+      this.decideBlock = (step, opts) => this.serial(async () => {
+        const plan = await this.runBlock(step, false);
+        const n = plan.headRows.length;
+        const t = this.t;
+        if (n === 0) {
+          await t.rec.finish();
+          return emptyDecisions();
+        }
+        t.writeRequest(plan.headRows, plan.positions, plan.current);
+        t.encodeHead(n);
+        t.encodeDecide(n, opts);
+        return t.finishDecisions(n);
+      });
+      this.blockLogits = (step, uncached) => this.serial(async () => {
+        const B = step.block.length;
+        const plan = await this.runBlock({ ...step, offsets: Int32Array.from({ length: B }, (_, i) => i) }, uncached);
+        this.t.writeRequest(plan.headRows, plan.positions, plan.current);
+        this.t.encodeHead(B);
+        return this.t.finishLogits(B);
+      });
+    }
+  }
+
+  decideBlock?: (step: BlockStep, opts: DecideOptions) => Promise<Decisions>;
+  blockLogits?: (step: BlockStep, uncached: boolean) => Promise<Float32Array>;
+
+  /**
+   * Submit the forwards of a block step but the last, and leave the last one recorded (begun,
+   * not finished) for the caller to add the head and finish.
+   */
+  private async runBlock(step: BlockStep, uncached: boolean): Promise<BlockPlan> {
+    const cache = this.blockCache!;
+    const plan = cache.plan(step, this.config.vocab_size, uncached);
+    cache.clear(); // until the forwards have run
+    const t = this.t;
+    for (let i = 0; i < plan.forwards.length; i++) {
+      const f = plan.forwards[i];
+      if (i > 0) await t.rec.finish();
+      t.writeTokens(f.tokens);
+      t.rec.begin();
+      t.encodeLayers(f.tokens.length, f.slot0, true, { nCausal: f.nCausal, ropePos0: f.ropePos0 });
+    }
+    this.counters.forwards += plan.forwards.length;
+    cache.commit(step);
+    return plan;
+  }
+
+  private requireFull(): void {
+    if (this.blockCache) throw new Error('a block-causal model decodes with decideBlock (config.attention "block_causal")');
   }
 
   decide(tokens: Int32Array, positions: Int32Array, opts: DecideOptions): Promise<Decisions> {
     return this.serial(async () => {
+      this.requireFull();
       this.checkTokens(tokens);
       const n = positions.length;
       const L = tokens.length;
@@ -156,7 +213,10 @@ export class GpuDiffusionModel extends GpuModel implements DiffusionModel {
   }
 
   logits(tokens: Int32Array): Promise<Float32Array> {
-    return this.serial(() => this.allLogits(tokens, false));
+    return this.serial(() => {
+      this.requireFull();
+      return this.allLogits(tokens, false);
+    });
   }
 }
 

@@ -51,9 +51,12 @@ export function rmsnorm(rec: Recorder, pipes: Pipelines, key: string, x: GPUBuff
   rec.dispatch(key, pipes.get('rmsnorm'), [nRows, dim, gather ? 1 : 0, f32bits(eps)], [x, weight, rows, out], [Math.ceil(nRows / 64)]);
 }
 
-/** Rotate q (in place) and k of qkv (n_tokens, 3·dim), store k, v at cache rows pos0 .. pos0 + n_tokens - 1. */
-export function ropeStoreKv(rec: Recorder, pipes: Pipelines, key: string, rope: GPUBuffer, qkv: GPUBuffer, kCache: GPUBuffer, vCache: GPUBuffer, nTokens: number, pos0: number, dim: number, headDim: number): void {
-  rec.dispatch(key, pipes.get('rope'), [nTokens, pos0, dim, headDim], [rope, qkv, kCache, vCache], [Math.ceil((nTokens * dim) / 2 / 64)]);
+/**
+ * Rotate q (in place) and k of qkv (n_tokens, 3·dim) by the angles of positions ropePos0 + t,
+ * store k, v at cache rows pos0 .. pos0 + n_tokens - 1.
+ */
+export function ropeStoreKv(rec: Recorder, pipes: Pipelines, key: string, rope: GPUBuffer, qkv: GPUBuffer, kCache: GPUBuffer, vCache: GPUBuffer, nTokens: number, pos0: number, dim: number, headDim: number, ropePos0 = pos0): void {
+  rec.dispatch(key, pipes.get('rope'), [nTokens, pos0, dim, headDim, ropePos0, 0, 0, 0], [rope, qkv, kCache, vCache], [Math.ceil((nTokens * dim) / 2 / 64)]);
 }
 
 export interface AttentionShape {
@@ -64,15 +67,17 @@ export interface AttentionShape {
   headDim: number;
   /** Floats between query rows in `q` (3·dim for the fused QKV buffer). */
   qStride: number;
-  /** Absolute position of query 0 (causal masking). */
+  /** Cache row of query 0 (causal masking). */
   qPos0: number;
   causal: boolean;
+  /** With causal: only queries 0 .. nCausal - 1 are causal, the rest see every key (default: all). */
+  nCausal?: number;
 }
 
 /** out (n_queries, dim) = multi-head attention of q over the cache. */
 export function attention(rec: Recorder, pipes: Pipelines, key: string, q: GPUBuffer, kCache: GPUBuffer, vCache: GPUBuffer, out: GPUBuffer, s: AttentionShape): void {
   const dim = s.nHeads * s.headDim;
-  const params = [s.nQueries, s.nKeys, s.qStride, dim, s.qPos0, s.causal ? 1 : 0, f32bits(1 / Math.sqrt(s.headDim)), 0];
+  const params = [s.nQueries, s.nKeys, s.qStride, dim, s.qPos0, s.causal ? (s.nCausal ?? s.nQueries) : 0, f32bits(1 / Math.sqrt(s.headDim)), 0];
   rec.dispatch(key, pipes.get(attentionPipelineName(s.headDim)), params, [q, kCache, vCache, out], [Math.ceil(s.nQueries / 128), s.nHeads]);
 }
 

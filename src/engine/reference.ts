@@ -197,6 +197,32 @@ export type RefWeights = Map<string, ArrayLike<number>>;
  * Diffusion: bidirectional; autoregressive: causal. Keys at positions >= nValid are ignored.
  */
 export function referenceForward(cfg: ModelConfig, w: RefWeights, tokens: ArrayLike<number>, nValid = tokens.length): Float64Array {
+  const causal = cfg.kind === 'autoregressive' || cfg.attention === 'block_causal';
+  const positions = Array.from({ length: tokens.length }, (_, i) => i);
+  return referenceRows(cfg, w, tokens, positions, (i, j) => j < nValid && (!causal || j <= i));
+}
+
+/**
+ * A block-causal step (types.ts BlockStep) from scratch: rows [context (causal, in cache order) |
+ * block (sees every context row and the whole block)] at their positions; returns (B, vocab), row
+ * j the prediction of position blockPos0 + j (shift: the last context row for j = 0, else block
+ * row j - 1).
+ */
+export function referenceBlockLogits(cfg: ModelConfig, w: RefWeights, context: ArrayLike<number>, contextPositions: ArrayLike<number>, block: ArrayLike<number>, blockPos0: number): Float64Array {
+  const C = context.length;
+  const B = block.length;
+  const tokens = [...Array.from(context), ...Array.from(block)];
+  const positions = [...Array.from(contextPositions), ...Array.from({ length: B }, (_, j) => blockPos0 + j)];
+  const all = referenceRows(cfg, w, tokens, positions, (i, j) => (i < C ? j <= i : true));
+  const V = cfg.vocab_size;
+  return all.slice((C - 1) * V, (C + B - 1) * V);
+}
+
+/**
+ * The forward pass for rows `tokens` (L,) at RoPE `positions` (L,), query i attending key j where
+ * visible(i, j): logits (L, vocab), float64.
+ */
+export function referenceRows(cfg: ModelConfig, w: RefWeights, tokens: ArrayLike<number>, positions: ArrayLike<number>, visible: (i: number, j: number) => boolean): Float64Array {
   const L = tokens.length;
   const D = cfg.dim;
   const H = cfg.n_heads;
@@ -211,6 +237,9 @@ export function referenceForward(cfg: ModelConfig, w: RefWeights, tokens: ArrayL
   const emb = get('tok_embeddings.weight');
   const x = new Float64Array(L * D);
   for (let t = 0; t < L; t++) for (let d = 0; d < D; d++) x[t * D + d] = emb[tokens[t] * D + d];
+  const rotate = (m: Float64Array) => {
+    for (let t = 0; t < L; t++) ropeRef(m.subarray(t * D, (t + 1) * D), 1, D, 0, positions[t], H, hd, cfg.rope_theta);
+  };
 
   for (let l = 0; l < cfg.n_layers; l++) {
     const p = `layers.${l}.`;
@@ -218,9 +247,9 @@ export function referenceForward(cfg: ModelConfig, w: RefWeights, tokens: ArrayL
     const q = matmulRef(xn, get(p + 'attn.wq.weight'), L, D, D);
     const k = matmulRef(xn, get(p + 'attn.wk.weight'), L, D, D);
     const v = matmulRef(xn, get(p + 'attn.wv.weight'), L, D, D);
-    ropeRef(q, L, D, 0, 0, H, hd, cfg.rope_theta);
-    ropeRef(k, L, D, 0, 0, H, hd, cfg.rope_theta);
-    const att = attentionRef(q, k, v, { nQueries: L, nKeys: nValid, nHeads: H, headDim: hd, qStride: D, qPos0: 0, causal: cfg.kind === 'autoregressive' });
+    rotate(q);
+    rotate(k);
+    const att = maskedAttentionRef(q, k, v, L, H, hd, visible);
     const o = matmulRef(att, get(p + 'attn.wo.weight'), L, D, D);
     for (let i = 0; i < x.length; i++) x[i] += o[i];
 
@@ -233,6 +262,33 @@ export function referenceForward(cfg: ModelConfig, w: RefWeights, tokens: ArrayL
   const xf = rmsnormRef(x, get('norm.weight'), allRows, D, cfg.norm_eps);
   const out = cfg.tie_embeddings ? emb : get('output.weight');
   return matmulRef(xf, out, L, cfg.vocab_size, D);
+}
+
+/** Attention of L rows over each other with an arbitrary mask; q, k, v (L, H·hd). */
+function maskedAttentionRef(q: Vec, k: Vec, v: Vec, L: number, H: number, hd: number, visible: (i: number, j: number) => boolean): Float64Array {
+  const D = H * hd;
+  const out = new Float64Array(L * D);
+  const scale = 1 / Math.sqrt(hd);
+  for (let i = 0; i < L; i++) {
+    const keys = [];
+    for (let j = 0; j < L; j++) if (visible(i, j)) keys.push(j);
+    for (let h = 0; h < H; h++) {
+      const scores = keys.map((j) => {
+        let d = 0;
+        for (let e = 0; e < hd; e++) d += q[i * D + h * hd + e] * k[j * D + h * hd + e];
+        return d * scale;
+      });
+      const max = Math.max(...scores);
+      const p = scores.map((sc) => Math.exp(sc - max));
+      const sum = p.reduce((a, b) => a + b, 0);
+      for (let e = 0; e < hd; e++) {
+        let acc = 0;
+        keys.forEach((j, n) => (acc += p[n] * v[j * D + h * hd + e]));
+        out[i * D + h * hd + e] = keys.length > 0 ? acc / sum : 0;
+      }
+    }
+  }
+  return out;
 }
 
 /** max |a - b| / max |b|: the error measure of the tests (normwise relative). */

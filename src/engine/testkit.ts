@@ -89,6 +89,8 @@ export interface TinySpec {
   dtype: SafeDtype;
   /** Store linear weights as int8 with per-row scales. */
   int8?: boolean;
+  /** Diffusion only: a block-causal model (format 2, shift) with this default block size. */
+  blockSize?: number;
 }
 
 export function tinyConfig(s: TinySpec): ModelConfig {
@@ -96,6 +98,7 @@ export function tinyConfig(s: TinySpec): ModelConfig {
     format: 1, kind: s.kind, vocab_size: s.vocab, dim: s.dim, n_layers: s.layers, n_heads: s.heads, ffn_dim: s.ffn,
     max_seq_len: s.maxSeq, rope_theta: 10000, norm_eps: 1e-5, tie_embeddings: s.tie, dtype: s.int8 ? 'int8' : s.dtype === 'F16' ? 'float16' : 'float32',
     special_tokens: { mask: s.vocab - 1, pad: s.vocab - 2, eos: s.vocab - 3 },
+    ...(s.blockSize ? { format: 2, attention: 'block_causal' as const, block_size: s.blockSize, shift: true } : {}),
   };
 }
 

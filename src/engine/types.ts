@@ -1,10 +1,20 @@
 // The contract between the engine (WebGPU or CPU backend) and the sampler.
 // Shapes are written as (rows, cols); every array is row-major.
 
-/** config.json of a shipped model (../shared/MODEL_FORMAT.md). */
+/** config.json of a shipped model (docs/MODEL_FORMAT.md). */
 export interface ModelConfig {
   format: number;
   kind: 'diffusion' | 'autoregressive';
+  /**
+   * Format 2. "full": bidirectional (format-1 diffusion); "causal": AR; "block_causal": a
+   * diffusion model decoded block by block against a causal KV cache (BlockStep). Absent: the
+   * kind's format-1 default.
+   */
+  attention?: 'full' | 'causal' | 'block_causal';
+  /** block_causal: the decoding block the model was tuned for (the sampler's default). */
+  block_size?: number;
+  /** Row i predicts token i + 1 (AR heads, and block-causal diffusion initialised from one). */
+  shift?: boolean;
   vocab_size: number;
   dim: number;
   n_layers: number;
@@ -47,9 +57,38 @@ export interface Decisions {
   currentProb: Float32Array;
 }
 
+/**
+ * One cached step of a block-causal diffusion model. The clean context is the model's causal
+ * KV cache (committed text; for infill the suffix first, at its true positions, then the prefix);
+ * the block's rows see all of it and each other. With shift, offset 0 of the block is predicted by
+ * the last context row (the AR head) and offset j > 0 by block row j - 1.
+ */
+export interface BlockStep {
+  /** (C,) clean tokens in cache order, C >= 1. Rows already cached (same tokens and positions) are reused. */
+  context: Int32Array;
+  /** (C,) their positions. */
+  contextPositions: Int32Array;
+  /** (B,) the block now: mask or committed tokens, at positions blockPos0 .. blockPos0 + B - 1. */
+  block: Int32Array;
+  blockPos0: number;
+  /** (n,) block offsets to decide. Offset 0 needs contextPositions[C - 1] = blockPos0 - 1. */
+  offsets: Int32Array;
+}
+
 /** Full-sequence bidirectional model (kind "diffusion"). */
 export interface DiffusionModel {
   readonly config: ModelConfig;
+  /**
+   * Block-causal models (config.attention "block_causal") only: one cached block step, decisions
+   * at step.offsets in order (current token: the block's token there).
+   */
+  decideBlock?(step: BlockStep, opts: DecideOptions): Promise<Decisions>;
+  /**
+   * Block-causal models only, for tests: logits (B, vocab), row j the prediction of the block's
+   * position blockPos0 + j (offset 0 from the last context row, j from block row j - 1; offsets
+   * ignored), computed from an empty cache (uncached: true) or reusing what the cache holds.
+   */
+  blockLogits?(step: BlockStep, uncached: boolean): Promise<Float32Array>;
   /**
    * One forward pass over `tokens` (length L <= max_seq_len) and decisions at `positions`.
    * tokens: (L,), positions: (n,) indices into tokens.

@@ -97,3 +97,56 @@ def test_make_infill_keeps_length_order_and_pads_inside_span():
         assert (real.diff() == 1).all() and real[0] == 100  # text order preserved, no gap
         pads = (y[b] == 7).nonzero().flatten()
         assert region[b, pads].all()
+
+
+def test_block_layout_never_shows_a_row_its_target():
+    """Block diffusion's [noisy | clean] layout: changing the token a row predicts must not change
+    that row's logits (noisy row i -> x[i+1] in its block; clean row i -> x[i+1] when valid), for
+    plain and suffix-first infill windows; and the block step of decoding equals the layout's
+    noisy rows for the same context and block."""
+    from model import block_step
+    from objective import block_layout, block_losses
+    torch.manual_seed(0)
+    cfg = ModelConfig(kind="diffusion", vocab_size=64, dim=32, n_layers=2, n_heads=4, ffn_dim=64,
+                      max_seq_len=40, attention="block_causal", block_size=8, shift=True)
+    m = Transformer(cfg).eval()
+    sp = {"mask": 63, "pad": 62, "eos": 61}
+    g = torch.Generator().manual_seed(1)
+    L = 40
+    x = torch.randint(0, 61, (8, L), generator=g)
+    lay = block_layout(x, sp, 61, random_share=0.1, fim_share=0.5, generator=g)
+    assert lay["diff_w"].gt(0).any() and lay["ar_ok"].any()
+    with torch.no_grad():
+        lo = m(lay["tokens"], positions=lay["positions"], attn_mask=lay["mask"])
+        diff, ar = block_losses(lo, lay)
+        assert torch.isfinite(diff) and torch.isfinite(ar)
+        checked = 0
+        for b in range(8):
+            for j in range(1, L):
+                t2 = lay["tokens"].clone()
+                t2[b, L + j] = (t2[b, L + j] + 1) % 61          # the clean token x[j]
+                lo2 = m(t2, positions=lay["positions"], attn_mask=lay["mask"])
+                moved = (lo2[b] - lo[b]).abs().amax(-1) > 1e-5
+                if lay["diff_w"][b, j - 1] > 0:
+                    assert not moved[j - 1], (b, j)
+                    checked += 1
+                if lay["ar_ok"][b, j - 1]:
+                    assert not moved[L + j - 1], (b, j)
+                    checked += 1
+        assert checked > 100
+        # the decoding step: context 0..s-1 clean, block s..s+B-1 as the noisy stream holds it
+        s, B = 16, 8
+        ctx, blk = x[:1, :s], x[:1, s:s + B].clone()
+        blk[0, ::2] = sp["mask"]
+        step = block_step(m, ctx, list(range(s)), blk, s)
+        N = 2 * L
+        mask = torch.zeros(N, N, dtype=torch.bool)
+        mask[L:, L:] = torch.ones(L, L, dtype=torch.bool).tril()        # clean causal
+        mask[s:s + B, s:s + B] = True                                   # the block, both ways
+        mask[s:s + B, L:L + s] = True                                   # ... sees the context
+        mask[torch.arange(L), torch.arange(L)] = True                   # other noisy rows: alone
+        tokens = torch.cat([x[:1], x[:1]], 1)
+        tokens[0, s:s + B] = blk[0]
+        full = m(tokens, positions=torch.cat([torch.arange(L)] * 2), attn_mask=mask[None, None])[0]
+        want = torch.cat([full[L + s - 1:L + s], full[s:s + B - 1]])
+        assert torch.allclose(step[0], want, atol=1e-5)

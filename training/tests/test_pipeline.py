@@ -9,7 +9,7 @@ import torch
 
 import export
 import train
-from model import ModelConfig, Transformer
+from model import ModelConfig, Transformer, block_step
 from tokenizer import Tokenizer
 from tokenizer import train as train_tokenizer
 
@@ -42,13 +42,15 @@ def run_train(data_dir, out, kind, steps, extra=()):
     return torch.load(os.path.join(out, "ckpt.pt"))
 
 
-@pytest.mark.parametrize("kind", ["diffusion", "autoregressive"])
+@pytest.mark.parametrize("kind", ["diffusion", "autoregressive", "block_causal"])
 def test_short_training_reduces_loss_and_resumes(data_dir, tmp_path, kind):
-    ck = run_train(data_dir, tmp_path / kind, kind, 100)
+    extra = ("--attention", "block_causal") if kind == "block_causal" else ()
+    arg = "diffusion" if kind == "block_causal" else kind
+    ck = run_train(data_dir, tmp_path / kind, arg, 100, extra)
     losses = [l for _, l in ck["state"]["losses"]]
     assert ck["state"]["step"] == 100
     assert np.mean(losses[-3:]) < 0.8 * np.mean(losses[:2]), losses
-    ck2 = run_train(data_dir, tmp_path / kind, kind, 110)  # same folder: resumes, 10 more steps
+    ck2 = run_train(data_dir, tmp_path / kind, arg, 110, extra)  # same folder: resumes, 10 more steps
     assert ck2["state"]["step"] == 110 and ck2["state"]["tokens_seen"] == 110 * 8 * 128
 
 
@@ -91,7 +93,28 @@ def test_shipped_golden_matches_pytorch(model_dir):
     assert len(golden) >= 2
     for case in golden:
         with torch.no_grad():
-            logits = model(torch.tensor(case["input_ids"])[None])[0]
+            if "context" in case:  # block-causal: a block step
+                got = block_step(model, torch.tensor(case["context"])[None], case["context_positions"],
+                                 torch.tensor(case["block"])[None], case["block_pos0"])[0]
+            else:
+                got = model(torch.tensor(case["input_ids"])[None])[0][case["positions"]]
         want = torch.tensor(case["logits"])
-        got = logits[case["positions"]]
         assert torch.allclose(got, want, atol=1e-4, rtol=1e-4)
+
+
+def test_block_causal_export_writes_format_2_and_block_golden(data_dir, tmp_path):
+    run_train(data_dir, tmp_path / "run", "diffusion", 3, ("--attention", "block_causal", "--block-size", "4"))
+    out = export.export(str(tmp_path / "run" / "ckpt.pt"), "qs-test-block", str(tmp_path / "models"),
+                        str(data_dir))
+    config = json.load(open(os.path.join(out, "config.json")))
+    assert (config["format"], config["attention"], config["block_size"], config["shift"]) == \
+        (2, "block_causal", 4, True)
+    model = export.load_model(out)
+    cases = json.load(open(os.path.join(out, "golden.json")))["cases"]
+    assert len(cases) == 4 and any(c["context_positions"][0] > 0 for c in cases)  # one suffix-first
+    for c in cases:
+        with torch.no_grad():
+            got = block_step(model, torch.tensor(c["context"])[None], c["context_positions"],
+                             torch.tensor(c["block"])[None], c["block_pos0"])[0]
+        assert got.shape == (len(c["block"]), config["vocab_size"])
+        assert torch.allclose(got, torch.tensor(c["logits"]), atol=1e-4)

@@ -1,7 +1,8 @@
 // DiffusionModel and AutoregressiveModel on the CPU engine (contract: ../types.ts), the same
 // behaviour as the WebGPU engine's models.ts: token checks, request positions, the AR cache.
 
-import type { AutoregressiveModel, DecideOptions, Decisions, DiffusionModel, EngineCounters, ModelConfig } from '../types';
+import { BlockCache, type BlockPlan } from '../blockstep';
+import type { AutoregressiveModel, BlockStep, DecideOptions, Decisions, DiffusionModel, EngineCounters, ModelConfig } from '../types';
 import type { CpuRuntime } from './runtime';
 import type { CpuTransformer } from './transformer';
 
@@ -81,8 +82,51 @@ abstract class CpuModel implements CpuModelInfo {
 }
 
 export class CpuDiffusionModel extends CpuModel implements DiffusionModel {
+  /** Block-causal models: what the KV cache holds (blockstep.ts). */
+  private readonly blockCache: BlockCache | null;
+
+  constructor(t: CpuTransformer) {
+    super(t);
+    this.blockCache = t.config.attention === 'block_causal' ? new BlockCache(t.config.max_seq_len) : null;
+    if (this.blockCache) {
+      this.decideBlock = (step, opts) => this.step(() => {
+        const plan = this.runBlock(step, false);
+        const n = plan.headRows.length;
+        if (n === 0) return emptyDecisions();
+        this.t.head(plan.headRows);
+        return this.t.decide(plan.positions, plan.current, opts);
+      });
+      this.blockLogits = (step, uncached) => this.step(() => {
+        const B = step.block.length;
+        const all = { ...step, offsets: Int32Array.from({ length: B }, (_, i) => i) };
+        const plan = this.runBlock(all, uncached);
+        this.t.head(plan.headRows);
+        return this.t.readLogits(B);
+      });
+    }
+  }
+
+  decideBlock?: (step: BlockStep, opts: DecideOptions) => Promise<Decisions>;
+  blockLogits?: (step: BlockStep, uncached: boolean) => Promise<Float32Array>;
+
+  /** The forwards of a block step (the residual stream of the last one stays in x). */
+  private runBlock(step: BlockStep, uncached: boolean): BlockPlan {
+    const cache = this.blockCache!;
+    const plan = cache.plan(step, this.config.vocab_size, uncached);
+    cache.clear(); // until the forwards have run
+    for (const f of plan.forwards) this.t.layersForward(f.tokens, f.slot0, true, { nCausal: f.nCausal, ropePos0: f.ropePos0 });
+    this.counters.forwards += plan.forwards.length - 1;
+    cache.commit(step);
+    return plan;
+  }
+
+  private requireFull(): void {
+    if (this.blockCache) throw new Error('a block-causal model decodes with decideBlock (config.attention "block_causal")');
+  }
+
   decide(tokens: Int32Array, positions: Int32Array, opts: DecideOptions): Promise<Decisions> {
     return this.step(() => {
+      this.requireFull();
       this.checkTokens(tokens);
       const n = positions.length;
       const L = tokens.length;
@@ -101,6 +145,7 @@ export class CpuDiffusionModel extends CpuModel implements DiffusionModel {
 
   logits(tokens: Int32Array): Promise<Float32Array> {
     return this.step(() => {
+      this.requireFull();
       this.checkTokens(tokens);
       const L = tokens.length;
       this.t.layersForward(tokens, 0, false);

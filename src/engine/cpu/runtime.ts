@@ -177,10 +177,13 @@ export class CpuRuntime {
     this.dispatch(OP.swiglu, rows, 25 * rows * F, [rows, h, ldh, F]);
   }
 
-  /** out[i, h] = softmax(q kᵀ · scale) v per head over all nK keys, or keys j <= qPos0 + i (causal). */
+  /**
+   * out[i, h] = softmax(q kᵀ · scale) v per head over all nK keys, or keys j <= qPos0 + i (causal;
+   * with nCausal, only queries i < nCausal are causal: a block-causal step's clean rows).
+   */
   attention(s: {
     q: number; qStride: number; k: number; v: number; kvStride: number; out: number; outStride: number;
-    nQ: number; nK: number; nHeads: number; hd: number; qPos0: number; causal: boolean; scale: number;
+    nQ: number; nK: number; nHeads: number; hd: number; qPos0: number; causal: boolean; nCausal?: number; scale: number;
   }): void {
     const nKp = Math.ceil(s.nK / 16) * 16;
     // many queries: blocked (both products on the matmul micro-kernel); a few: one query at a time
@@ -188,8 +191,8 @@ export class CpuRuntime {
     const need = blocked ? nKp * s.hd + ATTENTION_QB * nKp + ATTENTION_QB : s.nK;
     if (need * 4 > this.scratchStride) throw new Error(`attention: ${s.nK} keys × head_dim ${s.hd} exceed the scratch (RuntimeOptions.maxKeys / maxHeadDim)`);
     const units = blocked ? s.nHeads * Math.ceil(s.nQ / ATTENTION_QB) : s.nQ * s.nHeads;
-    const args = [s.q, s.qStride, s.k, s.v, s.kvStride, s.out, s.outStride, s.nQ, s.nK, s.hd, s.qPos0, s.causal ? 1 : 0, s.scale, s.nHeads, blocked ? 1 : 0, this.scratch, this.scratchStride];
-    const visible = s.causal ? Math.min(s.nK, s.qPos0 + s.nQ) : s.nK;
+    const args = [s.q, s.qStride, s.k, s.v, s.kvStride, s.out, s.outStride, s.nQ, s.nK, s.hd, s.qPos0, s.causal ? (s.nCausal ?? s.nQ) : 0, s.scale, s.nHeads, blocked ? 1 : 0, this.scratch, this.scratchStride];
+    const visible = s.causal && (s.nCausal ?? s.nQ) >= s.nQ ? Math.min(s.nK, s.qPos0 + s.nQ) : s.nK;
     this.dispatch(OP.attention, units, 4 * s.nQ * visible * s.nHeads * s.hd + 20 * s.nQ * visible * s.nHeads, args, [12]);
   }
 

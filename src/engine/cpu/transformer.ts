@@ -141,10 +141,11 @@ export class CpuTransformer {
   }
 
   /**
-   * Run tokens (T,) at positions pos0 .. pos0+T through every layer; leaves the final residual
-   * stream in x. causal: causal attention; with the KV cache, keys are cache[0 .. pos0+T).
+   * Run tokens (T,) at cache rows pos0 .. pos0+T (rotated as positions ropePos0 + t) through every
+   * layer; leaves the final residual stream in x. causal: causal attention (with nCausal, only the
+   * first nCausal rows: a block-causal step); with the KV cache, keys are cache[0 .. pos0+T).
    */
-  layersForward(tokens: ArrayLike<number>, pos0: number, causal: boolean): void {
+  layersForward(tokens: ArrayLike<number>, pos0: number, causal: boolean, opts: { nCausal?: number; ropePos0?: number } = {}): void {
     const { rt, config: c } = this;
     const T = tokens.length;
     const D = c.dim, F = c.ffn_dim, H = c.n_heads, hd = D / H;
@@ -154,7 +155,7 @@ export class CpuTransformer {
     for (const L of this.layers) {
       rt.rmsnorm(this.x, D, L.attnNorm, this.xn, D, T, D, c.norm_eps);
       rt.matmul(this.xn, D, L.wqkv, this.qkv, 3 * D, T, 3 * D, D, false);
-      rt.rope(this.qkv, 3 * D, T, 2 * H, hd, this.cos, this.sin, pos0); // q and k heads side by side
+      rt.rope(this.qkv, 3 * D, T, 2 * H, hd, this.cos, this.sin, opts.ropePos0 ?? pos0); // q and k heads side by side
       let k = this.qkv + 4 * D, v = this.qkv + 8 * D, kvStride = 3 * D, nK = T;
       if (this.kvCache) {
         const q0 = this.qkv >> 2;
@@ -168,7 +169,7 @@ export class CpuTransformer {
         kvStride = D;
         nK = pos0 + T;
       }
-      rt.attention({ q: this.qkv, qStride: 3 * D, k, v, kvStride, out: this.att, outStride: D, nQ: T, nK, nHeads: H, hd, qPos0: pos0, causal, scale: 1 / Math.sqrt(hd) });
+      rt.attention({ q: this.qkv, qStride: 3 * D, k, v, kvStride, out: this.att, outStride: D, nQ: T, nK, nHeads: H, hd, qPos0: pos0, causal, nCausal: opts.nCausal, scale: 1 / Math.sqrt(hd) });
       rt.matmul(this.att, D, L.wo, this.x, D, T, D, D, true);
       rt.rmsnorm(this.x, D, L.ffnNorm, this.xn, D, T, D, c.norm_eps);
       rt.matmul(this.xn, D, L.w13, this.h, 2 * F, T, 2 * F, D, false);

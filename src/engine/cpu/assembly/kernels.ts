@@ -289,16 +289,17 @@ export function swiglu(h: usize, ldh: i32, F: i32, r0: i32, r1: i32): void {
 
 // ---- attention ------------------------------------------------------------------------------
 // out[i, h] = Σ_j softmax_j(q[i,h] · k[j,h] · scale) v[j,h] over visible keys j: all nK
-// (bidirectional) or j <= qPos0 + i (causal). q (nQ, ·) stride qStride; k, v (nK, ·) stride
+// (bidirectional) or, for the first nCausal queries, j <= qPos0 + i (causal; nCausal = nQ for an
+// AR forward, the clean rows of a block-causal step). q (nQ, ·) stride qStride; k, v (nK, ·) stride
 // kvStride; head h at columns h·hd. scores: this thread's scratch of nK floats.
 // Work unit: one (head, query) pair, t = h·nQ + i (a thread's queries share the head's keys).
 
-export function attention(q: usize, qStride: i32, k: usize, v: usize, kvStride: i32, out: usize, outStride: i32, nQ: i32, nK: i32, hd: i32, qPos0: i32, causal: i32, scale: f32, scores: usize, t0: i32, t1: i32): void {
+export function attention(q: usize, qStride: i32, k: usize, v: usize, kvStride: i32, out: usize, outStride: i32, nQ: i32, nK: i32, hd: i32, qPos0: i32, nCausal: i32, scale: f32, scores: usize, t0: i32, t1: i32): void {
   const kvs = <usize>kvStride << 2;
   for (let t = t0; t < t1; t++) {
     const h = t / nQ;
     const i = t - h * nQ;
-    const visible = causal != 0 ? min(nK, qPos0 + i + 1) : nK;
+    const visible = i < nCausal ? min(nK, qPos0 + i + 1) : nK;
     const hoff = (<usize>h * <usize>hd) << 2;
     const qp = q + ((<usize>i * <usize>qStride) << 2) + hoff;
     const op = out + ((<usize>i * <usize>outStride) << 2) + hoff;
@@ -445,7 +446,7 @@ export function attention(q: usize, qStride: i32, k: usize, v: usize, kvStride: 
 
 const QB: i32 = 16;
 
-export function attention_blocked(q: usize, qStride: i32, k: usize, v: usize, kvStride: i32, out: usize, outStride: i32, nQ: i32, nK: i32, hd: i32, qPos0: i32, causal: i32, scale: f32, scratch: usize, t0: i32, t1: i32): void {
+export function attention_blocked(q: usize, qStride: i32, k: usize, v: usize, kvStride: i32, out: usize, outStride: i32, nQ: i32, nK: i32, hd: i32, qPos0: i32, nCausal: i32, scale: f32, scratch: usize, t0: i32, t1: i32): void {
   const nBlocks = (nQ + QB - 1) / QB;
   const kvs = <usize>kvStride << 2;
   const qs4 = <usize>qStride << 2;
@@ -462,7 +463,7 @@ export function attention_blocked(q: usize, qStride: i32, k: usize, v: usize, kv
     const h = t / nBlocks;
     const i0 = (t - h * nBlocks) * QB;
     const rows = min(QB, nQ - i0);
-    const visMax = causal != 0 ? min(nK, qPos0 + i0 + rows) : nK;
+    const visMax = i0 + rows <= nCausal ? min(nK, qPos0 + i0 + rows) : nK;
     const hoff = (<usize>h * <usize>hd) << 2;
     const qb = q + <usize>i0 * qs4 + hoff;
     const ob = out + <usize>i0 * os4 + hoff;
@@ -493,7 +494,7 @@ export function attention_blocked(q: usize, qStride: i32, k: usize, v: usize, kv
     // softmax per row over its visible keys; P = 0 for visible <= j < visMax
     const scale4 = splat(scale);
     for (let r = 0; r < rows; r++) {
-      const vis = causal != 0 ? min(nK, qPos0 + i0 + r + 1) : nK;
+      const vis = i0 + r < nCausal ? min(nK, qPos0 + i0 + r + 1) : nK;
       const row = sp + <usize>r * lds;
       let mx = <f32>-Infinity;
       let j = 0;
