@@ -9,7 +9,7 @@ import { decideRef } from '../engine/reference';
 import { randomModelFiles, type TinySpec } from '../engine/testkit';
 import type { BlockStep, DecideOptions, Decisions, DiffusionModel } from '../engine/types';
 import { generate, infill } from './sampler';
-import type { StepEvent } from './types';
+import type { SamplerKnobs, StepEvent } from './types';
 
 const SPEC: TinySpec = { kind: 'diffusion', vocab: 61, dim: 32, heads: 4, ffn: 40, layers: 2, maxSeq: 64, tie: true, dtype: 'F16', blockSize: 4 };
 const MASK = SPEC.vocab - 1;
@@ -52,11 +52,12 @@ const prompt = [5, 9, 13, 2, 40, 7, 7, 21];
 const suffix = [30, 31, 32, 3, 4];
 
 describe('sampler with a block-causal model', () => {
-  for (const [name, knobs] of [
-    ['threshold, leftToRight (the block-causal default)', { schedule: { kind: 'threshold' as const, tau: 0.05 } }],
-    ['fixed steps, by confidence, revision', { schedule: { kind: 'fixed' as const, steps: 12 }, commitOrder: 'confidence' as const, revision: { rho: 0.5, maxPerStep: 2 } }],
-    ['sampled, blocks of 8', { schedule: { kind: 'threshold' as const, tau: 0.1 }, temperature: 0.9, seed: 7, blockLength: 8 }],
-  ]) {
+  const cases: [string, Omit<SamplerKnobs, 'genLength'>][] = [
+    ['threshold, leftToRight (the block-causal default)', { schedule: { kind: 'threshold', tau: 0.05 } }],
+    ['fixed steps, by confidence, revision', { schedule: { kind: 'fixed', steps: 12 }, commitOrder: 'confidence', revision: { rho: 0.5, maxPerStep: 2 } }],
+    ['sampled, blocks of 8', { schedule: { kind: 'threshold', tau: 0.1 }, temperature: 0.9, seed: 7, blockLength: 8 }],
+  ];
+  for (const [name, knobs] of cases) {
     it(`cached = uncached, generate and infill: ${name}`, async () => {
       for (const run of [
         (m: DiffusionModel) => generate(m, { prompt, genLength: 20, ...knobs }),
