@@ -17,7 +17,7 @@ const TEST_SETTINGS = { genLength: 48, strategy: 'blocks', steps: 24, blockLengt
 async function open(page: Page, opts: { url?: string; settings?: object; theme?: 'dark' | 'light' } = {}) {
   await page.addInitScript(
     ([settings, theme]) => {
-      localStorage.setItem('quicksilver.settings.v1', JSON.stringify(settings));
+      localStorage.setItem('quicksilver.settings.v2', JSON.stringify(settings));
       localStorage.setItem('quicksilver.theme', theme);
     },
     [{ ...TEST_SETTINGS, ...opts.settings }, opts.theme ?? 'dark'] as const,
@@ -234,7 +234,7 @@ test('settings persist across reloads; dark and light themes; narrow window', as
   await page.getByTestId('settings-gen-length').fill('40');
   await page.getByTestId('settings-revision').check();
   await page.screenshot({ path: 'test-results/screen-settings-dark.png' });
-  const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('quicksilver.settings.v1')!));
+  const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('quicksilver.settings.v2')!));
   expect(stored).toMatchObject({ strategy: 'threshold', genLength: 40, revision: true });
   await page.keyboard.press('Escape');
   await expect(settings).toBeHidden();

@@ -2,21 +2,32 @@
 
 Metrics (written as JSON, and merged into each model's config.json `eval` by export.py):
   bits_per_byte   AR: exact next-token NLL. Diffusion: the MDLM ELBO (an upper bound), estimated
-                  with --t-samples stratified noise levels per window.
+                  with --t-samples stratified noise levels per window; block-causal models: the
+                  ELBO of each block of the default size given the text before it (its first
+                  token is the AR head's, exactly).
+  bits_per_byte_exact  block-causal models: the exact likelihood decoding each block left to
+                  right (a proper likelihood, comparable with AR's NLL).
+  infill_similarity    difflib ratio of the filled line to the true one (mean).
+  tokens_per_forward   block-causal models: generated tokens per forward pass with the app's
+                  default decoding (syntax_valid's runs).
   infill_exact    one whole held-out line blanked between its prefix and suffix; diffusion fills
                   --infill-masks masks (pad ends the span), AR sees the prefix only and stops at
                   the newline; exact match of the line's text (trailing white space ignored).
   syntax_valid    --n-functions held-out `def` headers as prompts, --body-tokens tokens of body
                   generated greedily; the function (cut at its first dedent, or at the last full
                   line) must pass ast.parse.
-Diffusion decoding here is the plainest sampler: greedy, one token per step, most confident
-masked position first, pad/eos only at the first masked position (the browser sampler in
-src/diffusion/ has the full set of knobs).
+Diffusion decoding: block-causal models use the app's default decoding (src/diffusion/sampler.ts
+with the model's defaults: blocks of config.block_size, greedy, threshold --tau, commitOrder
+leftToRight: the run of masked positions from the block's first one with probability >= tau, at
+least one; the span ends at the first pad/eos), with the suffix first in the context for infill.
+Format-1 diffusion models use the plainest sampler: greedy, one token per step, most confident
+masked position first, pad/eos only at the first masked position.
 
 Usage: python3 training/eval.py --model public/models/qs-code-diffusion-x [--model ...] --out e.json
 """
 import argparse
 import ast
+import difflib
 import json
 import math
 import os
@@ -30,6 +41,7 @@ import torch
 import torch.nn.functional as F
 
 from export import load_model
+from model import block_step
 from tokenizer import Tokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -41,19 +53,84 @@ def token_bytes(tok: Tokenizer):
                      for i in range(tok.vocab_size)])
 
 
+def is_block(model):
+    return getattr(model.cfg, "attention", "full") == "block_causal"
+
+
+def block_rows(model, x, starts, noisy):
+    """Logits of the [noisy | clean] layout (objective.block_layout, plain windows): x (1, L) the
+    clean window, noisy (1, L) its noisy copy, starts (L,) each position's block start.
+    Returns (noisy logits (L, V), clean logits (L, V)); row i predicts x[i + 1]."""
+    L = x.shape[1]
+    idx = torch.arange(L)
+    mask = torch.zeros(2 * L, 2 * L, dtype=torch.bool)
+    mask[:L, :L] = starts[:, None] == starts[None, :]
+    mask[:L, L:] = idx[None, :] < starts[:, None]
+    mask[L:, L:] = idx[None, :] <= idx[:, None]
+    dev = next(model.parameters()).device
+    out = model(torch.cat([noisy, x], 1).to(dev), positions=torch.cat([idx, idx]).to(dev),
+                attn_mask=mask[None, None].to(dev))[0].float().cpu()
+    return out[:L], out[L:]
+
+
+@torch.no_grad()
+def block_bits(model, x, block, t_samples, g, mask_id):
+    """Block-causal: (ELBO nats, exact left-to-right nats) of tokens 1 .. L-1 of x (1, L), in
+    blocks of `block` from position 1, each given the clean text before it."""
+    L = x.shape[1]
+    idx = torch.arange(L)
+    starts = torch.where(idx == 0, 0, 1 + ((idx - 1) // block) * block)
+    tgt = torch.cat([x[0, 1:], x[0, :1]])                           # row i's target x[i+1]
+    same = torch.zeros(L, dtype=torch.bool)
+    same[:-1] = starts[1:] == starts[:-1]                           # x[i+1] in row i's block
+    first = torch.zeros(L, dtype=torch.bool)
+    first[:-1] = ~same[:-1]                                         # x[i+1] starts a block
+    _, clean = block_rows(model, x, starts, x)
+    ar = F.cross_entropy(clean, tgt, reduction="none")
+    ar_nats = ar[first].sum().item()                                # block firsts: the AR head
+    elbo = 0.0
+    for k in range(t_samples):                                      # stratified t in (0, 1]
+        t = max((k + torch.rand(1, generator=g).item()) / t_samples, 1e-3)
+        m = (torch.rand(L, generator=g) < t) & (idx > 0)
+        noisy = x.clone()
+        noisy[0, m] = mask_id
+        rows, _ = block_rows(model, x, starts, noisy)
+        ce = F.cross_entropy(rows, tgt, reduction="none")
+        m_next = torch.zeros(L, dtype=torch.bool)
+        m_next[:-1] = m[1:]
+        elbo += ce[same & m_next].sum().item() / t
+    exact = 0.0
+    offset = idx - starts                                            # position within its block
+    for j in range(1, block):                                        # target offset j, j-1 visible
+        noisy = x.clone()
+        noisy[0, (offset >= j) & (idx > 0)] = mask_id
+        rows, _ = block_rows(model, x, starts, noisy)
+        ce = F.cross_entropy(rows, tgt, reduction="none")
+        sel = torch.zeros(L, dtype=torch.bool)
+        sel[:-1] = same[:-1] & (offset[1:] == j)
+        exact += ce[sel].sum().item()
+    return ar_nats + elbo / t_samples, ar_nats + exact
+
+
 @torch.no_grad()
 def bits_per_byte(model, tok, data, n_windows, t_samples, seed=0):
+    """bits/byte, and for block-causal models also the exact left-to-right bits/byte."""
     dev = next(model.parameters()).device
     L = model.cfg.max_seq_len
     nbytes = token_bytes(tok)
     rng = np.random.default_rng(seed)
     starts = rng.integers(0, len(data) - L, size=n_windows)
-    nats = 0.0
+    nats = exact_nats = 0.0
     total_bytes = 0
     g = torch.Generator().manual_seed(seed)
     for s in starts:
         x = torch.from_numpy(data[s:s + L].astype(np.int64))[None]
-        if model.cfg.kind == "autoregressive":
+        if is_block(model):
+            e, ex = block_bits(model, x, model.cfg.block_size, t_samples, g, tok.mask)
+            nats += e
+            exact_nats += ex
+            total_bytes += int(nbytes[x[0, 1:].numpy()].sum())
+        elif model.cfg.kind == "autoregressive":
             logits = model(x.to(dev))[0, :-1].cpu()
             nats += F.cross_entropy(logits, x[0, 1:], reduction="sum").item()
             total_bytes += int(nbytes[x[0, 1:].numpy()].sum())
@@ -71,7 +148,8 @@ def bits_per_byte(model, tok, data, n_windows, t_samples, seed=0):
                 est += ce / t
             nats += est / t_samples
             total_bytes += int(nbytes[x[0].numpy()].sum())
-    return nats / math.log(2) / total_bytes
+    bpb = nats / math.log(2) / total_bytes
+    return (bpb, exact_nats / math.log(2) / total_bytes) if is_block(model) else (bpb, None)
 
 
 @torch.no_grad()
@@ -124,6 +202,52 @@ def diffusion_fill(model, tok, prefix, n, suffix, block=8):
 
 
 @torch.no_grad()
+def block_decode(model, tok, prefix, n, suffix=(), tau=0.9, block=None, order="leftToRight"):
+    """The app's decoding of a block-causal model (src/diffusion/sampler.ts, greedy, threshold
+    tau): blocks of `block` (default config.block_size) left to right; each step one block step
+    against the committed text (the suffix first, at its true positions); commit the run of
+    masked positions from the block's first one with probability >= tau (order "leftToRight";
+    "confidence": every masked position >= tau, eos/pad only at the first), at least one; after
+    the first eos/pad the span is pad. Returns (the n span ids, forwards)."""
+    dev = next(model.parameters()).device
+    block = block or model.cfg.block_size
+    start, end = len(prefix), len(prefix) + n
+    canvas = list(prefix) + [tok.mask] * n + list(suffix)
+    suf_pos = list(range(end, end + len(suffix)))
+    ends = (tok.pad, tok.eos)
+    forwards = 0
+    done = False
+    for b0 in range(start, end, block):
+        b1 = min(b0 + block, end)
+        while not done and tok.mask in canvas[b0:b1]:
+            ctx = list(suffix) + canvas[:b0]
+            logits = block_step(model, torch.tensor([ctx], device=dev), suf_pos + list(range(b0)),
+                                torch.tensor([canvas[b0:b1]], device=dev), b0)[0].float().cpu()
+            forwards += 1
+            logits[:, tok.mask] = -float("inf")
+            conf, pred = logits.softmax(-1).max(-1)
+            masked = [p for p in range(b0, b1) if canvas[p] == tok.mask]
+            if order == "leftToRight":
+                run = 0
+                while run < len(masked) and conf[masked[run] - b0] >= tau:
+                    run += 1
+                chosen = masked[:max(1, run)]
+            else:
+                ok = [p for i, p in enumerate(masked) if i == 0 or int(pred[p - b0]) not in ends]
+                ranked = sorted(ok, key=lambda p: (-conf[p - b0].item(), p))
+                chosen = [p for p in ranked if conf[p - b0] >= tau] or ranked[:1]
+            for p in chosen:
+                canvas[p] = int(pred[p - b0])
+            span = canvas[start:end]
+            cut = next((i for i, t in enumerate(span) if t in ends), None)
+            if cut is not None:
+                for p in range(start + cut + 1, end):
+                    canvas[p] = tok.pad
+                done = tok.mask not in canvas[start:end]
+    return canvas[start:end], forwards
+
+
+@torch.no_grad()
 def ar_generate(model, tok, prefix, n, stop_newline=False):
     dev = next(model.parameters()).device
     x = list(prefix)
@@ -165,21 +289,27 @@ def infill_cases(docs, tok, n, seed=1):
     return cases
 
 
-def infill_exact(model, tok, cases, n_masks, budget):
-    hits = 0
+def infill_scores(model, tok, cases, n_masks, budget, tau=0.9):
+    """(exact match, mean difflib similarity) of the filled line; diffusion sees the suffix (half
+    of what the budget leaves after the masks), AR the prefix only."""
+    hits = sim = 0.0
     for pre, line, suf in cases:
         p = tok.encode(pre)
         if model.cfg.kind == "diffusion":
-            s = tok.encode(suf)[: max(0, (budget - n_masks) // 3)]
+            s = tok.encode(suf)[: max(0, (budget - n_masks) // 2)]
             p = p[-(budget - n_masks - len(s)):]
-            got = real_text(tok, diffusion_fill(model, tok, p, n_masks, s))
+            if is_block(model):
+                got = real_text(tok, block_decode(model, tok, p, n_masks, s, tau)[0])
+            else:
+                got = real_text(tok, diffusion_fill(model, tok, p, n_masks, s))
         else:
             got = tok.decode(ar_generate(model, tok, p[-(budget - n_masks):], n_masks,
                                          stop_newline=True))
         got = got[1:] if got.startswith("\n") else got
         got = got.split("\n")[0]
         hits += got.rstrip() == line.rstrip()
-    return hits / len(cases)
+        sim += difflib.SequenceMatcher(None, got.rstrip(), line.rstrip()).ratio()
+    return hits / len(cases), sim / len(cases)
 
 
 def function_prompts(docs, n, seed=2):
@@ -211,17 +341,25 @@ def function_ok(head, body):
         return False
 
 
-def syntax_valid(model, tok, heads, body_tokens):
+def syntax_valid(model, tok, heads, body_tokens, tau=0.9, order="leftToRight", block=None):
+    """(share of bodies that parse, generated tokens per forward or None)."""
     ok = 0
+    gen = fwd = 0
     for h in heads:
         p = tok.encode(h)
-        if model.cfg.kind == "diffusion":
+        if is_block(model):
+            ids, f = block_decode(model, tok, p, body_tokens, (), tau, block, order)
+            cut = [i for i, t in enumerate(ids) if t in (tok.pad, tok.eos)]
+            gen += cut[0] if cut else len(ids)
+            fwd += f
+            body = real_text(tok, ids)
+        elif model.cfg.kind == "diffusion":
             ids = diffusion_fill(model, tok, p, body_tokens, [])
             body = real_text(tok, ids)
         else:
             body = tok.decode(ar_generate(model, tok, p, body_tokens))
         ok += function_ok(h, body)
-    return ok / len(heads)
+    return ok / len(heads), (gen / fwd if fwd else None)
 
 
 def main():
@@ -229,13 +367,16 @@ def main():
     ap.add_argument("--model", action="append", required=True, help="exported model folder")
     ap.add_argument("--data", default=os.path.join(HERE, "data"))
     ap.add_argument("--windows", type=int, default=64)
-    ap.add_argument("--t-samples", type=int, default=8)
+    ap.add_argument("--t-samples", type=int, default=16)
     ap.add_argument("--n-infill", type=int, default=100)
     ap.add_argument("--infill-masks", type=int, default=24)
     ap.add_argument("--infill-context", type=int, default=128,
                     help="tokens of prefix + masks + suffix (capped by the model's context)")
-    ap.add_argument("--n-functions", type=int, default=100)
-    ap.add_argument("--body-tokens", type=int, default=48)
+    ap.add_argument("--n-functions", type=int, default=200)
+    ap.add_argument("--body-tokens", type=int, default=64)
+    ap.add_argument("--tau", type=float, default=0.9, help="block-causal: the app's default threshold")
+    ap.add_argument("--curve", default="", help="block-causal: extra 'order:tau:block' points "
+                    "(e.g. leftToRight:0.5:8,confidence:0.9:8) for syntax-valid vs tokens/forward")
     ap.add_argument("--metrics", default="bpb,fix,infill,syntax",
                     help="comma-separated subset of bpb,fix,infill,syntax")
     ap.add_argument("--out", required=True)
@@ -254,19 +395,35 @@ def main():
         r = {}
         if "bpb" in want:
             r["heldout_tokens_bpb"] = args.windows * model.cfg.max_seq_len
-            r["bits_per_byte"] = round(bits_per_byte(model, tok, data, args.windows, args.t_samples), 4)
+            bpb, exact = bits_per_byte(model, tok, data, args.windows, args.t_samples)
+            r["bits_per_byte"] = round(bpb, 4)
             r["bpb_kind"] = "ELBO bound" if model.cfg.kind == "diffusion" else "exact NLL"
+            if is_block(model):
+                r["bits_per_byte_exact"] = round(exact, 4)
+                r["bpb_block"] = model.cfg.block_size
         if "fix" in want and model.cfg.kind == "diffusion":
             r["fix_rate"] = round(fix_rate(model, tok, data, args.windows), 4)
         if "infill" in want:
             cases = infill_cases(docs, tok, args.n_infill)
             budget = min(args.infill_context, model.cfg.max_seq_len)
-            r["infill_exact"] = infill_exact(model, tok, cases, args.infill_masks, budget)
+            r["infill_exact"], sim = infill_scores(model, tok, cases, args.infill_masks, budget, args.tau)
+            r["infill_similarity"] = round(sim, 4)
             r["n_infill"] = len(cases)
         if "syntax" in want:
             heads = function_prompts(docs, args.n_functions)
-            r["syntax_valid"] = syntax_valid(model, tok, heads, args.body_tokens)
+            r["syntax_valid"], tpf = syntax_valid(model, tok, heads, args.body_tokens, args.tau)
             r["n_functions"] = len(heads)
+            if tpf is not None:
+                r["tokens_per_forward"] = round(tpf, 3)
+                r["decoding"] = {"order": "leftToRight", "tau": args.tau, "block": model.cfg.block_size}
+            if is_block(model) and args.curve:
+                r["curve"] = []
+                for point in args.curve.split(","):
+                    order, tau, block = point.split(":")
+                    sv, tpf = syntax_valid(model, tok, heads, args.body_tokens, float(tau), order, int(block))
+                    r["curve"].append({"order": order, "tau": float(tau), "block": int(block),
+                                       "syntax_valid": sv, "tokens_per_forward": round(tpf, 3)})
+                    print("  curve", r["curve"][-1], flush=True)
         r["eval_seconds"] = round(time.time() - t0)
         results[os.path.basename(path.rstrip("/"))] = r
         print(os.path.basename(path.rstrip("/")), r, flush=True)

@@ -21,6 +21,7 @@ export interface SettingsPanelProps {
 }
 
 const STRATEGIES: { value: Strategy; label: string; hint: string }[] = [
+  { value: 'model', label: 'Model default', hint: "the model's own decoding: a block-causal model writes blocks of its size against its KV cache, committing the run of tokens above τ from the left each step" },
   { value: 'fixed', label: 'Fixed steps', hint: 'the whole span at once, a fixed number of steps' },
   { value: 'blocks', label: 'Blocks', hint: 'left-to-right blocks, fixed steps each (semi-autoregressive)' },
   { value: 'threshold', label: 'Confidence threshold', hint: 'commit everything above τ each step: adaptive step count' },
@@ -122,7 +123,7 @@ export function SettingsPanel({ settings: s, onChange, onReset, onClose, index, 
           </div>
         </div>
         <p className="field-hint">{STRATEGIES.find((x) => x.value === s.strategy)?.hint}</p>
-        {s.strategy === 'threshold' ? (
+        {s.strategy === 'threshold' || s.strategy === 'model' ? (
           <label className="field">
             <span>Threshold τ <output>{s.tau.toFixed(2)}</output></span>
             <input type="range" min={LIMITS.tau.min} max={LIMITS.tau.max} step={0.01} value={s.tau} onChange={(e) => onChange({ tau: num(e.target.value) })} />
@@ -140,7 +141,7 @@ export function SettingsPanel({ settings: s, onChange, onReset, onClose, index, 
             />
           </label>
         )}
-        {s.strategy !== 'fixed' ? (
+        {s.strategy === 'blocks' || s.strategy === 'threshold' ? (
           <label className="field">
             <span>Block length</span>
             <input

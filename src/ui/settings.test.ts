@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveKnobs } from '../diffusion/request';
-import { DEFAULT_SETTINGS, fitGenLength, knobsFor, loadSettings, sanitize, saveSettings, STORAGE_KEY, type Settings } from './settings';
+import { DEFAULT_SETTINGS, fitGenLength, knobsFor, loadSettings, sanitize, saveSettings, STORAGE_KEY, OLD_STORAGE_KEY, type Settings } from './settings';
 
 function memoryStorage(): Storage {
   const m = new Map<string, string>();
@@ -29,8 +29,19 @@ describe('settings', () => {
     expect(loadSettings(undefined)).toEqual(DEFAULT_SETTINGS);
   });
 
+  it('v1 settings keep the user choices but take the new decoding defaults', () => {
+    const st = memoryStorage();
+    st.setItem(OLD_STORAGE_KEY, JSON.stringify({ ...DEFAULT_SETTINGS, strategy: 'blocks', blockLength: 32, steps: 32, seed: 9, engine: 'cpu', autocomplete: false, modelId: 'qs-code-diffusion-base' }));
+    expect(loadSettings(st)).toEqual({ ...DEFAULT_SETTINGS, seed: 9, engine: 'cpu', autocomplete: false });
+    expect(DEFAULT_SETTINGS.strategy).toBe('model');
+    // the model strategy leaves block length and commit order to the model
+    const k = knobsFor(DEFAULT_SETTINGS);
+    expect(k.blockLength).toBeUndefined();
+    expect(resolveKnobs(k, { attention: 'block_causal', block_size: 8 })).toMatchObject({ blockLength: 8, commitOrder: 'leftToRight', schedule: { kind: 'threshold', tau: DEFAULT_SETTINGS.tau } });
+  });
+
   it('every strategy gives knobs the sampler accepts', () => {
-    for (const strategy of ['fixed', 'blocks', 'threshold'] as const) {
+    for (const strategy of ['model', 'fixed', 'blocks', 'threshold'] as const) {
       for (const revision of [false, true]) {
         for (const [genLength, steps, blockLength] of [[64, 32, 16], [8, 1, 3], [5, 1000, 512]]) {
           const knobs = knobsFor({ ...DEFAULT_SETTINGS, strategy, revision, genLength: genLength!, steps: steps!, blockLength: blockLength! });

@@ -3,8 +3,12 @@
 
 import type { SamplerKnobs } from '../protocol';
 
-/** How masked positions get committed (maps to the sampler's schedule + blockLength). */
-export type Strategy = 'fixed' | 'blocks' | 'threshold';
+/**
+ * How masked positions get committed (maps to the sampler's schedule + blockLength). 'model': the
+ * model's own default decoding at threshold τ (a block-causal model: blocks of its block_size
+ * against the KV cache, each step the confident run from the block's first mask).
+ */
+export type Strategy = 'model' | 'fixed' | 'blocks' | 'threshold';
 
 export interface Settings {
   /** Diffusion model id; null = the best shipped one (models/index.json). */
@@ -34,7 +38,7 @@ export const DEFAULT_SETTINGS: Settings = {
   modelId: null,
   arModelId: null,
   genLength: 64,
-  strategy: 'blocks',
+  strategy: 'model',
   steps: 32,
   tau: 0.9,
   blockLength: 32,
@@ -54,7 +58,9 @@ export const LIMITS = {
   seed: { min: 0, max: 0xffffffff },
 } as const;
 
-export const STORAGE_KEY = 'quicksilver.settings.v1';
+export const STORAGE_KEY = 'quicksilver.settings.v2';
+/** Settings saved before the model-default strategy: read for the fields that kept their meaning. */
+export const OLD_STORAGE_KEY = 'quicksilver.settings.v1';
 
 function clampInt(v: unknown, lo: number, hi: number, fallback: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? Math.min(hi, Math.max(lo, Math.round(v))) : fallback;
@@ -73,7 +79,7 @@ export function sanitize(raw: unknown): Settings {
     modelId: id(r.modelId),
     arModelId: id(r.arModelId),
     genLength: clampInt(r.genLength, LIMITS.genLength.min, LIMITS.genLength.max, d.genLength),
-    strategy: r.strategy === 'fixed' || r.strategy === 'blocks' || r.strategy === 'threshold' ? r.strategy : d.strategy,
+    strategy: r.strategy === 'model' || r.strategy === 'fixed' || r.strategy === 'blocks' || r.strategy === 'threshold' ? r.strategy : d.strategy,
     steps: clampInt(r.steps, LIMITS.steps.min, LIMITS.steps.max, d.steps),
     tau: clampNum(r.tau, LIMITS.tau.min, LIMITS.tau.max, d.tau),
     blockLength: clampInt(r.blockLength, LIMITS.blockLength.min, LIMITS.blockLength.max, d.blockLength),
@@ -88,7 +94,13 @@ export function sanitize(raw: unknown): Settings {
 export function loadSettings(storage: Pick<Storage, 'getItem'> | undefined): Settings {
   try {
     const text = storage?.getItem(STORAGE_KEY);
-    return text ? sanitize(JSON.parse(text)) : { ...DEFAULT_SETTINGS };
+    if (text) return sanitize(JSON.parse(text));
+    // v1 (before the block-causal default model): keep the user's choices except the decoding
+    // strategy and its knobs, which were tuned for the old models
+    const old = storage?.getItem(OLD_STORAGE_KEY);
+    if (!old) return { ...DEFAULT_SETTINGS };
+    const d = DEFAULT_SETTINGS;
+    return { ...sanitize(JSON.parse(old)), strategy: d.strategy, tau: d.tau, steps: d.steps, blockLength: d.blockLength, modelId: null, arModelId: null };
   } catch {
     return { ...DEFAULT_SETTINGS };
   }
@@ -107,6 +119,15 @@ export function saveSettings(storage: Pick<Storage, 'setItem'> | undefined, s: S
  * Always `truncate`: a long prompt loses its oldest lines rather than failing.
  */
 export function knobsFor(s: Settings, genLength = s.genLength): SamplerKnobs {
+  if (s.strategy === 'model') {
+    // blockLength and commitOrder: the sampler's defaults for the model (request.ts resolveKnobs)
+    const knobs: SamplerKnobs = {
+      genLength, temperature: s.temperature, seed: s.seed, truncate: true,
+      schedule: { kind: 'threshold', tau: s.tau, maxSteps: genLength * (s.revision ? 2 : 1) },
+    };
+    if (s.revision) knobs.revision = { rho: 0.25, maxPerStep: 2, maxPerPosition: 1 };
+    return knobs;
+  }
   const blockLength = s.strategy === 'fixed' ? genLength : Math.min(s.blockLength, genLength);
   const blocks = Math.ceil(genLength / blockLength);
   const knobs: SamplerKnobs = {
