@@ -1,5 +1,5 @@
 // End-to-end tests in real headless Chromium (Debian's /usr/bin/chromium; WebGPU through
-// SwiftShader on machines without a GPU; see shared/WEBGPU_ON_CPU.md).
+// SwiftShader on machines without a GPU; see docs/WEBGPU_ON_CPU.md).
 // The app is built and served by `vite preview`; set QS_E2E_SKIP_BUILD=1 when dist/ is fresh.
 
 import { defineConfig } from '@playwright/test';

@@ -2,6 +2,11 @@
 // SwiftShader here). The real shipped models, the real samplers, the same prompts and span lengths:
 //
 //   ar         the autoregressive twin with its KV cache (prefill, then one decodeStep per token)
+//   default    diffusion with the app's default settings (src/ui/settings.ts DEFAULT_SETTINGS →
+//              knobsFor, --tau overrides τ): for a block-causal model, cached block steps of its
+//              block_size, the confident run from the left (leftToRight) each step
+//   onetok     diffusion, one token per step left to right in blocks of the model's default
+//              (the quality reference for parallel decoding)
 //   fixed      diffusion, fixed schedule, --k tokens per step (default 1: LLaDA's default), one block
 //   threshold  diffusion, adaptive threshold --tau (Fast-dLLM style), one block
 //   blocks     diffusion, semi-autoregressive blocks of --block positions, threshold --tau inside
@@ -24,7 +29,7 @@
 //   --ar ID               autoregressive model folder (default: the diffusion id with diffusion→ar)
 //   --prompts N           number of prompts (default 10)
 //   --lengths 64,128,256  span lengths; each is capped by the models' context minus the longest prompt
-//   --configs ar,fixed,threshold,blocks
+//   --configs ar,default,onetok,fixed,threshold,blocks   (each may carry its own τ: default@0.7)
 //   --tau 0.9  --block 32  --k 1
 //   --engine webgpu|cpu   our WebGPU engine (default) or our CPU engine (WASM SIMD)
 //   --threads N           CPU engine threads (default 1)
@@ -41,12 +46,20 @@ import { CpuAutoregressiveModel, CpuDiffusionModel, loadCpuModel, type CpuEngine
 import { GpuAutoregressiveModel, GpuDiffusionModel } from '../src/engine/models';
 import { nodeGPU } from '../src/test/nodeGpu';
 import { CodeTokenizer, type TokenizerJSON } from '../src/tokenizer';
+import { DEFAULT_SETTINGS, knobsFor } from '../src/ui/settings';
 
 const MODELS = 'public/models';
 const HELDOUT = 'training/data/corpus/heldout.jsonl';
 const FALLBACK = 'bench/prompts.json';
-const ALL_CONFIGS = ['ar', 'fixed', 'threshold', 'blocks'] as const;
-type ConfigName = (typeof ALL_CONFIGS)[number];
+const ALL_CONFIGS = ['ar', 'default', 'onetok', 'fixed', 'threshold', 'blocks'] as const;
+type BaseConfig = (typeof ALL_CONFIGS)[number];
+/** A configuration, optionally with its own threshold: 'default', 'default@0.7', 'blocks@0.5'. */
+type ConfigName = BaseConfig | `${BaseConfig}@${string}`;
+
+function splitConfig(c: ConfigName, o: Options): { base: BaseConfig; tau: number } {
+  const [base, tau] = c.split('@') as [BaseConfig, string | undefined];
+  return { base, tau: tau === undefined ? o.tau : Number(tau) };
+}
 
 interface Options {
   quick: boolean;
@@ -76,7 +89,11 @@ function parseArgs(argv: string[]): Options {
   const diffusion = value('diffusion') ?? `qs-code-diffusion-${size}`;
   const ar = value('ar') ?? diffusion.replace('diffusion', 'ar');
   const configs = (value('configs') ?? ALL_CONFIGS.join(',')).split(',') as ConfigName[];
-  for (const c of configs) if (!ALL_CONFIGS.includes(c)) throw new Error(`unknown config ${c} (have ${ALL_CONFIGS.join(', ')})`);
+  for (const c of configs) {
+    const [base, tau] = c.split('@');
+    if (!ALL_CONFIGS.includes(base as BaseConfig)) throw new Error(`unknown config ${c} (have ${ALL_CONFIGS.join(', ')}, each optionally @tau)`);
+    if (tau !== undefined && !(Number(tau) > 0 && Number(tau) <= 1)) throw new Error(`config ${c}: tau must be in (0, 1]`);
+  }
   const num = (name: string, dflt: number) => {
     const v = value(name);
     const n = v === undefined ? dflt : Number(v);
@@ -90,7 +107,7 @@ function parseArgs(argv: string[]): Options {
     prompts: num('prompts', quick ? 3 : 10),
     lengths: (value('lengths') ?? (quick ? '64' : '64,128,256')).split(',').map(Number),
     configs,
-    tau: num('tau', 0.9),
+    tau: num('tau', DEFAULT_SETTINGS.tau),
     block: num('block', 32),
     k: num('k', 1),
     readme: !argv.includes('--no-readme'),
@@ -168,35 +185,45 @@ const r2 = (x: number, d = 2) => (Number.isFinite(x) ? +x.toFixed(d) : NaN);
 const cell = (x: number | undefined, d = 2) => (x === undefined ? '' : Number.isFinite(x) ? String(r2(x, d)) : '—');
 
 function describeConfig(c: ConfigName, o: Options): string {
-  switch (c) {
+  const { base, tau } = splitConfig(c, o);
+  switch (base) {
     case 'ar':
       return 'AR + KV cache';
+    case 'default':
+      return `default (τ=${tau})`;
+    case 'onetok':
+      return 'diffusion 1 tok/step, in order';
     case 'fixed':
       return o.k === 1 ? 'diffusion fixed, 1 tok/step' : `diffusion fixed, ${o.k} tok/step`;
     case 'threshold':
-      return `diffusion threshold τ=${o.tau}`;
+      return `diffusion threshold τ=${tau}`;
     case 'blocks':
-      return `diffusion blocks ${o.block}, τ=${o.tau}`;
+      return `diffusion blocks ${o.block}, τ=${tau}`;
   }
 }
 
 function request(c: ConfigName, prompt: number[], genLength: number, o: Options): GenerateRequest {
   const base: GenerateRequest = { prompt, genLength, temperature: 0 };
-  switch (c) {
+  const { base: kind, tau } = splitConfig(c, o);
+  switch (kind) {
     case 'ar':
       return base;
+    case 'default':
+      return { ...knobsFor({ ...DEFAULT_SETTINGS, tau }, genLength), prompt, truncate: false };
+    case 'onetok':
+      return { ...base, schedule: { kind: 'fixed', tokensPerStep: 1 }, commitOrder: 'leftToRight' };
     case 'fixed':
       return { ...base, schedule: o.k === 1 ? { kind: 'fixed', steps: genLength } : { kind: 'fixed', tokensPerStep: o.k } };
     case 'threshold':
-      return { ...base, schedule: { kind: 'threshold', tau: o.tau } };
+      return { ...base, schedule: { kind: 'threshold', tau } };
     case 'blocks':
-      return { ...base, schedule: { kind: 'threshold', tau: o.tau }, blockLength: o.block };
+      return { ...base, schedule: { kind: 'threshold', tau }, blockLength: o.block };
   }
 }
 
 function markdownTable(rows: Row[], o: Options): string {
-  const head = '| configuration | span | prompts | new tokens / prompt | ended by eos | forwards | forwards / token | readbacks / token | bytes read back / token | ms | tokens/s | syntax-valid | tokens/s ÷ AR | forwards/token ÷ AR |';
-  const sep = '|' + ' --- |'.repeat(14);
+  const head = '| configuration | span | prompts | new tokens / prompt | ended by eos | forwards | tokens / forward | readbacks / token | bytes read back / token | ms | ms / prompt | tokens/s | syntax-valid | tokens/s ÷ AR | forwards/token ÷ AR |';
+  const sep = '|' + ' --- |'.repeat(15);
   const lines = rows.map((r) =>
     [
       describeConfig(r.config as ConfigName, o),
@@ -205,10 +232,11 @@ function markdownTable(rows: Row[], o: Options): string {
       cell(r.newTokens / r.prompts, 1),
       `${r.endedByEos}/${r.prompts}`,
       r.forwards,
-      cell(r.forwardsPerToken, 3),
+      cell(1 / r.forwardsPerToken, 2),
       cell(r.readbacksPerToken, 3),
       cell(r.bytesPerToken, 1),
       Math.round(r.ms),
+      Math.round(r.ms / r.prompts),
       cell(r.tokensPerSecond, 2),
       `${Math.round(r.syntaxValid * r.prompts)}/${r.prompts}`,
       cell(r.tpsVsAr, 2),

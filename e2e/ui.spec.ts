@@ -166,7 +166,7 @@ test('race: diffusion and its AR twin both finish and show tokens/s', async ({ p
   expect(a.modelKind).toBe('autoregressive');
   // AR: one forward pass per token.
   expect(a.forwards).toBe(a.steps);
-  await expect(page.getByTestId('race-verdict')).toContainText('forward passes per token');
+  await expect(page.getByTestId('race-verdict')).toContainText('tokens per forward pass');
   await page.screenshot({ path: 'test-results/screen-race.png' });
   expect(errors).toEqual([]);
 });

@@ -97,7 +97,7 @@ export interface AddVectorsResponse {
 // ---------------------------------------------------------------------------------------------
 
 export interface LoadModelRequest {
-  /** Folder name under public/models/, e.g. "qs-code-diffusion-tiny" (shared/MODEL_FORMAT.md). */
+  /** Folder name under public/models/, e.g. "qs-code-diffusion-tiny" (docs/MODEL_FORMAT.md). */
   modelId: string;
   /** Where the model's files live; default `/models/<modelId>/`. */
   baseUrl?: string;

@@ -1,4 +1,4 @@
-"""Export a checkpoint to the files of ../shared/MODEL_FORMAT.md in public/models/<model-id>/.
+"""Export a checkpoint to the files of docs/MODEL_FORMAT.md in public/models/<model-id>/.
 
   config.json        architecture, special tokens, provenance (training), eval results
   model.safetensors  float16 weights (written here by hand: 8-byte header length, JSON, data)

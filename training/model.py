@@ -1,4 +1,4 @@
-"""The Quicksilver transformer: one LLaMA-style class for both kinds (../shared/MODEL_FORMAT.md).
+"""The Quicksilver transformer: one LLaMA-style class for both kinds (docs/MODEL_FORMAT.md).
 
 kind "diffusion":      bidirectional attention, predicts the original token at corrupted positions.
 kind "autoregressive": the same blocks with a causal mask, predicts the next token.

@@ -75,7 +75,7 @@ export function countNaN(a: ArrayLike<number>): number {
   return n;
 }
 
-// ---- Random models in the shipped file format (shared/MODEL_FORMAT.md) ----
+// ---- Random models in the shipped file format (docs/MODEL_FORMAT.md) ----
 
 export interface TinySpec {
   kind: ModelConfig['kind'];
@@ -102,7 +102,7 @@ export function tinyConfig(s: TinySpec): ModelConfig {
   };
 }
 
-/** Random weights in the format of shared/MODEL_FORMAT.md, plus config and manifest, as files. */
+/** Random weights in the format of docs/MODEL_FORMAT.md, plus config and manifest, as files. */
 export async function randomModelFiles(s: TinySpec, seed = 1): Promise<ModelFiles> {
   const r = rng(seed);
   const t: Record<string, TensorToWrite> = {};

@@ -36,10 +36,10 @@ export function RaceLane({ side, title, modelId, model, adapter, run, version, o
             <span className="race-figure-label">tokens / s</span>
           </div>
           <div className="race-figure">
-            <span className="race-figure-value" data-testid={`${prefix}fpt`}>
-              {result && result.stats.tokensGenerated > 0 ? (result.stats.forwards / result.stats.tokensGenerated).toFixed(2) : '–'}
+            <span className="race-figure-value" data-testid={`${prefix}tpf`}>
+              {result && result.stats.forwards > 0 ? (result.stats.tokensGenerated / result.stats.forwards).toFixed(2) : '–'}
             </span>
-            <span className="race-figure-label">forward passes / token</span>
+            <span className="race-figure-label">tokens / forward pass</span>
           </div>
           <div className="race-figure">
             <span className="race-figure-value">{result ? formatMs(result.stats.ms) : '–'}</span>

@@ -1,6 +1,6 @@
 // Race mode: the same prompt through the diffusion model and its autoregressive twin, side by
 // side. The runs share one GPU, so they go one after the other; each side's clock covers only
-// its own run. Forward passes per token is the number that carries over to real GPUs.
+// its own run. Tokens per forward pass is the number that carries over to real GPUs.
 
 import type { RunHandle } from './runner';
 import { RaceLane } from './RaceLane';
@@ -27,13 +27,13 @@ export function RacePanel(p: RacePanelProps) {
   let verdict = '';
   if (d && a && d.stats.tokensPerSecond > 0 && a.stats.tokensPerSecond > 0) {
     const speed = d.stats.tokensPerSecond / a.stats.tokensPerSecond;
-    const fd = d.stats.forwards / Math.max(1, d.stats.tokensGenerated);
-    const fa = a.stats.forwards / Math.max(1, a.stats.tokensGenerated);
+    const td = d.stats.tokensGenerated / Math.max(1, d.stats.forwards);
+    const ta = a.stats.tokensGenerated / Math.max(1, a.stats.forwards);
     verdict =
-      `Diffusion ran at ${speed.toFixed(2)}× the autoregressive twin's tokens/s here, with ` +
-      `${fd.toFixed(2)} vs ${fa.toFixed(2)} forward passes per token (a diffusion pass reads the whole ` +
-      `canvas; an AR step one new token against its cache). Wall-clock speed on this adapter says ` +
-      `little about a real GPU; passes per token carry over.`;
+      `Diffusion ran at ${speed.toFixed(2)}× the autoregressive twin's tokens/s here, writing ` +
+      `${td.toFixed(2)} vs ${ta.toFixed(2)} tokens per forward pass (a block-causal model runs one block ` +
+      `against its KV cache per pass; an AR step one new token). Wall-clock speed on this engine says ` +
+      `little about a real GPU; tokens per pass carry over.`;
   }
   return (
     <section className="pane race-pane" aria-label="Race" data-testid="race-panel">

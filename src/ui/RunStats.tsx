@@ -16,7 +16,7 @@ export interface RunStatsProps {
 
 export function RunStats({ stats, status, plannedSteps, testPrefix = '' }: RunStatsProps) {
   const total = stats.totalSteps ?? plannedSteps;
-  const fpt = stats.tokens > 0 ? stats.forwards / stats.tokens : 0;
+  const tpf = stats.forwards > 0 ? stats.tokens / stats.forwards : 0;
   return (
     <dl className="run-stats" data-testid={`${testPrefix}run-stats`} data-status={status}>
       <Stat label="step" testId={`${testPrefix}step-counter`} data={{ 'data-step': stats.step, 'data-total': stats.totalSteps ?? '' }}>
@@ -29,7 +29,9 @@ export function RunStats({ stats, status, plannedSteps, testPrefix = '' }: RunSt
       <Stat label="tokens / s" testId={`${testPrefix}tokens-per-second`} data={{ 'data-value': stats.tokensPerSecond.toFixed(3) }}>
         {formatRate(stats.tokensPerSecond)}
       </Stat>
-      <Stat label="passes / token">{fpt > 0 ? fpt.toFixed(2) : '–'}</Stat>
+      <Stat label="tokens / pass" testId={`${testPrefix}tokens-per-forward`} data={{ 'data-value': tpf.toFixed(3) }}>
+        {tpf > 0 ? tpf.toFixed(2) : '–'}
+      </Stat>
     </dl>
   );
 }
