@@ -158,7 +158,7 @@ test('race: diffusion and its AR twin both finish and show tokens/s', async ({ p
     await expect(page.getByTestId(`race-${side}-result`)).toHaveAttribute('data-done', 'true', { timeout: 90_000 });
     const tps = Number(await page.getByTestId(`race-${side}-tps`).getAttribute('data-value'));
     expect(tps, `${side} tokens/s`).toBeGreaterThan(0);
-    await expect(page.getByTestId(`race-${side}-fpt`)).not.toHaveText('–');
+    await expect(page.getByTestId(`race-${side}-tpf`)).not.toHaveText('–');
   }
   const d = await lastRun(page, 'race-diffusion');
   const a = await lastRun(page, 'race-ar');
