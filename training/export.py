@@ -74,13 +74,13 @@ def load_model(model_dir) -> Transformer:
 def golden_cases(model, special, seed=0):
     """Two or more inputs (with mask tokens) and PyTorch float32 logits at chosen positions.
     Block-causal models: block steps instead (context with positions, a block with masks, the
-    logits predicting each block position), one of them a suffix-first infill layout."""
+    logits predicting some block positions), one of them a suffix-first infill layout."""
     cfg = model.cfg
     g = torch.Generator().manual_seed(seed)
     cases = []
     if cfg.attention == "block_causal":
         S = cfg.max_seq_len
-        for C, B, suffix in ((1, 4, 0), (13, 8, 0), (S - 40, 32, 0), (20, 8, 9)):
+        for C, B, suffix in ((1, 4, 0), (13, 8, 0), (S - 40, 16, 0), (20, 8, 9)):
             ids = torch.randint(0, cfg.vocab_size - 3, (C + B,), generator=g)
             ctx, blk = ids[:C], ids[C:].clone()
             blk[torch.rand(B, generator=g) < 0.6] = special["mask"]
@@ -88,9 +88,10 @@ def golden_cases(model, special, seed=0):
             cpos = list(range(prefix + B + 5, prefix + B + 5 + suffix)) + list(range(prefix))
             with torch.no_grad():
                 logits = block_step(model, ctx[None], cpos, blk[None], prefix)[0].float()
+            offsets = sorted({0, 1, B - 1, int(torch.randint(0, B, (1,), generator=g))})
             cases.append({"context": ctx.tolist(), "context_positions": cpos, "block": blk.tolist(),
-                          "block_pos0": prefix,
-                          "logits": [[round(float(v), 6) for v in row] for row in logits]})
+                          "block_pos0": prefix, "offsets": offsets,
+                          "logits": [[round(float(v), 6) for v in logits[o]] for o in offsets]})
         return cases
     for L in (min(16, cfg.max_seq_len), min(61, cfg.max_seq_len), cfg.max_seq_len):
         ids = torch.randint(0, cfg.vocab_size - 3, (L,), generator=g)

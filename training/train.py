@@ -120,8 +120,10 @@ def main(argv=None):
     if args.init:  # the architecture is the init model's
         init_cfg = json.load(open(os.path.join(args.init, "config.json")))
         arch = {k: init_cfg[k] for k in ("dim", "n_layers", "n_heads", "ffn_dim", "max_seq_len")}
-        init_history = [dict(h, model=os.path.basename(os.path.normpath(args.init)))
-                        for h in init_cfg.get("training", {}).get("history", [])]
+        tr = init_cfg.get("training", {})
+        runs = tr.get("history") or [{"device": tr.get("device", "unknown"), "from_tokens": 0,
+                                      "to_tokens": tr.get("tokens_seen", 0), "seconds": tr.get("seconds", 0)}]
+        init_history = [dict(h, model=os.path.basename(os.path.normpath(args.init))) for h in runs]
     block = args.kind == "diffusion" and args.attention == "block_causal"
     if block:
         arch.update(attention="block_causal", block_size=args.block_size, shift=True)
@@ -244,6 +246,9 @@ def main(argv=None):
     save()
     if rank == 0:
         print(f"saved {ckpt_path} at step {state['step']}", flush=True)
+        if state["step"] >= total_steps:  # finished, not stopped (scripts chain runs on this)
+            with open(os.path.join(args.out, "done"), "w") as f:
+                f.write(f"{state['step']} steps, {state['tokens_seen']} tokens\n")
     if ddp:
         dist.destroy_process_group()
 

@@ -6,13 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 INIT=${INIT:-../public/models/qs-code-ar-small}
-TOKENS=${TOKENS:-4e6}
+TOKENS=${TOKENS:-5e6}
 SEED=${SEED:-2026}
 COMMON=(--init "$INIT" --tokens "$TOKENS" --seed "$SEED" --batch 16 --lr 3e-4 --min-lr 3e-5 --warmup 100)
 mkdir -p runs
 nice -n 10 /usr/bin/python3 train.py --kind diffusion --attention block_causal --block-size 8 \
   --ar-weight 0.5 --fim-share 0.4 --random-share 0.03 "${COMMON[@]}" --out runs/v2-diff \
   >> runs/v2-diff.log 2>&1
+[ -f runs/v2-diff/done ] || { echo "v2-diff stopped before its budget; rerun to continue" >> runs/v2-diff.log; exit 1; }
 nice -n 10 /usr/bin/python3 train.py --kind autoregressive "${COMMON[@]}" --out runs/v2-ar \
   >> runs/v2-ar.log 2>&1
-echo "v2 pair done" >> runs/v2-diff.log
+[ -f runs/v2-ar/done ] && echo "v2 pair done" >> runs/v2-diff.log

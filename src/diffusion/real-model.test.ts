@@ -70,9 +70,11 @@ describe.skipIf(!present)('samplers on the real tiny models', () => {
 
     // Replay: every intermediate canvas still holds masks in the span, the last holds none.
     expect(layout).toBeDefined();
-    expect(events.length).toBe(4);
+    // 2 steps per block; an eos/pad committed in block 0 pads the rest of the span, and block 1
+    // then has nothing left to decode
     expect(events.length).toBe(r.stats.steps);
-    expect(events.map((e) => e.block)).toEqual([0, 0, 1, 1]);
+    const blocks = events.map((e) => e.block);
+    expect(r.finishReason === 'eos' ? [[0], [0, 0], [0, 0, 1], [0, 0, 1, 1]] : [[0, 0, 1, 1]]).toContainEqual(blocks);
     let canvas = layout!.tokens;
     for (const [i, e] of events.entries()) {
       canvas = applyStep(canvas, e);

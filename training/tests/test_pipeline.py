@@ -95,7 +95,7 @@ def test_shipped_golden_matches_pytorch(model_dir):
         with torch.no_grad():
             if "context" in case:  # block-causal: a block step
                 got = block_step(model, torch.tensor(case["context"])[None], case["context_positions"],
-                                 torch.tensor(case["block"])[None], case["block_pos0"])[0]
+                                 torch.tensor(case["block"])[None], case["block_pos0"])[0][case["offsets"]]
             else:
                 got = model(torch.tensor(case["input_ids"])[None])[0][case["positions"]]
         want = torch.tensor(case["logits"])
@@ -115,6 +115,6 @@ def test_block_causal_export_writes_format_2_and_block_golden(data_dir, tmp_path
     for c in cases:
         with torch.no_grad():
             got = block_step(model, torch.tensor(c["context"])[None], c["context_positions"],
-                             torch.tensor(c["block"])[None], c["block_pos0"])[0]
-        assert got.shape == (len(c["block"]), config["vocab_size"])
+                             torch.tensor(c["block"])[None], c["block_pos0"])[0][c["offsets"]]
+        assert got.shape == (len(c["offsets"]), config["vocab_size"]) and 0 in c["offsets"]
         assert torch.allclose(got, torch.tensor(c["logits"]), atol=1e-4)

@@ -161,14 +161,18 @@ describe('CPU engine vs WebGPU engine (SwiftShader)', () => {
     try {
       expect(gpu).toBeInstanceOf(GpuDiffusionModel);
       const V = cpu.config.vocab_size;
-      // 1. one forward: logits agree and so do the decisions, greedy and sampled
-      const tokens = Int32Array.from({ length: 96 }, (_, i) => (i % 4 === 1 ? V - 1 : (i * 37 + 11) % 4000));
-      const positions = Int32Array.from({ length: 24 }, (_, i) => 4 * i + 1);
-      const [lc, lg] = [await cpu.logits(tokens), await (gpu as DiffusionModel).logits(tokens)];
+      // 1. one block step (the shipped tiny model is block-causal): logits agree and so do the
+      //    decisions, greedy and sampled
+      const [c, d] = [cpu as DiffusionModel, gpu as DiffusionModel];
+      const ctx = Int32Array.from({ length: 80 }, (_, i) => (i * 37 + 11) % 4000);
+      const block = Int32Array.from({ length: 24 }, (_, i) => (i % 4 === 1 ? (i * 5) % 4000 : V - 1));
+      const step = { context: ctx, contextPositions: Int32Array.from(ctx, (_, i) => i), block, blockPos0: 80, offsets: Int32Array.from({ length: 24 }, (_, i) => i) };
+      const [lc, lg] = [await c.blockLogits!(step, true), await d.blockLogits!(step, true)];
       expect(relError(lc, lg)).toBeLessThan(1e-4);
+      const positions = step.offsets;
       for (const temperature of [0, 0.9]) {
         const opts = { temperature, seed: 77, step: 4 };
-        const [dc, dg] = [await (cpu as DiffusionModel).decide(tokens, positions, opts), await (gpu as DiffusionModel).decide(tokens, positions, opts)];
+        const [dc, dg] = [await c.decideBlock!(step, opts), await d.decideBlock!(step, opts)];
         expect(Array.from(dc.token), `T=${temperature}`).toEqual(Array.from(dg.token));
         for (let i = 0; i < positions.length; i++) {
           expect(Math.abs(dc.prob[i] - dg.prob[i])).toBeLessThan(1e-4);
