@@ -40,7 +40,8 @@ def is_prime(n: int) -> bool:
 type Editor = monaco.editor.IStandaloneCodeEditor;
 
 /** Inline completions: a short span, few steps (it runs on every pause in typing). */
-const COMPLETION = { genLength: 16, steps: 8 };
+/** Inline completions: up to 32 new tokens with the model's default decoding at the settings' τ. */
+const COMPLETION = { genLength: 32 };
 
 export function App() {
   const adapter = useAdapter();
@@ -65,6 +66,8 @@ export function App() {
   const [applyLabel, setApplyLabel] = useState<string | null>(null);
   const applyRef = useRef<(() => void) | null>(null);
   const [completing, setCompleting] = useState(false);
+  /** The last inline suggestion: tokens, ms from request to the whole suggestion, tokens per pass. */
+  const [lastCompletion, setLastCompletion] = useState<{ tokens: number; ms: number; perPass: number } | null>(null);
 
   const editorRef = useRef<Editor | null>(null);
   const live = useRef({ settings, diffusion, models });
@@ -186,11 +189,13 @@ export function App() {
             prefix,
             suffix,
             genLength: fitGenLength(COMPLETION.genLength, d.maxSeqLen),
-            schedule: { kind: 'fixed', steps: COMPLETION.steps },
+            schedule: { kind: 'threshold', tau: live.current.settings.tau },
             temperature: 0,
             seed: live.current.settings.seed,
             truncate: true,
           });
+          const s = res.stats;
+          setLastCompletion({ tokens: s.tokensGenerated, ms: s.ms, perPass: s.forwards > 0 ? s.tokensGenerated / s.forwards : 0 });
           return res.text;
         } catch (err) {
           if (!isCancelled(err)) console.warn('[quicksilver] completion failed:', err);
@@ -244,7 +249,13 @@ export function App() {
           <div className="pane-title">
             <span>main.py</span>
             <span className="pane-title-note" data-testid="completing" data-active={completing}>
-              {completing ? 'completing…' : settings.autocomplete ? 'pause to complete · Tab accepts' : ''}
+              {completing
+                ? 'completing…'
+                : settings.autocomplete
+                  ? lastCompletion
+                    ? `last suggestion: ${lastCompletion.tokens} tokens in ${Math.round(lastCompletion.ms)} ms, ${lastCompletion.perPass.toFixed(1)} per pass · Tab accepts`
+                    : 'pause to complete · Tab accepts'
+                  : ''}
             </span>
           </div>
           <div className="pane-body editor-body">
