@@ -5,6 +5,8 @@
 //   default    diffusion with the app's default settings (src/ui/settings.ts DEFAULT_SETTINGS →
 //              knobsFor, --tau overrides τ): for a block-causal model, cached block steps of its
 //              block_size, the confident run from the left (leftToRight) each step
+//   verify     block-causal diffusion, self-speculative: the block drafts, the AR head verifies
+//              (commitOrder 'verify', drafts above --tau), blocks of --block
 //   onetok     diffusion, one token per step left to right in blocks of the model's default
 //              (the quality reference for parallel decoding)
 //   fixed      diffusion, fixed schedule, --k tokens per step (default 1: LLaDA's default), one block
@@ -51,7 +53,7 @@ import { DEFAULT_SETTINGS, knobsFor } from '../src/ui/settings';
 const MODELS = 'public/models';
 const HELDOUT = 'training/data/corpus/heldout.jsonl';
 const FALLBACK = 'bench/prompts.json';
-const ALL_CONFIGS = ['ar', 'default', 'onetok', 'fixed', 'threshold', 'blocks'] as const;
+const ALL_CONFIGS = ['ar', 'default', 'verify', 'onetok', 'fixed', 'threshold', 'blocks'] as const;
 type BaseConfig = (typeof ALL_CONFIGS)[number];
 /** A configuration, optionally with its own threshold: 'default', 'default@0.7', 'blocks@0.5'. */
 type ConfigName = BaseConfig | `${BaseConfig}@${string}`;
@@ -193,6 +195,8 @@ function describeConfig(c: ConfigName, o: Options): string {
       return `default (τ=${tau})`;
     case 'onetok':
       return 'diffusion 1 tok/step, in order';
+    case 'verify':
+      return `draft + verify, blocks ${o.block}, drafts ≥ ${tau}`;
     case 'fixed':
       return o.k === 1 ? 'diffusion fixed, 1 tok/step' : `diffusion fixed, ${o.k} tok/step`;
     case 'threshold':
@@ -212,6 +216,8 @@ function request(c: ConfigName, prompt: number[], genLength: number, o: Options)
       return { ...knobsFor({ ...DEFAULT_SETTINGS, tau }, genLength), prompt, truncate: false };
     case 'onetok':
       return { ...base, schedule: { kind: 'fixed', tokensPerStep: 1 }, commitOrder: 'leftToRight' };
+    case 'verify':
+      return { ...base, schedule: { kind: 'threshold', tau }, commitOrder: 'verify', blockLength: o.block };
     case 'fixed':
       return { ...base, schedule: o.k === 1 ? { kind: 'fixed', steps: genLength } : { kind: 'fixed', tokensPerStep: o.k } };
     case 'threshold':

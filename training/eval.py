@@ -211,6 +211,8 @@ def block_decode(model, tok, prefix, n, suffix=(), tau=0.9, block=None, order="l
     the first eos/pad the span is pad. Returns (the n span ids, forwards)."""
     dev = next(model.parameters()).device
     block = block or model.cfg.block_size
+    if order == "verify":
+        return verify_decode(model, tok, prefix, n, suffix, tau, block)
     start, end = len(prefix), len(prefix) + n
     canvas = list(prefix) + [tok.mask] * n + list(suffix)
     suf_pos = list(range(end, end + len(suffix)))
@@ -245,6 +247,51 @@ def block_decode(model, tok, prefix, n, suffix=(), tau=0.9, block=None, order="l
                     canvas[p] = tok.pad
                 done = tok.mask not in canvas[start:end]
     return canvas[start:end], forwards
+
+
+@torch.no_grad()
+def verify_decode(model, tok, prefix, n, suffix, tau, block):
+    """commitOrder 'verify' (sampler.ts draftAndVerify), greedy: the text plus drafts d_1..d_k run
+    as clean causal rows and a block of masks after them drafts ahead; keep the drafts while the
+    AR head agrees, then the AR head's token; all kept: the block's run of predictions >= tau are
+    the next drafts. Returns (the n span ids, forwards)."""
+    dev = next(model.parameters()).device
+    start, end = len(prefix), len(prefix) + n
+    text = list(prefix)
+    suf_pos = list(range(end, end + len(suffix)))
+    drafts, forwards = [], 0
+    while len(text) < end:
+        c = len(text)
+        k = min(len(drafts), end - c - 1)
+        B = min(block, end - c - k)
+        ctx = list(suffix) + text + drafts[:k]
+        cpos = suf_pos + list(range(c + k))
+        tokens = torch.tensor([ctx + [tok.mask] * B], device=dev)
+        C = len(ctx)
+        mask = torch.ones(C + B, C + B, dtype=torch.bool, device=dev)
+        mask[:C, :C] = torch.ones(C, C, dtype=torch.bool, device=dev).tril()
+        mask[:C, C:] = False
+        pos = torch.tensor([cpos + list(range(c + k, c + k + B))], device=dev)
+        logits = model(tokens, positions=pos, attn_mask=mask[None, None])[0].float().cpu()
+        forwards += 1
+        logits[:, tok.mask] = -float("inf")
+        conf, pred = logits.softmax(-1).max(-1)
+        ar = [int(pred[C - 1 - k + i]) for i in range(k + 1)]      # AR head at c .. c+k
+        j = 0
+        while j < k and drafts[j] == ar[j]:
+            j += 1
+        kept = drafts[:j] + [ar[j]]
+        for t in kept:
+            text.append(t)
+            if t in (tok.pad, tok.eos):
+                return (text[start:] + [tok.pad] * (end - len(text)))[:n], forwards
+        drafts = []
+        if j == k:
+            for i in range(B - 1):                                  # block row i -> position c+k+1+i
+                if conf[C + i] < tau:
+                    break
+                drafts.append(int(pred[C + i]))
+    return text[start:end], forwards
 
 
 @torch.no_grad()

@@ -33,10 +33,18 @@ function uncached(m: DiffusionModel): DiffusionModel & { steps: BlockStep[] } {
       steps.push(step);
       const V = m.config.vocab_size;
       const logits = await m.blockLogits!(step, true);
-      const n = step.offsets.length;
+      // context rows (the AR head): the block step that ends the context at that row
+      const rows: { logits: Float32Array; position: number; current: number }[] = [];
+      for (const r of step.contextRows ?? []) {
+        const pos = step.contextPositions[r] + 1;
+        const l = await m.blockLogits!({ ...step, context: step.context.slice(0, r + 1), contextPositions: step.contextPositions.slice(0, r + 1), block: Int32Array.of(MASK), blockPos0: pos, contextRows: undefined }, true);
+        rows.push({ logits: l.subarray(0, V), position: pos, current: r + 1 < step.context.length ? step.context[r + 1] : step.block[0] });
+      }
+      for (const o of step.offsets) rows.push({ logits: logits.subarray(o * V, (o + 1) * V), position: step.blockPos0 + o, current: step.block[o] });
+      const n = rows.length;
       const d: Decisions = { token: new Int32Array(n), prob: new Float32Array(n), margin: new Float32Array(n), entropy: new Float32Array(n), currentProb: new Float32Array(n) };
-      step.offsets.forEach((o, i) => {
-        const r = decideRef(logits.subarray(o * V, (o + 1) * V), { ...opts, position: step.blockPos0 + o, current: step.block[o], maskToken: MASK });
+      rows.forEach((row, i) => {
+        const r = decideRef(row.logits, { ...opts, position: row.position, current: row.current, maskToken: MASK });
         d.token[i] = r.token;
         d.prob[i] = r.prob;
         d.margin[i] = r.margin;
@@ -112,5 +120,65 @@ describe('sampler with a block-causal model', () => {
 
   it('refuses a span with nothing before it', async () => {
     await expect(infill(model, { prefix: [], suffix, genLength: 4 })).rejects.toThrow(/at least one token before the span/);
+  });
+});
+
+describe("commitOrder 'verify' (self-speculative)", () => {
+  /** Greedy decoding of the AR head alone: one block step per token, offset 0 only. */
+  async function arHeadGreedy(m: DiffusionModel, prompt: number[], n: number): Promise<number[]> {
+    const text = [...prompt];
+    const { pad, eos } = m.config.special_tokens;
+    for (let i = 0; i < n; i++) {
+      const d = await m.decideBlock!({ context: Int32Array.from(text), contextPositions: Int32Array.from(text, (_, j) => j), block: Int32Array.of(MASK), blockPos0: text.length, offsets: Int32Array.of(0) }, { temperature: 0, seed: 0, step: i });
+      text.push(d.token[0]);
+      if (d.token[0] === pad || d.token[0] === eos) break;
+    }
+    return text.slice(prompt.length);
+  }
+
+  it('gives exactly the AR head\'s greedy tokens, cached or not, for any draft threshold', async () => {
+    const want = await arHeadGreedy(model, prompt, 24);
+    for (const tau of [0.01, 0.3, 1]) {
+      for (const m of [model, uncached(model)]) {
+        const r = await generate(m, { prompt, genLength: 24, commitOrder: 'verify', schedule: { kind: 'threshold', tau } });
+        const end = want.findIndex((t) => t === SPEC.vocab - 2 || t === SPEC.vocab - 3);
+        expect(r.generated).toEqual(end < 0 ? want : want.slice(0, end));
+        expect(r.stats.forwards).toBeLessThanOrEqual(24);
+      }
+    }
+  });
+
+  it('commits a block of drafts per forward when the AR head agrees with them', async () => {
+    // a fake block-causal model whose drafts always match its AR head: token(p) = (7p) mod 50
+    const V = 61;
+    const tokenAt = (p: number) => (7 * p) % 50;
+    const calls: BlockStep[] = [];
+    const fake: DiffusionModel = {
+      config: { ...model.config },
+      decide: () => Promise.reject(new Error('no')),
+      logits: () => Promise.reject(new Error('no')),
+      dispose: () => {},
+      async decideBlock(step) {
+        calls.push(step);
+        const rows = Array.from(step.contextRows ?? []);
+        const pos = [...rows.map((r) => step.contextPositions[r] + 1), ...Array.from(step.offsets, (o) => step.blockPos0 + o)];
+        const n = pos.length;
+        return { token: Int32Array.from(pos, tokenAt), prob: new Float32Array(n).fill(0.95), margin: new Float32Array(n).fill(0.9), entropy: new Float32Array(n).fill(0.1), currentProb: new Float32Array(n) };
+      },
+    };
+    void V;
+    const r = await generate(fake, { prompt: [1, 2, 3], genLength: 33, commitOrder: 'verify', blockLength: 8, schedule: { kind: 'threshold', tau: 0.9 } });
+    expect(r.generated).toEqual(Array.from({ length: 33 }, (_, i) => tokenAt(3 + i)));
+    // step 1: 1 token + 7 drafts; then 8 per step (7 drafts + the AR token)
+    expect(r.stats.forwards).toBe(5);
+    expect(calls[1].contextRows!.length).toBe(8);
+    // drafts below tau are not drafted: one token per step
+    const slow = await generate(fake, { prompt: [1, 2, 3], genLength: 10, commitOrder: 'verify', blockLength: 8, schedule: { kind: 'threshold', tau: 0.99 } });
+    expect(slow.stats.forwards).toBe(10);
+  });
+
+  it('refuses models that are not block-causal', async () => {
+    const { FakeDiffusionModel } = await import('./fakes');
+    await expect(generate(new FakeDiffusionModel(), { prompt: [1], genLength: 4, commitOrder: 'verify' })).rejects.toThrow(/block-causal/);
   });
 });

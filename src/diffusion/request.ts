@@ -81,9 +81,10 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
     genLength,
   );
   const commitOrder = req.commitOrder ?? (blockCausal ? 'leftToRight' : 'confidence');
-  if (commitOrder !== 'confidence' && commitOrder !== 'leftToRight') {
-    throw new RequestError(`commitOrder must be 'confidence' or 'leftToRight', got ${String(commitOrder)}`);
+  if (commitOrder !== 'confidence' && commitOrder !== 'leftToRight' && commitOrder !== 'verify') {
+    throw new RequestError(`commitOrder must be 'confidence', 'leftToRight' or 'verify', got ${String(commitOrder)}`);
   }
+  if (commitOrder === 'verify' && !blockCausal) throw new RequestError("commitOrder 'verify' needs a block-causal model (its AR head verifies the drafts)");
   const numBlocks = Math.ceil(genLength / blockLength);
   const { temperature, seed } = resolveSampling(req);
 

@@ -39,6 +39,7 @@ export async function infill(model: DiffusionModel, request: InfillRequest, hook
 
 /** The loop itself, on a laid-out canvas. */
 export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs: ResolvedKnobs, hooks: SamplerHooks = {}): Promise<SampleResult> {
+  if (knobs.commitOrder === 'verify') return draftAndVerify(model, layout, knobs, hooks);
   const { mask, pad, eos } = model.config.special_tokens;
   const { signal } = hooks;
   const { spanStart, spanEnd } = layout;
@@ -198,6 +199,89 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
     finishReason: end < 0 ? 'length' : 'eos',
     layout: { spanStart, spanEnd, droppedPrefix: layout.droppedPrefix, droppedSuffix: layout.droppedSuffix },
     stats: makeStats({ steps: step, forwards, skippedForwards, tokensGenerated: generated.length, revisions, ms }),
+  };
+}
+
+/**
+ * commitOrder 'verify' (block-causal models): self-speculative decoding.
+ *
+ *   committed text c, drafts d_1 .. d_k (tentative, for positions c .. c+k-1)
+ *   each step, one block step:  context = [suffix |] text | d_1 .. d_k   (clean, causal)
+ *                               block   = masks at c+k .. c+k+B-1         (drafts the tokens ahead)
+ *     the AR head's token a_i for position c+i (i = 0 .. k), from context row c+i-1
+ *     keep d_1 .. d_j while d_i = a_{i-1}, then a_j: j + 1 tokens, exactly the AR head's choices
+ *     all k kept: the block's rows are the next drafts (the run from the first with confidence
+ *     >= tau); else no drafts (they were drafted after a wrong token), the next step drafts anew
+ *   the span ends at the first eos/pad, as in denoise
+ */
+async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs: ResolvedKnobs, hooks: SamplerHooks): Promise<SampleResult> {
+  const { mask, pad, eos } = model.config.special_tokens;
+  const { spanStart, spanEnd } = layout;
+  const { signal } = hooks;
+  const started = now();
+  throwIfCancelled(signal);
+  if (spanStart === 0) throw new RequestError('a block-causal model needs at least one token before the span');
+  hooks.onStart?.({ ...layout, tokens: layout.tokens.slice() });
+  const canvas = Int32Array.from(layout.tokens);
+  const isEnd = (t: number) => t === eos || t === pad;
+  const tau = knobs.schedule.kind === 'threshold' ? knobs.schedule.tau : 0;
+  const suffix = Array.from({ length: canvas.length - spanEnd }, (_, i) => spanEnd + i);
+  let c = spanStart;
+  let drafts: number[] = [];
+  let step = 0;
+  let ended = false;
+  while (c < spanEnd && !ended) {
+    await checkpoint(signal);
+    const k = Math.min(drafts.length, spanEnd - c - 1);
+    const B = Math.min(knobs.blockLength, spanEnd - (c + k));
+    const order = [...suffix, ...Array.from({ length: c }, (_, i) => i)];
+    const context = Int32Array.from([...order.map((p) => canvas[p]), ...drafts.slice(0, k)]);
+    const contextPositions = Int32Array.from([...order, ...Array.from({ length: k }, (_, i) => c + i)]);
+    const last = order.length + k - 1; // context row of position c + k - 1
+    const d = await model.decideBlock!({
+      context, contextPositions, block: new Int32Array(B).fill(mask), blockPos0: c + k,
+      offsets: Int32Array.from({ length: B - 1 }, (_, i) => i + 1),
+      contextRows: Int32Array.from({ length: k + 1 }, (_, i) => last - k + i),
+    }, { temperature: knobs.temperature, seed: knobs.seed, step });
+    checkDecisions(d, k + B, mask);
+    throwIfCancelled(signal);
+    // verify: keep drafts while the AR head agrees, then the AR head's token after them
+    let j = 0;
+    while (j < k && drafts[j] === d.token[j]) j++;
+    const kept = [...drafts.slice(0, j), d.token[j]];
+    const changes: TokenChange[] = [];
+    for (const [i, t] of kept.entries()) {
+      if (ended) break;
+      canvas[c + i] = t;
+      changes.push({ position: c + i, token: t, confidence: confidenceOf(d, i, knobs.confidence), state: 'committed' });
+      if (isEnd(t)) ended = true;
+    }
+    c += changes.length;
+    if (ended) for (let p = c; p < spanEnd; p++) {
+      canvas[p] = pad;
+      changes.push({ position: p, token: pad, confidence: 1, state: 'committed' });
+    }
+    // next drafts: the block's rows, when every draft held (they were drafted after them)
+    drafts = [];
+    if (!ended && j === k) {
+      for (let i = 0; i < B - 1 && confidenceOf(d, k + 1 + i, knobs.confidence) >= tau; i++) drafts.push(d.token[k + 1 + i]);
+    }
+    if (knobs.previews) drafts.forEach((t, i) => changes.push({ position: c + i, token: t, confidence: confidenceOf(d, k + 1 + i, knobs.confidence), state: 'masked' }));
+    let maskedLeft = 0;
+    for (let p = spanStart; p < spanEnd; p++) if (canvas[p] === mask) maskedLeft++;
+    hooks.onStep?.({ step, block: 0, changes, forwardSkipped: false, maskedLeft });
+    step++;
+  }
+  const span = Array.from(canvas.subarray(spanStart, spanEnd));
+  const end = span.findIndex(isEnd);
+  const generated = end < 0 ? span : span.slice(0, end);
+  return {
+    tokens: Array.from(canvas),
+    generated,
+    text: hooks.decode ? hooks.decode(generated) : undefined,
+    finishReason: end < 0 ? 'length' : 'eos',
+    layout: { spanStart, spanEnd, droppedPrefix: layout.droppedPrefix, droppedSuffix: layout.droppedSuffix },
+    stats: makeStats({ steps: step, forwards: step, skippedForwards: 0, tokensGenerated: generated.length, revisions: 0, ms: now() - started }),
   };
 }
 

@@ -68,7 +68,7 @@ export interface RevisionOptions {
 }
 
 /** Which masked positions a step commits (SamplerKnobs.commitOrder). */
-export type CommitOrder = 'confidence' | 'leftToRight';
+export type CommitOrder = 'confidence' | 'leftToRight' | 'verify';
 
 /** Knobs shared by every request. All optional except where a request type says otherwise. */
 export interface SamplerKnobs {
@@ -94,8 +94,13 @@ export interface SamplerKnobs {
    * in the block (LLaDA). `'leftToRight'`: the longest run of masked positions from the block's
    * first one whose confidence reaches tau (threshold schedule; at least one), or the first k
    * (fixed schedules): parallel decoding that keeps the text's order, where a small model would
-   * otherwise commit sure-looking newlines and closers out of place. Default: `'leftToRight'` for
-   * block-causal models, else `'confidence'`.
+   * otherwise commit sure-looking newlines and closers out of place. `'verify'` (block-causal
+   * models): the block's rows draft the tokens ahead; the next step runs the drafts as clean
+   * causal rows and keeps the longest run of them the model's AR head agrees with, plus the AR
+   * head's own next token: exactly the AR head's decoding (greedy, or sampled at `temperature`),
+   * one to a block's worth of tokens per forward pass (self-speculative decoding). Drafts stop at
+   * the first below tau (threshold schedule). Default: `'leftToRight'` for block-causal models,
+   * else `'confidence'`.
    */
   commitOrder?: CommitOrder;
   /**

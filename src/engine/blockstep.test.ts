@@ -51,6 +51,15 @@ describe('BlockCache.plan', () => {
     p = c.plan(step([...tokens(4, 2), ...tokens(6, 3)], [...range(20, 24), ...range(0, 6)], [MASK, MASK], 6, [0, 1]), 59);
     expect(p.reuse).toBe(0);
     expect(p.forwards.map((f) => [f.slot0, f.ropePos0, f.nCausal, f.tokens.length])).toEqual([[0, 20, 4, 4], [4, 0, 6, 8]]);
+    // context rows (the AR head on drafted tokens): recomputed, and answered first
+    c.commit(step(grown, range(0, 14), [MASK], 14));
+    p = c.plan({ ...step(grown, range(0, 14), [MASK, MASK, MASK], 14, [1, 2]), contextRows: Int32Array.of(11, 12, 13) }, 59);
+    expect(p.reuse).toBe(11);
+    expect(p.forwards.map((f) => [f.slot0, f.ropePos0, f.nCausal, f.tokens.length])).toEqual([[11, 11, 3, 6]]);
+    expect(Array.from(p.headRows)).toEqual([0, 1, 2, 3, 4]);
+    expect(Array.from(p.positions)).toEqual([12, 13, 14, 15, 16]);
+    expect(Array.from(p.current.slice(0, 3))).toEqual([grown[12], grown[13], MASK]);
+    expect(() => c.plan({ ...step(grown, range(0, 14), [MASK], 14, []), contextRows: Int32Array.of(14) }, 59)).toThrow(/context row 14/);
     expect(() => c.plan(step([], [], [MASK], 0, [0]), 59)).toThrow(/at least one token/);
     expect(() => c.plan(step([1, 2], [0, 1], [MASK], 5, [0]), 59)).toThrow(/last context position/);
     expect(() => c.plan(step([1, 2], [0, 1], [MASK], 2, [1]), 59)).toThrow(/outside the block/);
@@ -132,5 +141,21 @@ describe.each(engines)('block-causal steps on the %s engine', (_, make) => {
     }
     const d = await model.decideBlock!({ ...s0, offsets: new Int32Array(0) }, { temperature: 0, seed: 0, step: 0 });
     expect(d.token.length).toBe(0);
+  });
+
+  it('context rows answer with the AR head (= a block step that ends the context there)', async () => {
+    const V = SPEC.vocab;
+    const ctx = tokens(15, 18);
+    const s = { ...step(ctx, range(0, 15), [MASK, MASK, MASK], 15, [0, 2]), contextRows: Int32Array.of(12, 13, 14) };
+    const d = await model.decideBlock!(s, { temperature: 0, seed: 3, step: 1 });
+    expect(d.token.length).toBe(5);
+    for (const [i, r] of [12, 13, 14].entries()) {
+      const want = referenceBlockLogits(cfg, w, ctx.slice(0, r + 1), range(0, r + 1), [MASK], r + 1).subarray(0, V);
+      const ref = decideRef(want, { temperature: 0, seed: 3, step: 1, position: r + 1, current: r + 1 < 15 ? ctx[r + 1] : MASK, maskToken: MASK });
+      expect(d.token[i], `row ${r}`).toBe(ref.token);
+      expect(d.currentProb[i]).toBeCloseTo(ref.currentProb, 4);
+    }
+    // offset 0 is the same prediction as the last context row
+    expect(d.token[3]).toBe(d.token[2]);
   });
 });

@@ -58,6 +58,12 @@ export class BlockCache {
       if (!(cpos[i] >= 0 && cpos[i] < this.maxSeqLen)) throw new Error(`block step: context position ${cpos[i]} outside 0 .. ${this.maxSeqLen - 1}`);
     }
     for (let i = 0; i < B; i++) if (!(block[i] >= 0 && block[i] < vocab)) throw new Error(`block step: block token ${block[i]} at ${i} is outside the vocabulary`);
+    const rows = step.contextRows ?? new Int32Array(0);
+    let firstRow = C;
+    for (const r of rows) {
+      if (!(Number.isInteger(r) && r >= 0 && r < C)) throw new Error(`block step: context row ${r} outside the context of ${C}`);
+      firstRow = Math.min(firstRow, r);
+    }
     let needLast = false;
     for (const o of offsets) {
       if (!(Number.isInteger(o) && o >= 0 && o < B)) throw new Error(`block step: offset ${o} outside the block of ${B}`);
@@ -67,7 +73,7 @@ export class BlockCache {
 
     let common = 0;
     if (!uncached) while (common < Math.min(C, this.length) && this.tokens[common] === context[common] && this.positions[common] === cpos[common]) common++;
-    const reuse = needLast ? Math.min(common, C - 1) : common;
+    const reuse = Math.min(needLast ? Math.min(common, C - 1) : common, firstRow);
     // runs of consecutive positions among the context rows to compute
     const forwards: BlockForward[] = [];
     let r = reuse;
@@ -89,15 +95,24 @@ export class BlockCache {
       if (needLast) throw new Error('block step: offset 0 needs the last context row in the block\'s forward');
       forwards.push({ tokens: Int32Array.from(block), slot0: C, ropePos0: blockPos0, nCausal: 0 });
     }
-    const n = offsets.length;
+    const m = rows.length;
+    const n = m + offsets.length;
     const headRows = new Int32Array(n);
     const current = new Int32Array(n);
     const positions = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
+    const lastF = forwards[forwards.length - 1];
+    for (let i = 0; i < m; i++) {
+      const r = rows[i];
+      if (r < lastF.slot0 || r >= lastF.slot0 + (lastF === last ? nClean : 0)) throw new Error(`block step: context row ${r} is not in the block's forward`);
+      headRows[i] = r - lastF.slot0;
+      current[i] = r + 1 < C ? context[r + 1] : block[0];
+      positions[i] = cpos[r] + 1;
+    }
+    for (let i = 0; i < offsets.length; i++) {
       const o = offsets[i];
-      headRows[i] = o === 0 ? nClean - 1 : nClean + o - 1;
-      current[i] = block[o];
-      positions[i] = blockPos0 + o;
+      headRows[m + i] = o === 0 ? nClean - 1 : nClean + o - 1;
+      current[m + i] = block[o];
+      positions[m + i] = blockPos0 + o;
     }
     return { reuse, forwards, headRows, current, positions };
   }

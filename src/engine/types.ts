@@ -73,6 +73,12 @@ export interface BlockStep {
   blockPos0: number;
   /** (n,) block offsets to decide. Offset 0 needs contextPositions[C - 1] = blockPos0 - 1. */
   offsets: Int32Array;
+  /**
+   * (m,) context rows whose AR-head decision is wanted too (row r predicts the token after
+   * context[r]: drafted tokens verified against the AR head). Their decisions come first, then
+   * the offsets'. They must be rows of the last run of consecutive positions.
+   */
+  contextRows?: Int32Array;
 }
 
 /** Full-sequence bidirectional model (kind "diffusion"). */
