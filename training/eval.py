@@ -144,10 +144,15 @@ def bits_per_byte(model, tok, data, n_windows, t_samples, seed=0):
                     continue
                 xn = x.clone()
                 xn[0, m] = tok.mask
-                ce = F.cross_entropy(model(xn.to(dev))[0].cpu()[m], x[0][m], reduction="sum").item()
+                out = model(xn.to(dev))[0].cpu()
+                if getattr(model.cfg, "shift", False):   # row j-1 predicts j; position 0 has no row
+                    m[0] = False
+                    out = torch.cat([out[:1], out[:-1]])
+                ce = F.cross_entropy(out[m], x[0][m], reduction="sum").item()
                 est += ce / t
             nats += est / t_samples
-            total_bytes += int(nbytes[x[0].numpy()].sum())
+            counted = x[0, 1:] if getattr(model.cfg, "shift", False) else x[0]
+            total_bytes += int(nbytes[counted.numpy()].sum())
     bpb = nats / math.log(2) / total_bytes
     return (bpb, exact_nats / math.log(2) / total_bytes) if is_block(model) else (bpb, None)
 

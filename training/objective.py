@@ -44,6 +44,15 @@ def diffusion_loss(logits, x, corrupted, t):
     return (ce / t[:, None]).sum() / x.numel()
 
 
+def diffusion_loss_shift(logits, x, corrupted, t):
+    """diffusion_loss for a shifted model (row i predicts position i + 1: AR-initialised MDLM, the
+    DiffuGPT/Dream shift): sum over corrupted positions j >= 1 of CE(logits[j-1], x[j]) / t, per
+    position."""
+    ce = F.cross_entropy(logits[:, :-1].float().flatten(0, 1), x[:, 1:].flatten(), reduction="none")
+    ce = ce.view(x.shape[0], -1) * corrupted[:, 1:]
+    return (ce / t[:, None]).sum() / x.numel()
+
+
 def ar_loss(logits, x):
     """Mean next-token cross-entropy: logits at position i predict x[i + 1]."""
     return F.cross_entropy(logits[:, :-1].float().flatten(0, 1), x[:, 1:].flatten())
@@ -99,14 +108,16 @@ def _rand_int(lo, hi, generator, device):
 
 
 def block_layout(x, special, n_ordinary, eps=1e-3, random_share=0.0, fim_share=0.5,
-                 suffix_share=0.5, generator=None):
+                 suffix_share=0.5, generator=None, t_power=1.0):
     """x: (B, L) clean windows -> dict of the training sequence (B, 2L) and its targets.
 
     Per window: a cut a (the prompt's end) drawn in [1, L - 4]; with probability fim_share an
     infill window (make_infill's prefix | middle | pads | suffix, span from a; with probability
     1 - suffix_share the span runs to the end: generation that stops with pads); a block size
     from BLOCK_SIZES; the regions [0, a), span, suffix are split into blocks from their starts.
-    Each block draws t ~ U(eps, 1) and corrupts each of its positions with probability t.
+    Each block draws t ~ U(eps, 1) and corrupts each of its positions with probability t
+    (t_power p > 1: t = u^(1/p), more nearly fully masked blocks - the state drafting starts from -
+    still weighted 1/t, so no longer the ELBO).
 
     Returns tokens, positions (B, 2L), mask (B, 1, 2L, 2L), and
       x        (B, L) the window the targets come from (after make_infill),
@@ -143,7 +154,7 @@ def block_layout(x, special, n_ordinary, eps=1e-3, random_share=0.0, fim_share=0
             if hi > lo:
                 step = (hi - lo) if bs == 0 else bs
                 start[lo:hi] = lo + ((idx[lo:hi] - lo) // step) * step
-        t = eps + (1 - eps) * torch.rand(L, generator=generator, device=dev)
+        t = eps + (1 - eps) * torch.rand(L, generator=generator, device=dev) ** (1.0 / t_power)
         t = t[start]                                                # t of each position's block
         noisy, corrupted = corrupt(out[b:b + 1], t[None], special["mask"], n_ordinary,
                                    random_share, generator=generator)

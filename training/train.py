@@ -31,7 +31,7 @@ import torch
 import torch.distributed as dist
 
 from model import ModelConfig, Transformer
-from objective import ar_loss, block_layout, block_losses, corrupt, diffusion_loss, make_infill
+from objective import ar_loss, block_layout, block_losses, corrupt, diffusion_loss, diffusion_loss_shift, make_infill
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIZES = {  # name -> architecture (vocab comes from the tokenizer)
@@ -66,7 +66,11 @@ def get_args(argv=None):
     ap.add_argument("--ar-weight", type=float, default=0.5, help="block_causal: weight of the AR loss")
     ap.add_argument("--fim-share", type=float, default=0.5,
                     help="block_causal: share of windows that are infill examples (suffix first)")
+    ap.add_argument("--t-power", type=float, default=1.0,
+                    help="block_causal: t = u^(1/p); p > 1 trains more fully masked blocks (ablation d)")
     ap.add_argument("--init", help="start from an exported model folder's weights (e.g. the AR twin)")
+    ap.add_argument("--shift", action="store_true",
+                    help="full-attention diffusion: row i predicts position i + 1 (ablation b: AR-initialised MDLM)")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--ckpt-every", type=int, default=200)
     ap.add_argument("--log-every", type=int, default=20)
@@ -117,6 +121,11 @@ def main(argv=None):
     vocab = len(meta["model"]["vocab"])
     arch = dict(SIZES[args.size])
     init_history = []
+    ckpt_path = os.path.join(args.out, "ckpt.pt")
+    if args.init and os.path.exists(ckpt_path):  # resuming: the init folder is not needed again
+        args.init = None
+        arch = {k: v for k, v in torch.load(ckpt_path, map_location="cpu")["info"]["config"].items()
+                if k in ("dim", "n_layers", "n_heads", "ffn_dim", "max_seq_len")}
     if args.init:  # the architecture is the init model's
         init_cfg = json.load(open(os.path.join(args.init, "config.json")))
         arch = {k: init_cfg[k] for k in ("dim", "n_layers", "n_heads", "ffn_dim", "max_seq_len")}
@@ -129,6 +138,8 @@ def main(argv=None):
         arch.update(attention="block_causal", block_size=args.block_size, shift=True)
     elif args.kind == "autoregressive":
         arch.update(attention="causal", shift=True)
+    elif args.shift:
+        arch.update(attention="full", shift=True)
     cfg = ModelConfig(kind=args.kind, vocab_size=vocab, **arch)
     model = Transformer(cfg).to(device)
     if args.init:
@@ -145,7 +156,6 @@ def main(argv=None):
                              {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.95))
     os.makedirs(args.out, exist_ok=True)
-    ckpt_path = os.path.join(args.out, "ckpt.pt")
     state = {"step": 0, "tokens_seen": 0, "seconds": 0.0, "losses": [], "history": list(init_history)}
     if args.init:
         state["init"] = {"model": os.path.basename(os.path.normpath(args.init)),
@@ -204,7 +214,7 @@ def main(argv=None):
         with amp:
             if block:
                 lay = block_layout(x, special, n_ordinary, args.eps, args.random_share,
-                                   args.fim_share, generator=gen)
+                                   args.fim_share, generator=gen, t_power=args.t_power)
                 logits = net(lay["tokens"], positions=lay["positions"], attn_mask=lay["mask"])
                 diff, ar = block_losses(logits, lay)
                 loss = diff + args.ar_weight * ar
@@ -219,7 +229,7 @@ def main(argv=None):
                 t = args.eps + (1 - args.eps) * torch.rand(B, generator=gen, device=device)
                 noisy, corrupted = corrupt(x, t, special["mask"], n_ordinary, args.random_share,
                                            region, generator=gen)
-                loss = diffusion_loss(net(noisy), x, corrupted, t)
+                loss = (diffusion_loss_shift if cfg.shift else diffusion_loss)(net(noisy), x, corrupted, t)
             else:
                 loss = ar_loss(net(x), x)
         opt.zero_grad(set_to_none=True)
