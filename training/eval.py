@@ -341,7 +341,7 @@ def infill_cases(docs, tok, n, seed=1):
     return cases
 
 
-def infill_scores(model, tok, cases, n_masks, budget, tau=0.9):
+def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify"):
     """(exact match, mean difflib similarity) of the filled line; diffusion sees the suffix (half
     of what the budget leaves after the masks), AR the prefix only."""
     hits = sim = 0.0
@@ -351,7 +351,7 @@ def infill_scores(model, tok, cases, n_masks, budget, tau=0.9):
             s = tok.encode(suf)[: max(0, (budget - n_masks) // 2)]
             p = p[-(budget - n_masks - len(s)):]
             if is_block(model):
-                got = real_text(tok, block_decode(model, tok, p, n_masks, s, tau)[0])
+                got = real_text(tok, block_decode(model, tok, p, n_masks, s, tau, order=order)[0])
             else:
                 got = real_text(tok, diffusion_fill(model, tok, p, n_masks, s))
         else:
@@ -426,7 +426,9 @@ def main():
                     help="tokens of prefix + masks + suffix (capped by the model's context)")
     ap.add_argument("--n-functions", type=int, default=200)
     ap.add_argument("--body-tokens", type=int, default=64)
-    ap.add_argument("--tau", type=float, default=0.9, help="block-causal: the app's default threshold")
+    ap.add_argument("--tau", type=float, default=0.3, help="block-causal: the app's default threshold (src/ui/settings.ts)")
+    ap.add_argument("--order", default="verify", choices=["verify", "leftToRight", "confidence"],
+                    help="block-causal: the app's default commit rule (src/diffusion/request.ts)")
     ap.add_argument("--curve", default="", help="block-causal: extra 'order:tau:block' points "
                     "(e.g. leftToRight:0.5:8,confidence:0.9:8) for syntax-valid vs tokens/forward")
     ap.add_argument("--metrics", default="bpb,fix,infill,syntax",
@@ -460,16 +462,16 @@ def main():
         if "infill" in want:
             cases = infill_cases(docs, tok, args.n_infill)
             budget = min(args.infill_context, model.cfg.max_seq_len)
-            r["infill_exact"], sim = infill_scores(model, tok, cases, args.infill_masks, budget, args.tau)
+            r["infill_exact"], sim = infill_scores(model, tok, cases, args.infill_masks, budget, args.tau, args.order)
             r["infill_similarity"] = round(sim, 4)
             r["n_infill"] = len(cases)
         if "syntax" in want:
             heads = function_prompts(docs, args.n_functions)
-            r["syntax_valid"], tpf = syntax_valid(model, tok, heads, args.body_tokens, args.tau)
+            r["syntax_valid"], tpf = syntax_valid(model, tok, heads, args.body_tokens, args.tau, args.order)
             r["n_functions"] = len(heads)
             if tpf is not None:
                 r["tokens_per_forward"] = round(tpf, 3)
-                r["decoding"] = {"order": "leftToRight", "tau": args.tau, "block": model.cfg.block_size}
+                r["decoding"] = {"order": args.order, "tau": args.tau, "block": model.cfg.block_size}
             if is_block(model) and args.curve:
                 r["curve"] = []
                 for point in args.curve.split(","):

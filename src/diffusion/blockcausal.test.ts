@@ -61,7 +61,8 @@ const suffix = [30, 31, 32, 3, 4];
 
 describe('sampler with a block-causal model', () => {
   const cases: [string, Omit<SamplerKnobs, 'genLength'>][] = [
-    ['threshold, leftToRight (the block-causal default)', { schedule: { kind: 'threshold', tau: 0.05 } }],
+    ['threshold, verify (the block-causal default)', { schedule: { kind: 'threshold', tau: 0.05 } }],
+    ['threshold, leftToRight', { schedule: { kind: 'threshold', tau: 0.05 }, commitOrder: 'leftToRight' }],
     ['fixed steps, by confidence, revision', { schedule: { kind: 'fixed', steps: 12 }, commitOrder: 'confidence', revision: { rho: 0.5, maxPerStep: 2 } }],
     ['sampled, blocks of 8', { schedule: { kind: 'threshold', tau: 0.1 }, temperature: 0.9, seed: 7, blockLength: 8 }],
   ];
@@ -83,7 +84,7 @@ describe('sampler with a block-causal model', () => {
 
   it('infill puts the suffix first in the context, at its true positions', async () => {
     const ref = uncached(model);
-    await infill(ref, { prefix: prompt, suffix, genLength: 12, schedule: { kind: 'threshold', tau: 0.5 } });
+    await infill(ref, { prefix: prompt, suffix, genLength: 12, schedule: { kind: 'threshold', tau: 0.5 }, commitOrder: 'leftToRight' });
     const first = ref.steps[0];
     expect(Array.from(first.contextPositions)).toEqual([20, 21, 22, 23, 24, 0, 1, 2, 3, 4, 5, 6, 7]);
     expect(Array.from(first.context)).toEqual([...suffix, ...prompt]);

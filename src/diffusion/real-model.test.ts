@@ -56,7 +56,7 @@ describe.skipIf(!present)('samplers on the real tiny models', () => {
       diffusion,
       // semi-autoregressive blocks of 8, 2 steps each: a weak model is less prone to ending the
       // span at once with eos/pad when it decodes left to right
-      { prompt, genLength, temperature: 0, schedule: { kind: 'fixed', steps: 4 }, blockLength: 8 },
+      { prompt, genLength, temperature: 0, schedule: { kind: 'fixed', steps: 4 }, blockLength: 8, commitOrder: 'leftToRight' },
       { onStart: (l) => (layout = l), onStep: (e) => events.push(e), decode: (ids) => tok.decode(ids) },
     );
     const { mask } = diffusion.config.special_tokens;

@@ -25,7 +25,7 @@ describe('resolveKnobs', () => {
     expect(resolveKnobs({ genLength: 8, revision: { rho: 0.2 }, schedule: { kind: 'threshold', tau: 1 } }).schedule).toMatchObject({ maxSteps: 16 });
     expect(resolveKnobs({ genLength: 8, blockLength: 100 }).blockLength).toBe(8);
     // block-causal models: their block size and in-order commits by default
-    expect(resolveKnobs({ genLength: 32 }, { attention: 'block_causal', block_size: 8 })).toMatchObject({ blockLength: 8, commitOrder: 'leftToRight' });
+    expect(resolveKnobs({ genLength: 32 }, { attention: 'block_causal', block_size: 8 })).toMatchObject({ blockLength: 8, commitOrder: 'verify' });
     expect(resolveKnobs({ genLength: 32, blockLength: 4, commitOrder: 'confidence' }, { attention: 'block_causal', block_size: 8 })).toMatchObject({ blockLength: 4, commitOrder: 'confidence' });
     expect(() => resolveKnobs({ genLength: 8, commitOrder: 'random' as never })).toThrow(/commitOrder/);
   });

@@ -80,7 +80,7 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
     req.blockLength === undefined ? defaultBlock : requirePositiveInt(req.blockLength, 'blockLength'),
     genLength,
   );
-  const commitOrder = req.commitOrder ?? (blockCausal ? 'leftToRight' : 'confidence');
+  const commitOrder = req.commitOrder ?? (blockCausal ? 'verify' : 'confidence');
   if (commitOrder !== 'confidence' && commitOrder !== 'leftToRight' && commitOrder !== 'verify') {
     throw new RequestError(`commitOrder must be 'confidence', 'leftToRight' or 'verify', got ${String(commitOrder)}`);
   }

@@ -99,8 +99,8 @@ export interface SamplerKnobs {
    * causal rows and keeps the longest run of them the model's AR head agrees with, plus the AR
    * head's own next token: exactly the AR head's decoding (greedy, or sampled at `temperature`),
    * one to a block's worth of tokens per forward pass (self-speculative decoding). Drafts stop at
-   * the first below tau (threshold schedule). Default: `'leftToRight'` for block-causal models,
-   * else `'confidence'`.
+   * the first below tau (threshold schedule; a fixed schedule drafts the whole block). Default: `'verify'` for block-causal models (the
+   * best point measured: bench/README.md "Decoding"), else `'confidence'`.
    */
   commitOrder?: CommitOrder;
   /**

@@ -149,7 +149,7 @@ export class GpuDiffusionModel extends GpuModel implements DiffusionModel {
       });
       this.blockLogits = (step, uncached) => this.serial(async () => {
         const B = step.block.length;
-        const plan = await this.runBlock({ ...step, offsets: Int32Array.from({ length: B }, (_, i) => i) }, uncached);
+        const plan = await this.runBlock({ ...step, offsets: Int32Array.from({ length: B }, (_, i) => i), contextRows: undefined }, uncached);
         this.t.writeRequest(plan.headRows, plan.positions, plan.current);
         this.t.encodeHead(B);
         return this.t.finishLogits(B);

@@ -92,7 +92,8 @@ export interface DiffusionModel {
   /**
    * Block-causal models only, for tests: logits (B, vocab), row j the prediction of the block's
    * position blockPos0 + j (offset 0 from the last context row, j from block row j - 1; offsets
-   * ignored), computed from an empty cache (uncached: true) or reusing what the cache holds.
+   * and contextRows ignored), computed from an empty cache (uncached: true) or reusing what the
+   * cache holds.
    */
   blockLogits?(step: BlockStep, uncached: boolean): Promise<Float32Array>;
   /**

@@ -37,7 +37,7 @@ describe('settings', () => {
     // the model strategy leaves block length and commit order to the model
     const k = knobsFor(DEFAULT_SETTINGS);
     expect(k.blockLength).toBeUndefined();
-    expect(resolveKnobs(k, { attention: 'block_causal', block_size: 8 })).toMatchObject({ blockLength: 8, commitOrder: 'leftToRight', schedule: { kind: 'threshold', tau: DEFAULT_SETTINGS.tau } });
+    expect(resolveKnobs(k, { attention: 'block_causal', block_size: 8 })).toMatchObject({ blockLength: 8, commitOrder: 'verify', schedule: { kind: 'threshold', tau: DEFAULT_SETTINGS.tau } });
   });
 
   it('every strategy gives knobs the sampler accepts', () => {

@@ -20,7 +20,7 @@ export interface Settings {
   strategy: Strategy;
   /** Total steps (fixed, blocks). */
   steps: number;
-  /** Confidence threshold τ (threshold). */
+  /** Confidence threshold τ (threshold; model: a block-causal model drafts tokens at least this sure). */
   tau: number;
   /** Block length (blocks, threshold). */
   blockLength: number;
@@ -40,7 +40,7 @@ export const DEFAULT_SETTINGS: Settings = {
   genLength: 64,
   strategy: 'model',
   steps: 32,
-  tau: 0.9,
+  tau: 0.3,
   blockLength: 32,
   temperature: 0,
   seed: 0,

@@ -98,7 +98,7 @@ export class CpuDiffusionModel extends CpuModel implements DiffusionModel {
       });
       this.blockLogits = (step, uncached) => this.step(() => {
         const B = step.block.length;
-        const all = { ...step, offsets: Int32Array.from({ length: B }, (_, i) => i) };
+        const all = { ...step, offsets: Int32Array.from({ length: B }, (_, i) => i), contextRows: undefined };
         const plan = this.runBlock(all, uncached);
         this.t.head(plan.headRows);
         return this.t.readLogits(B);
