@@ -79,7 +79,7 @@ describe.skipIf(!present)('ModelRegistry (worker loadModel) with the tiny model'
     const again = await reg.load({ modelId: ID });
     expect(again.alreadyLoaded).toBe(true);
 
-    const out = await host.generate({ requestId: 'r', modelId: ID, prompt: 'def add(a, b):\n', genLength: 8, schedule: { kind: 'fixed', steps: 4 } });
+    const out = await host.generate({ requestId: 'r', modelId: ID, prompt: 'def add(a, b):\n', genLength: 8, schedule: { kind: 'fixed', steps: 4 }, commitOrder: 'leftToRight' });
     expect(out.stats.steps).toBe(4);
     expect(out.modelId).toBe(ID);
 
