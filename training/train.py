@@ -12,11 +12,11 @@ rank draws its own windows; --batch is per rank).
 Usage: python3 training/train.py --kind diffusion --size small --tokens 50e6 --out training/runs/diff
 
 Model v2 (block diffusion, AR-initialised):
-  python3 training/train.py --kind diffusion --attention block_causal --init public/models/qs-code-ar-base \
-      --tokens 12e6 --lr 3e-4 --out training/runs/v2-diff
+  python3 training/train.py --kind diffusion --attention block_causal --init public/models/qs-code-ar-small \
+      --tokens 5e6 --lr 3e-4 --out training/runs/v2-diff
 and its AR twin continued for the same tokens (same windows):
-  python3 training/train.py --kind autoregressive --init public/models/qs-code-ar-base \
-      --tokens 12e6 --lr 3e-4 --out training/runs/v2-ar
+  python3 training/train.py --kind autoregressive --init public/models/qs-code-ar-small \
+      --tokens 5e6 --lr 3e-4 --out training/runs/v2-ar
 """
 import argparse
 import json

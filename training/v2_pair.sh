@@ -2,6 +2,8 @@
 # Model v2 on this CPU: the block-diffusion model and its AR twin, both continued from the same
 # AR weights (INIT) for the same TOKENS on the same windows (seed SEED), one after the other,
 # niced, with logs and checkpoints in training/runs/. Resumable: rerun the same command.
+# INIT, qs-code-ar-small (50M tokens), left public/models/ with Model v2; it is in git history:
+#   git checkout 67c4989 -- public/models/qs-code-ar-small
 #   bash training/v2_pair.sh            # then export.py / eval.py (README "Model v2")
 set -euo pipefail
 cd "$(dirname "$0")"

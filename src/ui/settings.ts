@@ -125,7 +125,12 @@ export function knobsFor(s: Settings, genLength = s.genLength): SamplerKnobs {
       genLength, temperature: s.temperature, seed: s.seed, truncate: true,
       schedule: { kind: 'threshold', tau: s.tau, maxSteps: genLength * (s.revision ? 2 : 1) },
     };
-    if (s.revision) knobs.revision = { rho: 0.25, maxPerStep: 2, maxPerPosition: 1 };
+    // revision re-masks tokens inside a block, which verified decoding has no use for: with it on,
+    // tokens are committed in order inside blocks (and re-masked there when unlikely)
+    if (s.revision) {
+      knobs.revision = { rho: 0.25, maxPerStep: 2, maxPerPosition: 1 };
+      knobs.commitOrder = 'leftToRight';
+    }
     return knobs;
   }
   const blockLength = s.strategy === 'fixed' ? genLength : Math.min(s.blockLength, genLength);
