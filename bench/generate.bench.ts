@@ -7,11 +7,15 @@
 //              block_size, the confident run from the left (leftToRight) each step
 //   verify     block-causal diffusion, self-speculative: the block drafts, the AR head verifies
 //              (commitOrder 'verify', drafts above --tau), blocks of --block
+//   inorder    diffusion, threshold τ, commitOrder leftToRight (the run of confident positions
+//              from the block's first mask), blocks of the model's default
 //   onetok     diffusion, one token per step left to right in blocks of the model's default
 //              (the quality reference for parallel decoding)
 //   fixed      diffusion, fixed schedule, --k tokens per step (default 1: LLaDA's default), one block
-//   threshold  diffusion, adaptive threshold --tau (Fast-dLLM style), one block
-//   blocks     diffusion, semi-autoregressive blocks of --block positions, threshold --tau inside
+//   threshold  diffusion, adaptive threshold --tau (Fast-dLLM style), by confidence, the model's
+//              default block (one block for full-attention models)
+//   blocks     diffusion, semi-autoregressive blocks of --block positions, threshold --tau inside,
+//              by confidence
 //
 // All greedy (temperature 0). Per configuration and span length: new tokens (real tokens, eos/pad
 // excluded), forward passes, forwards / readbacks / bytes read back per generated token (engine
@@ -53,7 +57,7 @@ import { DEFAULT_SETTINGS, knobsFor } from '../src/ui/settings';
 const MODELS = 'public/models';
 const HELDOUT = 'training/data/corpus/heldout.jsonl';
 const FALLBACK = 'bench/prompts.json';
-const ALL_CONFIGS = ['ar', 'default', 'verify', 'onetok', 'fixed', 'threshold', 'blocks'] as const;
+const ALL_CONFIGS = ['ar', 'default', 'verify', 'onetok', 'inorder', 'fixed', 'threshold', 'blocks'] as const;
 type BaseConfig = (typeof ALL_CONFIGS)[number];
 /** A configuration, optionally with its own threshold: 'default', 'default@0.7', 'blocks@0.5'. */
 type ConfigName = BaseConfig | `${BaseConfig}@${string}`;
@@ -197,10 +201,12 @@ function describeConfig(c: ConfigName, o: Options): string {
       return 'diffusion 1 tok/step, in order';
     case 'verify':
       return `draft + verify, blocks ${o.block}, drafts ≥ ${tau}`;
+    case 'inorder':
+      return `diffusion in order, τ=${tau}`;
     case 'fixed':
       return o.k === 1 ? 'diffusion fixed, 1 tok/step' : `diffusion fixed, ${o.k} tok/step`;
     case 'threshold':
-      return `diffusion threshold τ=${tau}`;
+      return `diffusion by confidence, τ=${tau}`;
     case 'blocks':
       return `diffusion blocks ${o.block}, τ=${tau}`;
   }
@@ -219,11 +225,13 @@ function request(c: ConfigName, prompt: number[], genLength: number, o: Options)
     case 'verify':
       return { ...base, schedule: { kind: 'threshold', tau }, commitOrder: 'verify', blockLength: o.block };
     case 'fixed':
-      return { ...base, schedule: o.k === 1 ? { kind: 'fixed', steps: genLength } : { kind: 'fixed', tokensPerStep: o.k } };
+      return { ...base, schedule: o.k === 1 ? { kind: 'fixed', steps: genLength } : { kind: 'fixed', tokensPerStep: o.k }, commitOrder: 'confidence' };
     case 'threshold':
-      return { ...base, schedule: { kind: 'threshold', tau } };
+      return { ...base, schedule: { kind: 'threshold', tau }, commitOrder: 'confidence' };
+    case 'inorder':
+      return { ...base, schedule: { kind: 'threshold', tau }, commitOrder: 'leftToRight' };
     case 'blocks':
-      return { ...base, schedule: { kind: 'threshold', tau }, blockLength: o.block };
+      return { ...base, schedule: { kind: 'threshold', tau }, blockLength: o.block, commitOrder: 'confidence' };
   }
 }
 
