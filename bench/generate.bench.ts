@@ -162,6 +162,7 @@ interface Run {
   steps: number;
   readbacks: number;
   bytesReadBack: number;
+  dispatches: number;
   ms: number;
   finishReason: SampleResult['finishReason'];
   text: string;
@@ -178,6 +179,7 @@ interface Row {
   forwards: number;
   forwardsPerToken: number;
   readbacksPerToken: number;
+  dispatchesPerToken: number;
   bytesPerToken: number;
   ms: number;
   tokensPerSecond: number;
@@ -236,8 +238,8 @@ function request(c: ConfigName, prompt: number[], genLength: number, o: Options)
 }
 
 function markdownTable(rows: Row[], o: Options): string {
-  const head = '| configuration | span | prompts | new tokens / prompt | ended by eos | forwards | tokens / forward | readbacks / token | bytes read back / token | ms | ms / prompt | tokens/s | syntax-valid | tokens/s ÷ AR | forwards/token ÷ AR |';
-  const sep = '|' + ' --- |'.repeat(15);
+  const head = '| configuration | span | prompts | new tokens / prompt | ended by eos | forwards | tokens / forward | dispatches / token | readbacks / token | bytes read back / token | ms | ms / prompt | tokens/s | syntax-valid | tokens/s ÷ AR | forwards/token ÷ AR |';
+  const sep = '|' + ' --- |'.repeat(16);
   const lines = rows.map((r) =>
     [
       describeConfig(r.config as ConfigName, o),
@@ -247,6 +249,7 @@ function markdownTable(rows: Row[], o: Options): string {
       `${r.endedByEos}/${r.prompts}`,
       r.forwards,
       cell(1 / r.forwardsPerToken, 2),
+      cell(r.dispatchesPerToken, 1),
       cell(r.readbacksPerToken, 3),
       cell(r.bytesPerToken, 1),
       Math.round(r.ms),
@@ -313,6 +316,7 @@ export async function main(argv: string[]): Promise<void> {
           forwards: c1.forwards - c0.forwards,
           steps: res.stats.steps,
           readbacks: c1.readbacks - c0.readbacks,
+          dispatches: c1.dispatches - c0.dispatches,
           bytesReadBack: c1.bytesReadBack - c0.bytesReadBack,
           ms: res.stats.ms,
           finishReason: res.finishReason,
@@ -348,6 +352,7 @@ export async function main(argv: string[]): Promise<void> {
         forwards: sum((r) => r.forwards),
         forwardsPerToken: per(sum((r) => r.forwards)),
         readbacksPerToken: per(sum((r) => r.readbacks)),
+        dispatchesPerToken: per(sum((r) => r.dispatches)),
         bytesPerToken: per(sum((r) => r.bytesReadBack)),
         ms: sum((r) => r.ms),
         tokensPerSecond: (tokens * 1000) / sum((r) => r.ms),
