@@ -188,17 +188,23 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
     }
   }
 
+  return result(canvas, layout, isEnd, hooks, { steps: step, forwards, skippedForwards, revisions, ms: now() - started });
+}
+
+/** The run's result: the span up to its first eos/pad is what was generated. */
+function result(canvas: Int32Array, layout: CanvasLayout, isEnd: (t: number) => boolean, hooks: SamplerHooks,
+  c: { steps: number; forwards: number; skippedForwards: number; revisions: number; ms: number }): SampleResult {
+  const { spanStart, spanEnd } = layout;
   const span = Array.from(canvas.subarray(spanStart, spanEnd));
   const end = span.findIndex(isEnd);
   const generated = end < 0 ? span : span.slice(0, end);
-  const ms = now() - started;
   return {
     tokens: Array.from(canvas),
     generated,
     text: hooks.decode ? hooks.decode(generated) : undefined,
     finishReason: end < 0 ? 'length' : 'eos',
     layout: { spanStart, spanEnd, droppedPrefix: layout.droppedPrefix, droppedSuffix: layout.droppedSuffix },
-    stats: makeStats({ steps: step, forwards, skippedForwards, tokensGenerated: generated.length, revisions, ms }),
+    stats: makeStats({ ...c, tokensGenerated: generated.length }),
   };
 }
 
@@ -272,17 +278,7 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     hooks.onStep?.({ step, block: 0, changes, forwardSkipped: false, maskedLeft });
     step++;
   }
-  const span = Array.from(canvas.subarray(spanStart, spanEnd));
-  const end = span.findIndex(isEnd);
-  const generated = end < 0 ? span : span.slice(0, end);
-  return {
-    tokens: Array.from(canvas),
-    generated,
-    text: hooks.decode ? hooks.decode(generated) : undefined,
-    finishReason: end < 0 ? 'length' : 'eos',
-    layout: { spanStart, spanEnd, droppedPrefix: layout.droppedPrefix, droppedSuffix: layout.droppedSuffix },
-    stats: makeStats({ steps: step, forwards: step, skippedForwards: 0, tokensGenerated: generated.length, revisions: 0, ms: now() - started }),
-  };
+  return result(canvas, layout, isEnd, hooks, { steps: step, forwards: step, skippedForwards: 0, revisions: 0, ms: now() - started });
 }
 
 /** Length of the run of entries from the first whose confidence reaches tau. */
