@@ -39,6 +39,9 @@ export async function infill(model: DiffusionModel, request: InfillRequest, hook
 
 /** The loop itself, on a laid-out canvas. */
 export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs: ResolvedKnobs, hooks: SamplerHooks = {}): Promise<SampleResult> {
+  const blockCausal = isBlockCausal(model.config);
+  if (blockCausal && !model.decideBlock) throw new Error('a block-causal model without decideBlock');
+  if (blockCausal && layout.spanStart === 0) throw new RequestError('a block-causal model needs at least one token before the span');
   if (knobs.commitOrder === 'verify') return draftAndVerify(model, layout, knobs, hooks);
   const { mask, pad, eos } = model.config.special_tokens;
   const { signal } = hooks;
@@ -54,9 +57,6 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
   const isEnd = (t: number) => t === eos || t === pad;
 
   const blocks = splitBlocks(spanStart, spanEnd, knobs.blockLength);
-  const blockCausal = isBlockCausal(model.config);
-  if (blockCausal && !model.decideBlock) throw new Error('a block-causal model without decideBlock');
-  if (blockCausal && spanStart === 0) throw new RequestError('a block-causal model needs at least one token before the span');
   // Fixed schedule: steps granted to each block. Threshold: computed from maxSteps as we go.
   const blockSteps =
     schedule.kind !== 'fixed'
@@ -81,10 +81,8 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
     const opts = { temperature: knobs.temperature, seed: knobs.seed, step };
     let d: Decisions;
     if (blockCausal) {
-      // the cache holds the committed text: the suffix first (at its positions), then the prefix
-      // and the blocks before this one; the engine reuses what it already has
-      const suffix = Array.from({ length: canvas.length - spanEnd }, (_, i) => spanEnd + i);
-      const order = [...suffix, ...Array.from({ length: blockStart }, (_, i) => i)];
+      // the engine reuses what its cache already holds of this context
+      const order = cacheOrder(canvas.length, spanEnd, blockStart);
       d = await model.decideBlock!({
         context: Int32Array.from(order, (p) => canvas[p]),
         contextPositions: Int32Array.from(order),
@@ -226,12 +224,10 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
   const { signal } = hooks;
   const started = now();
   throwIfCancelled(signal);
-  if (spanStart === 0) throw new RequestError('a block-causal model needs at least one token before the span');
   hooks.onStart?.({ ...layout, tokens: layout.tokens.slice() });
   const canvas = Int32Array.from(layout.tokens);
   const isEnd = (t: number) => t === eos || t === pad;
   const tau = knobs.schedule.kind === 'threshold' ? knobs.schedule.tau : 0;
-  const suffix = Array.from({ length: canvas.length - spanEnd }, (_, i) => spanEnd + i);
   let c = spanStart;
   let drafts: number[] = [];
   let step = 0;
@@ -240,7 +236,7 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     await checkpoint(signal);
     const k = Math.min(drafts.length, spanEnd - c - 1);
     const B = Math.min(knobs.blockLength, spanEnd - (c + k));
-    const order = [...suffix, ...Array.from({ length: c }, (_, i) => i)];
+    const order = cacheOrder(canvas.length, spanEnd, c);
     const context = Int32Array.from([...order.map((p) => canvas[p]), ...drafts.slice(0, k)]);
     const contextPositions = Int32Array.from([...order, ...Array.from({ length: k }, (_, i) => c + i)]);
     const last = order.length + k - 1; // context row of position c + k - 1
@@ -279,6 +275,14 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     step++;
   }
   return result(canvas, layout, isEnd, hooks, { steps: step, forwards: step, skippedForwards: 0, revisions: 0, ms: now() - started });
+}
+
+/**
+ * Canvas positions of a block-causal model's context, in cache order: the suffix (after the span,
+ * at its true positions) first, then the committed text before `upTo`.
+ */
+function cacheOrder(canvasLength: number, spanEnd: number, upTo: number): number[] {
+  return [...Array.from({ length: canvasLength - spanEnd }, (_, i) => spanEnd + i), ...Array.from({ length: upTo }, (_, i) => i)];
 }
 
 /** Length of the run of entries from the first whose confidence reaches tau. */

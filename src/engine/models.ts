@@ -134,8 +134,7 @@ export class GpuDiffusionModel extends GpuModel implements DiffusionModel {
     super(device, config, weights, pipes, variant, block);
     this.blockCache = block ? new BlockCache(config.max_seq_len) : null;
     if (this.blockCache) {
-      this.decideBlock = (step, opts) => this.serial(async () => {
-        const plan = await this.runBlock(step, false);
+      this.decideBlock = (step, opts) => this.serial(() => this.runBlock(step, false, async (plan) => {
         const n = plan.headRows.length;
         const t = this.t;
         if (n === 0) {
@@ -146,13 +145,14 @@ export class GpuDiffusionModel extends GpuModel implements DiffusionModel {
         t.encodeHead(n);
         t.encodeDecide(n, opts);
         return t.finishDecisions(n);
-      });
-      this.blockLogits = (step, uncached) => this.serial(async () => {
+      }));
+      this.blockLogits = (step, uncached) => this.serial(() => {
         const B = step.block.length;
-        const plan = await this.runBlock({ ...step, offsets: Int32Array.from({ length: B }, (_, i) => i), contextRows: undefined }, uncached);
-        this.t.writeRequest(plan.headRows, plan.positions, plan.current);
-        this.t.encodeHead(B);
-        return this.t.finishLogits(B);
+        return this.runBlock({ ...step, offsets: Int32Array.from({ length: B }, (_, i) => i), contextRows: undefined }, uncached, (plan) => {
+          this.t.writeRequest(plan.headRows, plan.positions, plan.current);
+          this.t.encodeHead(B);
+          return this.t.finishLogits(B);
+        });
       });
     }
   }
@@ -161,10 +161,11 @@ export class GpuDiffusionModel extends GpuModel implements DiffusionModel {
   blockLogits?: (step: BlockStep, uncached: boolean) => Promise<Float32Array>;
 
   /**
-   * Submit the forwards of a block step but the last, and leave the last one recorded (begun,
-   * not finished) for the caller to add the head and finish.
+   * Submit the forwards of a block step but the last, leave the last one recorded (begun, not
+   * finished) for `finish` to add the head and submit; the cache counts the step's context as
+   * held only once that has gone through.
    */
-  private async runBlock(step: BlockStep, uncached: boolean): Promise<BlockPlan> {
+  private async runBlock<T>(step: BlockStep, uncached: boolean, finish: (plan: BlockPlan) => Promise<T>): Promise<T> {
     const cache = this.blockCache!;
     const plan = cache.plan(step, this.config.vocab_size, uncached);
     cache.clear(); // until the forwards have run
@@ -177,8 +178,9 @@ export class GpuDiffusionModel extends GpuModel implements DiffusionModel {
       t.encodeLayers(f.tokens.length, f.slot0, true, { nCausal: f.nCausal, ropePos0: f.ropePos0 });
     }
     this.counters.forwards += plan.forwards.length;
+    const out = await finish(plan);
     cache.commit(step);
-    return plan;
+    return out;
   }
 
   private requireFull(): void {

@@ -39,8 +39,7 @@ def is_prime(n: int) -> bool:
 
 type Editor = monaco.editor.IStandaloneCodeEditor;
 
-/** Inline completions: a short span, few steps (it runs on every pause in typing). */
-/** Inline completions: up to 32 new tokens with the model's default decoding at the settings' τ. */
+/** Inline completions (on every pause in typing): up to 32 new tokens, the model's default decoding at the settings' τ. */
 const COMPLETION = { genLength: 32 };
 
 export function App() {
