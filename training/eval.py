@@ -17,9 +17,9 @@ Metrics (written as JSON, and merged into each model's config.json `eval` by exp
                   generated greedily; the function (cut at its first dedent, or at the last full
                   line) must pass ast.parse.
 Diffusion decoding: block-causal models use the app's default decoding (src/diffusion/sampler.ts
-with the model's defaults: blocks of config.block_size, greedy, threshold --tau, commitOrder
-leftToRight: the run of masked positions from the block's first one with probability >= tau, at
-least one; the span ends at the first pad/eos), with the suffix first in the context for infill.
+with the model's defaults: blocks of config.block_size, greedy, --order verify: the block drafts
+tokens with probability >= --tau, the AR head keeps those it agrees with plus its own next token;
+leftToRight and confidence for the curve), with the suffix first in the context for infill.
 Format-1 diffusion models use the plainest sampler: greedy, one token per step, most confident
 masked position first, pad/eos only at the first masked position.
 
@@ -207,13 +207,14 @@ def diffusion_fill(model, tok, prefix, n, suffix, block=8):
 
 
 @torch.no_grad()
-def block_decode(model, tok, prefix, n, suffix=(), tau=0.9, block=None, order="leftToRight"):
+def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="verify"):
     """The app's decoding of a block-causal model (src/diffusion/sampler.ts, greedy, threshold
     tau): blocks of `block` (default config.block_size) left to right; each step one block step
     against the committed text (the suffix first, at its true positions); commit the run of
     masked positions from the block's first one with probability >= tau (order "leftToRight";
     "confidence": every masked position >= tau, eos/pad only at the first), at least one; after
-    the first eos/pad the span is pad. Returns (the n span ids, forwards)."""
+    the first eos/pad the span is pad; order "verify" (the app's default): verify_decode.
+    Returns (the n span ids, forwards)."""
     dev = next(model.parameters()).device
     block = block or model.cfg.block_size
     if order == "verify":
@@ -270,18 +271,12 @@ def verify_decode(model, tok, prefix, n, suffix, tau, block):
         k = min(len(drafts), end - c - 1)
         B = min(block, end - c - k)
         ctx = list(suffix) + text + drafts[:k]
-        cpos = suf_pos + list(range(c + k))
-        tokens = torch.tensor([ctx + [tok.mask] * B], device=dev)
-        C = len(ctx)
-        mask = torch.ones(C + B, C + B, dtype=torch.bool, device=dev)
-        mask[:C, :C] = torch.ones(C, C, dtype=torch.bool, device=dev).tril()
-        mask[:C, C:] = False
-        pos = torch.tensor([cpos + list(range(c + k, c + k + B))], device=dev)
-        logits = model(tokens, positions=pos, attn_mask=mask[None, None])[0].float().cpu()
+        logits = block_step(model, torch.tensor([ctx], device=dev), suf_pos + list(range(c + k)),
+                            torch.full((1, B), tok.mask, device=dev), c + k, context_rows=k)[0].float().cpu()
         forwards += 1
         logits[:, tok.mask] = -float("inf")
         conf, pred = logits.softmax(-1).max(-1)
-        ar = [int(pred[C - 1 - k + i]) for i in range(k + 1)]      # AR head at c .. c+k
+        ar = [int(pred[i]) for i in range(k + 1)]                  # AR head at c .. c+k
         j = 0
         while j < k and drafts[j] == ar[j]:
             j += 1
@@ -292,10 +287,10 @@ def verify_decode(model, tok, prefix, n, suffix, tau, block):
                 return (text[start:] + [tok.pad] * (end - len(text)))[:n], forwards
         drafts = []
         if j == k:
-            for i in range(B - 1):                                  # block row i -> position c+k+1+i
-                if conf[C + i] < tau:
+            for i in range(k + 1, k + B):                           # block row -> position c+1+i
+                if conf[i] < tau:
                     break
-                drafts.append(int(pred[C + i]))
+                drafts.append(int(pred[i]))
     return text[start:end], forwards
 
 
@@ -393,7 +388,7 @@ def function_ok(head, body):
         return False
 
 
-def syntax_valid(model, tok, heads, body_tokens, tau=0.9, order="leftToRight", block=None):
+def syntax_valid(model, tok, heads, body_tokens, tau=0.3, order="verify", block=None):
     """(share of bodies that parse, generated tokens per forward or None)."""
     ok = 0
     gen = fwd = 0

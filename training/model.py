@@ -181,12 +181,14 @@ class Transformer(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
-def block_step(model, context, context_positions, block, block_pos0):
+def block_step(model, context, context_positions, block, block_pos0, context_rows=0):
     """One decoding step of a block-causal model, uncached (the engines' BlockStep): rows
     [context (causal, in cache order) | block (sees all context rows and the whole block)].
     context, block: (N, C) and (N, B) int64 (a batch of steps of the same shapes);
-    context_positions: (C,) or (N, C). Returns logits (N, B, vocab): row j predicts position
-    block_pos0 + j (shift: the last context row for j = 0, else block row j - 1)."""
+    context_positions: (C,) or (N, C). Returns logits (N, context_rows + B, vocab): first the AR
+    head at the `context_rows` context rows before the last (BlockStep.contextRows), then row j
+    predicting position block_pos0 + j (shift: the last context row for j = 0, else block row
+    j - 1)."""
     N, C = context.shape
     B = block.shape[1]
     dev = context.device
@@ -199,4 +201,4 @@ def block_step(model, context, context_positions, block, block_pos0):
     mask[:C, C:] = False
     logits = model(torch.cat([context, block], 1), positions=torch.cat([cpos, bpos], 1),
                    attn_mask=mask[None, None])
-    return logits[:, C - 1:C + B - 1]
+    return logits[:, C - 1 - context_rows:C + B - 1]

@@ -119,16 +119,17 @@ def main(argv=None):
     meta = json.load(open(os.path.join(args.data, "tokenizer.json"), encoding="utf-8"))
     special = meta["quicksilver"]["special_tokens"]
     vocab = len(meta["model"]["vocab"])
+    shape = ("dim", "n_layers", "n_heads", "ffn_dim", "max_seq_len")
     arch = dict(SIZES[args.size])
     init_history = []
     ckpt_path = os.path.join(args.out, "ckpt.pt")
-    if args.init and os.path.exists(ckpt_path):  # resuming: the init folder is not needed again
+    ck = torch.load(ckpt_path, map_location=device) if os.path.exists(ckpt_path) else None
+    if args.init and ck:  # resuming: the init folder is not needed again
         args.init = None
-        arch = {k: v for k, v in torch.load(ckpt_path, map_location="cpu")["info"]["config"].items()
-                if k in ("dim", "n_layers", "n_heads", "ffn_dim", "max_seq_len")}
+        arch = {k: ck["info"]["config"][k] for k in shape}
     if args.init:  # the architecture is the init model's
         init_cfg = json.load(open(os.path.join(args.init, "config.json")))
-        arch = {k: init_cfg[k] for k in ("dim", "n_layers", "n_heads", "ffn_dim", "max_seq_len")}
+        arch = {k: init_cfg[k] for k in shape}
         tr = init_cfg.get("training", {})
         runs = tr.get("history") or [{"device": tr.get("device", "unknown"), "from_tokens": 0,
                                       "to_tokens": tr.get("tokens_seen", 0), "seconds": tr.get("seconds", 0)}]
@@ -160,8 +161,7 @@ def main(argv=None):
     if args.init:
         state["init"] = {"model": os.path.basename(os.path.normpath(args.init)),
                          "tokens_seen": sum(h["to_tokens"] - h["from_tokens"] for h in init_history)}
-    if os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path, map_location=device)
+    if ck:
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         state = ck["state"]
