@@ -1,8 +1,8 @@
-// The app in headless Chromium with WebGPU on SwiftShader: loads cleanly, reports the adapter,
-// and runs the add_vectors kernel in its worker.
+// The app in headless Chromium with WebGPU on SwiftShader: loads cleanly, reports the adapter
+// and the engine in the status bar.
 
 import { expect, test } from '@playwright/test';
-import { addReference, randomFloats, recordErrors, waitForProbe } from './helpers';
+import { recordErrors, waitForProbe } from './helpers';
 
 test('loads with no console errors, cross-origin isolated, editor and panels present', async ({ page }) => {
   test.setTimeout(45_000);
@@ -29,6 +29,8 @@ test('worker reports the SwiftShader adapter in the status bar', async ({ page }
   // The default model (the best shipped one, models/index.json) loads on its own.
   await expect(page.getByTestId('status-model')).toHaveAttribute('data-state', 'ready', { timeout: 45_000 });
   await expect(page.getByTestId('status-model')).toContainText('Model: qs-code-diffusion-');
+  // ...and the engine that runs it: on a software adapter 'auto' picks the CPU engine.
+  await expect(page.getByTestId('status-engine')).toHaveText('CPU engine');
 
   const probe = await page.evaluate(() => window.__qs!.probe());
   expect(probe.ok).toBe(true);
@@ -39,22 +41,8 @@ test('worker reports the SwiftShader adapter in the status bar', async ({ page }
     expect(probe.crossOriginIsolated).toBe(true);
   }
 
+  // The GPU self-test left the product (issue #13): nothing of it is on the page.
+  await expect(page.getByText(/self-test/i)).toHaveCount(0);
   // Main screen for humans to look at (not committed).
-  await page.getByTestId('self-test-run').click();
-  await expect(page.getByTestId('self-test-result')).toHaveAttribute('data-status', 'done');
-  await expect(page.getByTestId('self-test-result')).toContainText('matches the CPU exactly');
   await page.screenshot({ path: 'test-results/main-screen.png' });
-});
-
-test('add_vectors kernel in the worker matches a CPU reference on random input', async ({ page }) => {
-  test.setTimeout(45_000);
-  await page.goto('/');
-  expect(await waitForProbe(page)).toBe('ready');
-  for (const n of [1, 777, 10_000]) {
-    const a = randomFloats(n);
-    const b = randomFloats(n);
-    const { out } = await page.evaluate(([a, b]) => window.__qs!.addVectors(a, b), [a, b] as const);
-    expect(out).toHaveLength(n);
-    expect(out).toEqual(addReference(a, b));
-  }
 });

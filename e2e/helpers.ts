@@ -17,16 +17,6 @@ export function recordErrors(page: Page): string[] {
   return errors;
 }
 
-/** Uniform random floats in [-range, range), already rounded to float32. */
-export function randomFloats(n: number, range = 1000): number[] {
-  return Array.from({ length: n }, () => Math.fround((Math.random() * 2 - 1) * range));
-}
-
-/** CPU reference for add_vectors: the float32-rounded sum. */
-export function addReference(a: number[], b: number[]): number[] {
-  return a.map((x, i) => Math.fround(x + (b[i] as number)));
-}
-
 /** Wait until the status bar reports the adapter probe finished (ready or unavailable). */
 export async function waitForProbe(page: Page): Promise<string> {
   const item = page.getByTestId('status-adapter');

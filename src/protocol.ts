@@ -24,7 +24,7 @@ import type { EngineCounters, ModelConfig } from './engine/types';
 export type { AdapterReport, WebGPUUnavailableReason, EngineCounters, ModelConfig };
 
 /** Bumped on any incompatible change; the page refuses a worker of another version. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Error names that cross the boundary (see the file comment). */
 export const ErrorNames = {
@@ -71,24 +71,6 @@ export interface ProbeUnavailable extends ProbeCommon {
 }
 
 export type ProbeResponse = ProbeOk | ProbeUnavailable;
-
-// ---------------------------------------------------------------------------------------------
-// addVectors(): the trivial kernel (shaders/add_vectors.wgsl), proving WGSL -> worker -> result.
-// ---------------------------------------------------------------------------------------------
-
-export interface AddVectorsRequest {
-  /** (n,) float32 */
-  a: Float32Array;
-  /** (n,) float32, same length as a */
-  b: Float32Array;
-}
-
-export interface AddVectorsResponse {
-  /** (n,) float32, out[i] = a[i] + b[i], computed on the GPU. Transferred. */
-  out: Float32Array;
-  /** Wall time in the worker (upload, dispatch, readback), ms. */
-  ms: number;
-}
 
 // ---------------------------------------------------------------------------------------------
 // loadModel() / unloadModel(): model files -> engine model on the device, plus its tokenizer.
@@ -192,9 +174,6 @@ export interface CancelRequest {
 export interface QuicksilverWorkerApi {
   /** Acquire (once) and describe the WebGPU adapter/device. Never rejects for "no WebGPU". */
   probe(): Promise<ProbeResponse>;
-
-  /** Run shaders/add_vectors.wgsl. Rejects with WebGPUUnavailableError when there is no device. */
-  addVectors(req: AddVectorsRequest): Promise<AddVectorsResponse>;
 
   /**
    * Download (with byte progress), verify against manifest.json (size + SHA-256), upload and

@@ -1,13 +1,12 @@
 // Right-hand panel of Generate mode: the model's status, then the live denoising view of the
 // current run (stats, canvas, timeline) with its result actions; before the first run, a short
-// explanation and the GPU self-test. Without WebGPU it shows the friendly notice instead.
+// explanation. Without WebGPU it shows the friendly notice instead.
 
 import { CanvasLegend } from './CanvasView';
 import { ModelStatus } from './ModelStatus';
 import { NoWebGPU } from './NoWebGPU';
 import type { RunHandle } from './runner';
 import { RunView } from './RunView';
-import { SelfTest } from './SelfTest';
 import type { AdapterState, ModelState } from './state';
 
 export interface DenoisePanelProps {
@@ -58,7 +57,7 @@ export function DenoisePanel({ adapter, model, run, version, notes, onRetryModel
                 </div>
               </>
             ) : (
-              <Intro ready={adapter.status === 'ready'} />
+              <Intro />
             )}
           </>
         ) : null}
@@ -67,7 +66,7 @@ export function DenoisePanel({ adapter, model, run, version, notes, onRetryModel
   );
 }
 
-function Intro({ ready }: { ready: boolean }) {
+function Intro() {
   return (
     <div className="intro">
       <p className="lead">
@@ -85,7 +84,6 @@ function Intro({ ready }: { ready: boolean }) {
         <li>Race puts the same prompt through the autoregressive twin, side by side.</li>
       </ul>
       <CanvasLegend />
-      {ready ? <SelfTest /> : null}
     </div>
   );
 }

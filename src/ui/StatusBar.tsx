@@ -1,4 +1,4 @@
-// Bottom bar: adapter, model and offline state at a glance.
+// Bottom bar: adapter, model (with the engine that runs it) and offline state at a glance.
 
 import { formatBytes } from './format';
 import { formatParams } from './modelsIndex';
@@ -100,6 +100,11 @@ function ModelItem({ model }: { model: ModelState }) {
     >
       <Dot tone={tone} />
       Model: {text}
+      {model.status === 'ready' ? (
+        <span className="status-tag" data-testid="status-engine" data-engine={model.engine}>
+          {model.engine === 'cpu' ? 'CPU engine' : 'WebGPU engine'}
+        </span>
+      ) : null}
     </span>
   );
 }

@@ -9,8 +9,6 @@ import { finishedRuns, type RunSummary } from './runner';
 
 export interface TestHook {
   probe(): Promise<ProbeResponse>;
-  /** out = a + b computed by shaders/add_vectors.wgsl in the worker. */
-  addVectors(a: ArrayLike<number>, b: ArrayLike<number>): Promise<{ out: number[]; ms: number }>;
   crossOriginIsolated: boolean;
   /** loadModel in the worker; failures come back as { error: name, message }. */
   loadModel(modelId: string): Promise<LoadModelResponse | { error: string; message: string }>;
@@ -33,10 +31,6 @@ declare global {
 export function installTestHook(): void {
   window.__qs = {
     probe: () => workerClient().probe(),
-    async addVectors(a, b) {
-      const res = await workerClient().addVectors({ a: Float32Array.from(a), b: Float32Array.from(b) });
-      return { out: Array.from(res.out), ms: res.ms };
-    },
     crossOriginIsolated: window.crossOriginIsolated,
     async loadModel(modelId) {
       try {

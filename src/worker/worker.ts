@@ -12,13 +12,10 @@ import { loadCpuModel } from '../engine/cpu/index';
 import {
   ErrorNames,
   PROTOCOL_VERSION,
-  type AddVectorsRequest,
-  type AddVectorsResponse,
   type ProbeResponse,
   type QuicksilverWorkerApi,
   type WorkerEvent,
 } from '../protocol';
-import { addVectors } from './addVectors';
 import { SamplerHost } from '../diffusion/host';
 import { ModelRegistry, namedError } from './models';
 
@@ -110,14 +107,6 @@ const api: QuicksilverWorkerApi = {
       }
       throw err;
     }
-  },
-
-  async addVectors({ a, b }: AddVectorsRequest): Promise<AddVectorsResponse> {
-    const t0 = performance.now();
-    const { device } = await acquire();
-    const out = await addVectors(device, a, b);
-    const response: AddVectorsResponse = { out, ms: performance.now() - t0 };
-    return Comlink.transfer(response, [out.buffer]);
   },
 
   // ---- Models (src/engine/ loader + src/tokenizer/, by id; ./models.ts) ------------------------
