@@ -5,6 +5,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { isCancelled } from '../diffusion/types';
 import { CodeEditor, type EditorCommands } from './CodeEditor';
 import { DenoisePanel } from './DenoisePanel';
+import { DraftSaver, loadDraft, localStore, type DraftState } from './draft';
 import { registerInlineCompletions } from './inlineCompletions';
 import { modelManager } from './modelManager';
 import type { Mode } from './ModeTabs';
@@ -69,6 +70,9 @@ export function App() {
   const [lastCompletion, setLastCompletion] = useState<{ tokens: number; ms: number; perPass: number } | null>(null);
 
   const editorRef = useRef<Editor | null>(null);
+  // The editor starts from the text it had before a reload or a crash (src/ui/draft.ts).
+  const [initialText] = useState(() => loadDraft(localStore()) ?? SAMPLE);
+  const [draft, setDraft] = useState<DraftState>({ status: 'saved' });
   const live = useRef({ settings, diffusion, models });
   live.current = { settings, diffusion, models };
 
@@ -211,6 +215,17 @@ export function App() {
   const onEditorReady = useCallback((editor: Editor) => {
     editorRef.current = editor;
     setTestEditor(editor);
+    const saver = new DraftSaver(localStore(), () => editor.getValue(), setDraft);
+    editor.onDidChangeModelContent(() => saver.schedule());
+    // Hidden or closing: write now, not after the delay.
+    const flush = () => saver.flush();
+    window.addEventListener('pagehide', flush);
+    document.addEventListener('visibilitychange', flush);
+    editor.onDidDispose(() => {
+      saver.dispose();
+      window.removeEventListener('pagehide', flush);
+      document.removeEventListener('visibilitychange', flush);
+    });
   }, []);
 
   const retry = useCallback((id: string) => void modelManager().ensure(id).catch(() => {}), []);
@@ -247,6 +262,14 @@ export function App() {
         <section className="pane editor-pane" aria-label="Editor">
           <div className="pane-title">
             <span>main.py</span>
+            <span
+              className={`pane-title-note draft-state${draft.status === 'failed' ? ' is-error' : ''}`}
+              data-testid="draft-state"
+              data-state={draft.status}
+              title={draft.status === 'failed' ? draft.reason : 'The text is kept in this browser across reloads'}
+            >
+              {draft.status === 'failed' ? `not saved: ${draft.reason}` : draft.status === 'pending' ? 'saving…' : 'saved'}
+            </span>
             <span className="pane-title-note" data-testid="completing" data-active={completing}>
               {completing
                 ? 'completing…'
@@ -258,7 +281,7 @@ export function App() {
             </span>
           </div>
           <div className="pane-body editor-body">
-            <CodeEditor initialValue={SAMPLE} onReady={onEditorReady} commands={commands} />
+            <CodeEditor initialValue={initialText} onReady={onEditorReady} commands={commands} />
           </div>
         </section>
         {mode === 'generate' ? (
