@@ -24,7 +24,7 @@ import type { EngineCounters, ModelConfig } from './engine/types';
 export type { AdapterReport, WebGPUUnavailableReason, EngineCounters, ModelConfig };
 
 /** Bumped on any incompatible change; the page refuses a worker of another version. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** Error names that cross the boundary (see the file comment). */
 export const ErrorNames = {
@@ -130,6 +130,16 @@ export interface LoadModelResponse {
   ms: number;
 }
 
+/** configure(): worker-wide settings (the library, src/lib/client.ts, sends them first). */
+export interface WorkerConfig {
+  /**
+   * Name of a Cache Storage cache in which the worker keeps every model file it downloads and
+   * from which it answers later loads first (offline without a service worker); null: no caching
+   * by the worker (the app's service worker caches models/ itself). Default null.
+   */
+  modelCache: string | null;
+}
+
 /** Events the worker pushes without a request (subscribe()). */
 export type WorkerEvent = {
   type: 'device-lost';
@@ -174,6 +184,9 @@ export interface CancelRequest {
 export interface QuicksilverWorkerApi {
   /** Acquire (once) and describe the WebGPU adapter/device. Never rejects for "no WebGPU". */
   probe(): Promise<ProbeResponse>;
+
+  /** Worker-wide settings (WorkerConfig); applies to loads that start afterwards. */
+  configure(config: WorkerConfig): Promise<void>;
 
   /**
    * Download (with byte progress), verify against manifest.json (size + SHA-256), upload and

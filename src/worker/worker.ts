@@ -14,10 +14,12 @@ import {
   PROTOCOL_VERSION,
   type ProbeResponse,
   type QuicksilverWorkerApi,
+  type WorkerConfig,
   type WorkerEvent,
 } from '../protocol';
 import { SamplerHost } from '../diffusion/host';
 import { ModelRegistry, namedError } from './models';
+import { cachedFetch, forgetUnder } from './modelCache';
 
 /** Runs generate/infill one at a time on the loaded models; the registry gives it models + tokenizers. */
 const sampler = new SamplerHost();
@@ -51,8 +53,11 @@ function acquire(): Promise<AcquiredDevice> {
   return devicePromise;
 }
 
+/** configure(): where the worker keeps model files itself (null: it leaves that to a service worker). */
+let config: WorkerConfig = { modelCache: null };
+
 const models = new ModelRegistry({
-  fetch: (input, init) => fetch(input, init),
+  fetch: (input, init) => (config.modelCache ? cachedFetch(config.modelCache, fetch)(input, init) : fetch(input, init)),
   device: async () => (await acquire()).device,
   load: engineLoadModel,
   // The CPU engine (WebAssembly SIMD; threads when cross-origin isolated): chosen for engine 'cpu',
@@ -76,15 +81,11 @@ const models = new ModelRegistry({
 const MODELS_CACHE = 'qs-models';
 
 async function forgetCached(baseUrl: string): Promise<void> {
-  if (typeof caches === 'undefined') return;
   const base = new URL(baseUrl, self.location.origin).href;
-  const drop = async () => {
-    const cache = await caches.open(MODELS_CACHE);
-    for (const req of await cache.keys()) if (req.url.startsWith(base)) await cache.delete(req);
-  };
-  await drop();
+  const names = config.modelCache ? [MODELS_CACHE, config.modelCache] : [MODELS_CACHE];
+  await forgetUnder(names, base);
   // The service worker stores a response after handing it over; catch a write still in flight.
-  setTimeout(() => void drop().catch(() => {}), 1500);
+  setTimeout(() => void forgetUnder(names, base).catch(() => {}), 1500);
 }
 
 /** generate/infill must not silently run on another model while the requested one loads. */
@@ -107,6 +108,10 @@ const api: QuicksilverWorkerApi = {
       }
       throw err;
     }
+  },
+
+  async configure(next) {
+    config = { modelCache: typeof next?.modelCache === 'string' && next.modelCache !== '' ? next.modelCache : null };
   },
 
   // ---- Models (src/engine/ loader + src/tokenizer/, by id; ./models.ts) ------------------------
