@@ -37,6 +37,8 @@ export const ErrorNames = {
   ModelNotFound: 'ModelNotFoundError',
   /** loadModel(): a file's size or SHA-256 differs from manifest.json (partial or corrupt download). */
   ModelIntegrity: 'ModelIntegrityError',
+  /** loadModel(): the server sent a web page (HTML, an error page with status 200) in a model file's place. */
+  ModelResponse: 'ModelResponseError',
   /** A request for a model that is still loading (generate/infill, or a second loadModel of it). */
   ModelLoading: 'ModelLoadingError',
   /** loadModel(): any other failure (network, bad config, upload, compile); message says which. */
@@ -127,6 +129,8 @@ export interface LoadModelResponse {
   matmulVariant: string;
   /** True when the model was already loaded and this call returned at once. */
   alreadyLoaded: boolean;
+  /** A cached file failed its check (stale or damaged): the cache was dropped and the files fetched again. */
+  cacheRepaired?: boolean;
   ms: number;
 }
 
@@ -191,8 +195,9 @@ export interface QuicksilverWorkerApi {
   /**
    * Download (with byte progress), verify against manifest.json (size + SHA-256), upload and
    * compile model `req.modelId`, and load its tokenizer. Loading an id that is already loaded
-   * resolves at once (`alreadyLoaded`). Rejects with ModelNotFoundError (unknown id),
-   * ModelIntegrityError (size/SHA mismatch), ModelLoadingError (this id is loading already),
+   * resolves at once (`alreadyLoaded`). A cached file that fails its check is fetched again once
+   * (`cacheRepaired`). Rejects with ModelNotFoundError (unknown id), ModelIntegrityError (size/SHA
+   * mismatch), ModelResponseError (a web page served in a file's place), ModelLoadingError (this id is loading already),
    * WebGPUUnavailableError, DeviceLostError or ModelLoadError (anything else).
    */
   loadModel(

@@ -3,11 +3,13 @@
 //    CSS, fonts, icons, manifest. The list is injected at build time as self.__WB_MANIFEST.
 //  - Serves model files under models/ CacheFirst at run time. They are large and optional, so
 //    they are never precached: a model is stored the first time the app downloads it. Files under
-//    one model id are treated as immutable; publish a changed model under a new id.
+//    one model id are expected to stay the same; when one changes anyway, its fresh manifest.json
+//    no longer matches the cached file, and the engine worker drops the cache and fetches again.
 //  - Marks every model file it answers from its cache with `X-Quicksilver-Cache: hit`, so the
 //    engine worker can tell the user the weights came from the offline cache.
-//  - models/index.json (the list of shipped models) is NetworkFirst: new models show up, and the
-//    last known list still works offline.
+//  - models/index.json (the list of shipped models) and each model's manifest.json are
+//    NetworkFirst: new models show up, a republished model's new hashes are seen, and the last
+//    known copies still work offline.
 //  - Adds COOP/COEP to everything it serves, so the page stays crossOriginIsolated when it is
 //    loaded from the cache (offline) and on static hosts that cannot set headers.
 
@@ -93,9 +95,11 @@ registerRoute(
   }),
 );
 
-// The model list changes when models are added: fresh when online, the cached copy offline.
+// The model list changes when models are added, and a model's manifest.json when it is
+// republished: fresh when online, the cached copy offline. A fresh manifest is what lets the
+// engine worker notice a stale cached file (its SHA-256 no longer matches) and fetch it again.
 registerRoute(
-  ({ url, sameOrigin }) => sameOrigin && url.pathname === `${modelsPath}index.json`,
+  ({ url, sameOrigin }) => sameOrigin && (url.pathname === `${modelsPath}index.json` || (url.pathname.startsWith(modelsPath) && url.pathname.endsWith('/manifest.json'))),
   new NetworkFirst({
     cacheName: MODELS_CACHE,
     networkTimeoutSeconds: 5,

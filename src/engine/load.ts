@@ -184,7 +184,14 @@ async function download(base: string, verify: boolean, fetchFn: typeof fetch, on
     let got = 0;
     const reader = r.body.getReader();
     for (;;) {
-      const { done, value } = await reader.read();
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        // The connection broke mid-file: say so, with how far it got (nothing partial is kept).
+        throw new Error(`${name}: the download was cut off after ${got} of ${expected || '?'} bytes (${err instanceof Error ? err.message : String(err)}); try again`);
+      }
+      const { done, value } = chunk;
       if (done) break;
       chunks.push(value);
       got += value.byteLength;

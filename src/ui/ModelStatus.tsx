@@ -25,6 +25,7 @@ const PHASE_TEXT = {
 const ERROR_TITLE: Record<string, string> = {
   [ErrorNames.ModelNotFound]: 'Model not found',
   [ErrorNames.ModelIntegrity]: 'The model download is damaged',
+  [ErrorNames.ModelResponse]: 'The server sent a web page, not the model',
   [ErrorNames.DeviceLost]: 'The GPU was reset',
   [ErrorNames.WebGPUUnavailable]: 'WebGPU is not available',
   [ErrorNames.ModelLoading]: 'Still loading',
@@ -33,6 +34,7 @@ const ERROR_TITLE: Record<string, string> = {
 const ERROR_HINT: Record<string, string> = {
   [ErrorNames.ModelNotFound]: 'This model is not on the server. Pick another one in Settings.',
   [ErrorNames.ModelIntegrity]: 'A file did not match its checksum (an interrupted or corrupted download). Trying again downloads it afresh.',
+  [ErrorNames.ModelResponse]: 'A model file was answered with an HTML page (an error or login page from the server or a proxy). Nothing of it was kept; try again later.',
   [ErrorNames.DeviceLost]: 'The browser or driver reset the GPU (another tab, a driver update or sleep can do this). The model has to be loaded again.',
   [ErrorNames.ModelLoad]: 'If you are offline, this model has not been cached yet: load it once while online.',
 };

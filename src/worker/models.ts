@@ -44,8 +44,10 @@ export interface ModelRegistryDeps {
   /**
    * Drop the offline cache's copies of files under this base URL (the service worker caches model
    * files on first use, so a corrupt download would otherwise be served again on every retry).
+   * `late: false`: no second sweep a moment later (the caller is about to fetch fresh copies,
+   * which the service worker is going to cache and which must stay).
    */
-  forgetCached?: (baseUrl: string) => Promise<void>;
+  forgetCached?: (baseUrl: string, options?: { late?: boolean }) => Promise<void>;
 }
 
 /** An Error with one of the protocol's ErrorNames (the name crosses the worker boundary). */
@@ -59,14 +61,50 @@ export function namedError(name: string, message: string, cause?: unknown): Erro
 const PASS_THROUGH = new Set<string>([
   ErrorNames.ModelNotFound,
   ErrorNames.ModelIntegrity,
+  ErrorNames.ModelResponse,
   ErrorNames.ModelLoading,
   ErrorNames.ModelLoad,
   ErrorNames.DeviceLost,
   ErrorNames.WebGPUUnavailable,
 ]);
 
+/** Errors that say a file's bytes are wrong (not the network, not the device): its cached copy must go. */
+const BAD_FILE = new Set<string>([ErrorNames.ModelIntegrity, ErrorNames.ModelResponse]);
+
+/** JSON model files: they start with '{' (after white space), so an HTML page in their place shows at once. */
+const JSON_FILES = new Set(['manifest.json', 'config.json', 'tokenizer.json']);
+
+/**
+ * The first bytes of a response, without consuming it (a clone's first chunk). Used to tell an
+ * HTML page served in a model file's place (a CDN's error page with status 200) from the file.
+ */
+async function firstBytes(res: Response, n = 64): Promise<Uint8Array> {
+  const reader = res.clone().body?.getReader();
+  if (!reader) return new Uint8Array(0);
+  try {
+    const { value } = await reader.read();
+    return value ? value.subarray(0, n) : new Uint8Array(0);
+  } catch {
+    // A connection that breaks this early: the download itself reports it, with the file's name.
+    return new Uint8Array(0);
+  } finally {
+    void reader.cancel().catch(() => {});
+  }
+}
+
+/** Does this look like an HTML page (<!doctype, <html, <head, <body, <title, <h1...)? */
+export function looksLikeHtml(head: Uint8Array): boolean {
+  const text = new TextDecoder().decode(head).replace(/^\uFEFF/, '').trimStart().toLowerCase();
+  return /^<(!doctype|html|head|body|title|h1|p|div|meta|\?xml)/.test(text);
+}
+
 /** Model ids are folder names: no slashes or dots at the start, nothing that escapes /models/. */
 const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** What one load attempt saw: per file, whether the offline cache answered. */
+interface AttemptInfo {
+  fromCache: Map<string, boolean>;
+}
 
 interface Loaded {
   model: EngineModel | CpuEngineModel;
@@ -146,10 +184,49 @@ export class ModelRegistry {
 
   private async doLoad(modelId: string, baseUrl: string, requested: EngineRequest, onEvent?: (e: LoadModelEvent) => void): Promise<LoadModelResponse> {
     const t0 = performance.now();
-    const epoch = this.epoch;
     const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
     if (this.tainted.delete(base)) await this.deps.forgetCached?.(base).catch(() => {});
-    const fromCache = new Map<string, boolean>();
+    const first: AttemptInfo = { fromCache: new Map() };
+    try {
+      return await this.attempt(modelId, base, requested, onEvent, t0, first);
+    } catch (err) {
+      // A file that came out of the offline cache and fails its check is stale (the model was
+      // republished) or damaged on disk: drop the cached copies and fetch everything once more.
+      const fromCacheAny = [...first.fromCache.values()].some(Boolean);
+      if (!BAD_FILE.has((err as Error).name) || !fromCacheAny || !this.deps.forgetCached) throw this.badFile(base, err as Error);
+      console.warn(`[worker] "${modelId}": a cached file failed its check (${(err as Error).message}); downloading it again`);
+      await this.deps.forgetCached(base, { late: false }).catch(() => {});
+      const second: AttemptInfo = { fromCache: new Map() };
+      try {
+        const res = await this.attempt(modelId, base, requested, onEvent, t0, second);
+        return { ...res, cacheRepaired: true };
+      } catch (err2) {
+        throw this.badFile(base, err2 as Error);
+      }
+    }
+  }
+
+  /** A file failed its check: its cached copy goes now, and again before the next attempt. */
+  private badFile(base: string, error: Error): Error {
+    if (BAD_FILE.has(error.name)) {
+      // The service worker may still be writing the bad copy into its cache.
+      this.tainted.add(base);
+      void this.deps.forgetCached?.(base).catch(() => {});
+    }
+    return error;
+  }
+
+  /** One try at loading: fetch (through the offline cache), verify, upload, tokenizer. */
+  private async attempt(
+    modelId: string,
+    base: string,
+    requested: EngineRequest,
+    onEvent: ((e: LoadModelEvent) => void) | undefined,
+    t0: number,
+    info: AttemptInfo,
+  ): Promise<LoadModelResponse> {
+    const epoch = this.epoch;
+    const fromCache = info.fromCache;
     let manifestText: string | null = null;
     let fetchedBytes = 0;
 
@@ -168,13 +245,22 @@ export class ModelRegistry {
           err,
         );
       }
-      // A single-page-app server may answer unknown paths with index.html (200, text/html).
-      const html = (res.headers.get('content-type') ?? '').includes('text/html');
-      if (file === 'manifest.json' && (res.status === 404 || (res.ok && html))) {
-        throw namedError(ErrorNames.ModelNotFound, `no model "${modelId}" here: ${url} was not found`);
+      // A single-page-app server may answer unknown paths with index.html (200, text/html); a
+      // CDN or proxy may send its error page with status 200 and any content type. Both are
+      // caught here by the content type or by the first bytes, before anything is parsed.
+      let html = (res.headers.get('content-type') ?? '').includes('text/html');
+      if (res.ok && !html) {
+        const head = await firstBytes(res);
+        html = looksLikeHtml(head) || (JSON_FILES.has(file) && head.length > 0 && !/^\s*[{[]/.test(new TextDecoder().decode(head)));
       }
-      if (!res.ok || html) {
-        throw namedError(ErrorNames.ModelLoad, `${file} of "${modelId}": HTTP ${res.status}${html ? ' (an HTML page, not the file)' : ''} at ${url}`);
+      if (file === 'manifest.json' && (res.status === 404 || (res.ok && html))) {
+        throw namedError(ErrorNames.ModelNotFound, `no model "${modelId}" here: ${url} was not found${res.ok ? ' (the server answered with a web page)' : ''}`);
+      }
+      if (res.ok && html) {
+        throw namedError(ErrorNames.ModelResponse, `${file} of "${modelId}": the server sent a web page (HTTP ${res.status}), not the file, at ${url}`);
+      }
+      if (!res.ok) {
+        throw namedError(ErrorNames.ModelLoad, `${file} of "${modelId}": HTTP ${res.status} at ${url}`);
       }
       fromCache.set(file, res.headers.get(CACHE_HEADER) === 'hit');
       if (file === 'manifest.json') {
@@ -253,7 +339,8 @@ export class ModelRegistry {
         parameterCount: model.parameterCount,
         deviceBytes: model.deviceBytes,
         downloadBytes: fetchedBytes,
-        fromCache: fromCache.size > 0 && [...fromCache.values()].every(Boolean),
+        // The files that matter: manifest.json is fetched from the network first when online.
+        fromCache: [...fromCache].filter(([f]) => f !== 'manifest.json').length > 0 && [...fromCache].filter(([f]) => f !== 'manifest.json').every(([, hit]) => hit),
         matmulVariant: model.matmulVariant,
         alreadyLoaded: false,
         ms: performance.now() - t0,
@@ -267,14 +354,7 @@ export class ModelRegistry {
       } catch {
         // A lost device may refuse; nothing to free.
       }
-      const error = this.classify(modelId, err, decision.engine === 'webgpu' ? epoch : this.epoch);
-      if (error.name === ErrorNames.ModelIntegrity) {
-        // The service worker may still be writing the bad copy into its cache: drop it now, and
-        // again before the next attempt.
-        this.tainted.add(base);
-        await this.deps.forgetCached?.(base).catch(() => {});
-      }
-      throw error;
+      throw this.classify(modelId, err, decision.engine === 'webgpu' ? epoch : this.epoch);
     }
   }
 

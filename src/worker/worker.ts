@@ -80,12 +80,13 @@ const models = new ModelRegistry({
 /** The service worker's cache of model files (src/sw.ts MODELS_CACHE). */
 const MODELS_CACHE = 'qs-models';
 
-async function forgetCached(baseUrl: string): Promise<void> {
+async function forgetCached(baseUrl: string, { late = true }: { late?: boolean } = {}): Promise<void> {
   const base = new URL(baseUrl, self.location.origin).href;
   const names = config.modelCache ? [MODELS_CACHE, config.modelCache] : [MODELS_CACHE];
   await forgetUnder(names, base);
-  // The service worker stores a response after handing it over; catch a write still in flight.
-  setTimeout(() => void forgetUnder(names, base).catch(() => {}), 1500);
+  // The service worker stores a response after handing it over; catch a write still in flight
+  // (not when fresh copies are about to be fetched and cached: those must stay).
+  if (late) setTimeout(() => void forgetUnder(names, base).catch(() => {}), 1500);
 }
 
 /** generate/infill must not silently run on another model while the requested one loads. */
