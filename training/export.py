@@ -7,6 +7,10 @@
   manifest.json      every file's byte size and SHA-256
 
 Usage: python3 training/export.py --ckpt training/runs/diff/ckpt.pt --id qs-code-diffusion-6m
+int8 (training/quantize.py: per-group scales, GPTQ-style error feedback on calibration windows),
+from an exported float16 folder:
+       python3 training/export.py --int8 public/models/qs-code-diffusion-small-v2 \
+           --id qs-code-diffusion-small-v2-int8 [--group 64] [--method gptq] [--calib-windows 128]
 """
 import argparse
 import hashlib
@@ -60,14 +64,27 @@ def read_safetensors(path) -> dict:
     return out
 
 
+def float_weights(weights: dict) -> dict:
+    """name -> float32 array; int8 `X` with `X_scale` (rows, groups) dequantised per group."""
+    out = {}
+    for name, v in weights.items():
+        if name.endswith("_scale"):
+            continue
+        if v.dtype == np.int8:
+            s = weights[name + "_scale"].astype(np.float32).reshape(v.shape[0], -1)
+            v = v.astype(np.float32) * np.repeat(s, v.shape[1] // s.shape[1], axis=1)
+        out[name] = v.astype(np.float32)
+    return out
+
+
 def load_model(model_dir) -> Transformer:
-    """Rebuild a float32 Transformer from an exported folder (the engine's view of the files)."""
+    """Rebuild a float32 Transformer from an exported folder (the engine's view of the files:
+    float16 weights widened, int8 weights dequantised)."""
     cfg_json = json.load(open(os.path.join(model_dir, "config.json")))
     cfg = ModelConfig(**{k: cfg_json[k] for k in ModelConfig.__dataclass_fields__ if k in cfg_json})
     model = Transformer(cfg)
-    weights = read_safetensors(os.path.join(model_dir, "model.safetensors"))
-    model.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in weights.items()},
-                          strict=True)
+    weights = float_weights(read_safetensors(os.path.join(model_dir, "model.safetensors")))
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()}, strict=True)
     return model.eval()
 
 
@@ -149,6 +166,44 @@ def export(ckpt_path, model_id, out_root, data_dir, eval_results=None):
     return out
 
 
+def export_int8(src, model_id, out_root, data_dir, group=64, method="gptq", calib_windows=128,
+                embed_method=None, log=print, calib_data=None):
+    """Quantise an exported float16 folder `src` into out_root/model_id (docs/MODEL_FORMAT.md,
+    "int8"): every matrix int8 with float16 per-group scales, norms float16; golden.json from the
+    dequantised weights."""
+    import quantize
+    cfg_json = json.load(open(os.path.join(src, "config.json")))
+    model = load_model(src)
+    data = calib_data if calib_data is not None else np.memmap(os.path.join(data_dir, "train.bin"), dtype=np.uint16, mode="r")
+    batches = lambda: quantize.calibration_batches(model, data, calib_windows,
+                                                   special=cfg_json["special_tokens"],
+                                                   args=cfg_json.get("training", {}).get("args"))
+    qs = quantize.quantize_model(model, batches, group, method, embed_method, log=log)
+    tensors = {}
+    for name, v in model.state_dict().items():
+        if name in qs:
+            tensors[name], tensors[name + "_scale"] = qs[name]
+        else:
+            tensors[name] = v.float().numpy().astype(np.float16)
+    out = os.path.join(out_root, model_id)
+    os.makedirs(out, exist_ok=True)
+    write_safetensors(os.path.join(out, "model.safetensors"), tensors)
+    shutil.copy(os.path.join(src, "tokenizer.json"), os.path.join(out, "tokenizer.json"))
+    config = dict(cfg_json)
+    config["dtype"] = "int8"
+    config["quantization"] = {"bits": 8, "group_size": group, "scale_dtype": "float16",
+                              "symmetric": True, "compensation": method, "embedding": embed_method or method,
+                              "calibration_windows": calib_windows, "from": os.path.basename(os.path.normpath(src))}
+    config["eval"] = {}
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(config, f, indent=1)
+    model = load_model(out)  # the dequantised weights in float32: what the engines compute
+    with open(os.path.join(out, "golden.json"), "w") as f:
+        json.dump({"cases": golden_cases(model, config["special_tokens"])}, f)
+    write_manifest(out)
+    return out
+
+
 def write_manifest(out):
     files = {}
     for name in sorted(os.listdir(out)):
@@ -180,7 +235,18 @@ def main():
     ap.add_argument("--data", default=os.path.join(HERE, "data"))
     ap.add_argument("--eval", help="eval results JSON file (eval.py --out, keyed by model id) to put into config.json")
     ap.add_argument("--update", nargs="+", metavar="DIR", help="exported model folders to give --eval's results")
+    ap.add_argument("--int8", metavar="DIR", help="quantise this exported float16 folder to int8 (with --id)")
+    ap.add_argument("--group", type=int, default=64, help="int8: input columns per scale")
+    ap.add_argument("--method", default="gptq", choices=["gptq", "rtn"], help="int8: error feedback or plain rounding")
+    ap.add_argument("--embed-method", choices=["gptq", "rtn"], help="int8: for the embedding (default --method)")
+    ap.add_argument("--calib-windows", type=int, default=128, help="int8: training windows for the Hessians")
     args = ap.parse_args()
+    if args.int8:
+        if not args.id:
+            ap.error("--int8 needs --id")
+        print(export_int8(args.int8, args.id, args.out_root, args.data, args.group, args.method,
+                          args.calib_windows, args.embed_method))
+        return
     results = json.load(open(args.eval)) if args.eval else {}
     if args.update:
         if not args.eval:

@@ -1,0 +1,207 @@
+"""int8 weights with per-group scales and residual compensation (docs/MODEL_FORMAT.md, "int8").
+
+Every matrix W (rows = out features, cols = in features) becomes q (int8, rows × cols) and
+scales (float16, rows × cols/G): W ≈ q[r, c] · scale[r, c // G], symmetric, q in [-127, 127].
+
+Residual compensation (`gptq`): the rounding error of each input column is pushed onto the
+columns not yet quantised, weighted by the inverse Hessian H = XᵀX of calibration inputs X of
+the layer (error feedback, as in GPTQ: Frantar et al. 2022). The output error ‖X Wᵀ - X Ŵᵀ‖ on
+the calibration data is minimised column by column instead of ‖W - Ŵ‖; nothing is stored for it
+(the file holds q and scales only, the engines run the same kernel), so it costs no size and no
+time at runtime. Written from the paper's description; the algorithm:
+
+    H ← H + λ·mean(diag H)·I                      (damping, λ = 0.01; dead inputs: H_ii = 1)
+    U ← upper Cholesky factor of H⁻¹               (U_ii, U_i,j>i: the remaining inverse Hessian
+                                                    after columns < i are fixed)
+    for each column i (in order):
+        at the start of a group: scale[:, g] = max |W[:, g·G:(g+1)·G]| / 127 (current W, f16)
+        q_i = clamp(round(W_i / s), -127, 127);   e = (W_i - q_i·s) / U_ii
+        W_j ← W_j - e · U_ij  for j > i            (the error feedback)
+
+Calibration (`calibrate`): Hessians are collected with forward hooks on the inputs of every
+nn.Linear (and of the tied output projection: the final norm's output), on windows of the
+training split laid out as the model was trained (block-causal: objective.block_layout's
+[noisy | clean] rows). Quantisation is sequential: layer l's Hessians are collected with the
+embedding and layers < l already quantised, so each layer compensates what came before.
+"""
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+QMAX = 127
+
+
+def f16_scale(amax: np.ndarray) -> np.ndarray:
+    """Per-group scale amax / 127 as float16, rounded up so that |w| / scale <= 127 (no clipping);
+    zero groups get scale 1 (their q is 0)."""
+    s = np.asarray(amax, dtype=np.float64) / QMAX
+    s16 = s.astype(np.float16)
+    low = s16.astype(np.float64) < s
+    s16[low] = np.nextafter(s16[low], np.float16(np.inf))
+    s16[s16 == 0] = np.float16(1.0)
+    return s16
+
+
+def group_for(cols: int, group: int) -> int:
+    """The group used for a matrix of `cols` inputs: `group` when it divides cols, else the largest
+    multiple of 4 below it that does (else cols); 0: one scale per row."""
+    if not group or group >= cols:
+        return cols
+    for g in range(group, 3, -1):
+        if cols % g == 0 and g % 4 == 0:
+            return g
+    return cols
+
+
+def quantize_rtn(w: np.ndarray, group: int):
+    """Round to nearest: w (rows, cols) -> q int8 (rows, cols), scales float16 (rows, cols/group)."""
+    w = np.asarray(w, dtype=np.float64)
+    rows, cols = w.shape
+    group = group_for(cols, group)
+    wg = w.reshape(rows, cols // group, group)
+    s = f16_scale(np.abs(wg).max(axis=2))
+    q = np.clip(np.rint(wg / s.astype(np.float64)[:, :, None]), -QMAX, QMAX).astype(np.int8)
+    return q.reshape(rows, cols), s
+
+
+def dequantize(q: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """float32 W = q · scale per group (the engines' dequantised weights)."""
+    rows, cols = q.shape
+    group = cols // scales.shape[1]
+    s = np.repeat(scales.astype(np.float32), group, axis=1)
+    return q.astype(np.float32) * s
+
+
+def gptq(w: np.ndarray, H: np.ndarray, group: int, damp: float = 0.01):
+    """Error-feedback quantisation of w (rows, cols) against the input Hessian H (cols, cols)."""
+    W = torch.tensor(np.asarray(w, dtype=np.float64))
+    rows, cols = W.shape
+    group = group_for(cols, group)
+    H = torch.tensor(np.asarray(H, dtype=np.float64)).clone()
+    dead = torch.diag(H) == 0
+    H[dead, dead] = 1.0
+    W[:, dead] = 0.0
+    H += damp * torch.mean(torch.diag(H)) * torch.eye(cols, dtype=H.dtype)
+    U = torch.linalg.cholesky(torch.cholesky_inverse(torch.linalg.cholesky(H)), upper=True)
+    q = torch.zeros(rows, cols, dtype=torch.int8)
+    scales = np.zeros((rows, cols // group), dtype=np.float16)
+    s = None
+    for i in range(cols):
+        if i % group == 0:
+            g = i // group
+            scales[:, g] = f16_scale(W[:, i:i + group].abs().amax(dim=1).numpy())
+            s = torch.tensor(scales[:, g].astype(np.float64))
+        col = W[:, i]
+        qi = torch.clamp(torch.round(col / s), -QMAX, QMAX)
+        q[:, i] = qi.to(torch.int8)
+        err = (col - qi * s) / U[i, i]
+        if i + 1 < cols:
+            W[:, i + 1:] -= err[:, None] * U[i, i + 1:][None, :]
+    return q.numpy(), scales
+
+
+# ---- calibration --------------------------------------------------------------------------------
+
+def calibration_batches(model, data, n_windows, batch=8, seed=1234, special=None, args=None):
+    """Yields model inputs (kwargs) of n_windows windows of `data` (uint16 tokens), laid out as in
+    training: causal windows for AR and full-attention models, block_layout rows for block-causal."""
+    L = model.cfg.max_seq_len
+    rng = np.random.default_rng(seed)
+    starts = rng.integers(0, len(data) - L, size=n_windows)
+    g = torch.Generator().manual_seed(seed)
+    for b0 in range(0, n_windows, batch):
+        x = torch.from_numpy(np.stack([data[s:s + L].astype(np.int64) for s in starts[b0:b0 + batch]]))
+        if model.cfg.attention == "block_causal":
+            from objective import block_layout
+            a = args or {}
+            lay = block_layout(x, special, model.cfg.vocab_size - 3, random_share=a.get("random_share", 0.0),
+                               fim_share=a.get("fim_share", 0.5), generator=g)
+            yield {"tokens": lay["tokens"], "positions": lay["positions"], "attn_mask": lay["mask"]}
+        else:
+            yield {"tokens": x}
+
+
+class HessianHooks:
+    """Accumulates XᵀX of the inputs of the named modules (nn.Linear; 'output' = the final norm's
+    output, the tied output projection's input) over every row of every forward while active."""
+
+    def __init__(self, model, names):
+        self.H, self.n, self.handles = {}, {}, []
+        mods = dict(model.named_modules())
+        for name in names:
+            if name == "output":
+                mod, take = mods["norm"], (lambda m, inp, out: out)
+            else:
+                mod, take = mods[name], (lambda m, inp, out: inp[0])
+            self.handles.append(mod.register_forward_hook(self._hook(name, take)))
+
+    def _hook(self, name, take):
+        def f(m, inp, out):
+            x = take(m, inp, out).detach().reshape(-1, take(m, inp, out).shape[-1]).double()
+            self.H[name] = self.H.get(name, 0) + x.T @ x
+            self.n[name] = self.n.get(name, 0) + x.shape[0]
+        return f
+
+    def remove(self):
+        for h in self.handles:
+            h.remove()
+
+    def hessian(self, name):
+        return (self.H[name] / self.n[name]).numpy()
+
+
+def collect(model, batches, names):
+    hooks = HessianHooks(model, names)
+    try:
+        with torch.no_grad():
+            for kw in batches():
+                model(kw["tokens"], positions=kw.get("positions"), attn_mask=kw.get("attn_mask"))
+    finally:
+        hooks.remove()
+    return {n: hooks.hessian(n) for n in names}
+
+
+LAYER_LINEARS = ("attn.wq", "attn.wk", "attn.wv", "attn.wo", "ffn.w1", "ffn.w3", "ffn.w2")
+
+
+def quantize_model(model, batches, group, method="gptq", embed_method=None, log=print):
+    """Quantise every matrix of `model` (a float Transformer, modified in place to hold the
+    dequantised weights). Returns {tensor name: (q, scales)}. method: 'gptq' or 'rtn';
+    embed_method: for the embedding / output matrix (default: method)."""
+    embed_method = embed_method or method
+    out = {}
+    sd = model.state_dict()
+
+    def put(name, qs):
+        out[name] = qs
+        with torch.no_grad():
+            sd[name].copy_(torch.from_numpy(dequantize(*qs)))
+
+    tied = model.output is None
+    head_name = "tok_embeddings.weight" if tied else "output.weight"
+    if embed_method == "gptq" or (not tied and method == "gptq"):
+        H_head = collect(model, batches, ["output"])["output"]  # from the float model
+    if tied:
+        w = sd[head_name].double().numpy()
+        put(head_name, gptq(w, H_head, group) if embed_method == "gptq" else quantize_rtn(w, group))
+    else:
+        put("tok_embeddings.weight", quantize_rtn(sd["tok_embeddings.weight"].double().numpy(), group))
+    for l in range(model.cfg.n_layers):
+        names = [f"layers.{l}.{n}" for n in LAYER_LINEARS]
+        H = collect(model, batches, names) if method == "gptq" else {}
+        for n in names:
+            w = sd[n + ".weight"].double().numpy()
+            put(n + ".weight", gptq(w, H[n], group) if method == "gptq" else quantize_rtn(w, group))
+        log(f"  layer {l} quantised ({method}, group {group})")
+    if not tied:
+        w = sd["output.weight"].double().numpy()
+        H_head = collect(model, batches, ["output"])["output"] if method == "gptq" else None
+        put("output.weight", gptq(w, H_head, group) if method == "gptq" else quantize_rtn(w, group))
+    return out
+
+
+def output_error(w, w_hat, H):
+    """Relative output error on the calibration inputs: tr((W-Ŵ) H (W-Ŵ)ᵀ) / tr(W H Wᵀ)."""
+    d = np.asarray(w, np.float64) - np.asarray(w_hat, np.float64)
+    w = np.asarray(w, np.float64)
+    return float(np.einsum("ij,jk,ik->", d, H, d) / np.einsum("ij,jk,ik->", w, H, w))

@@ -1,0 +1,88 @@
+"""int8 quantisation (training/quantize.py) and its export (export.py --int8)."""
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+import export
+import quantize
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_rtn_error_is_at_most_half_a_scale_step():
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((37, 192)) * rng.uniform(0.01, 2, (37, 1))
+    w[3, :64] = 0.0                                   # an all-zero group
+    for group in (32, 64, 0):
+        q, s = quantize.quantize_rtn(w, group)
+        g = quantize.group_for(192, group)
+        assert q.dtype == np.int8 and s.dtype == np.float16 and s.shape == (37, 192 // g)
+        assert np.abs(q.astype(int)).max() <= 127
+        err = np.abs(quantize.dequantize(q, s).astype(np.float64) - w)
+        bound = np.repeat(s.astype(np.float64), g, axis=1) / 2
+        assert np.all(err <= bound * (1 + 1e-6) + 1e-12)
+        assert np.all(q[3, :64] == 0) if group and group <= 64 else True
+
+
+def test_group_for_falls_back_to_a_divisor():
+    assert quantize.group_for(192, 64) == 64
+    assert quantize.group_for(176, 32) == 16
+    assert quantize.group_for(176, 0) == 176
+    assert quantize.group_for(30, 64) == 30
+
+
+def test_gptq_lowers_the_output_error_on_calibration_data():
+    rng = np.random.default_rng(1)
+    cols, rows, n = 128, 96, 4000
+    # correlated inputs with a few large channels, as activations have
+    mix = rng.standard_normal((cols, cols)) * 0.3 + np.eye(cols)
+    X = rng.standard_normal((n, cols)) @ mix * rng.uniform(0.2, 3, cols)
+    H = X.T @ X / n
+    w = rng.standard_normal((rows, cols)) * 0.05
+    for group in (32, 64):
+        q0, s0 = quantize.quantize_rtn(w, group)
+        q1, s1 = quantize.gptq(w, H, group)
+        e_rtn = quantize.output_error(w, quantize.dequantize(q0, s0), H)
+        e_gptq = quantize.output_error(w, quantize.dequantize(q1, s1), H)
+        assert e_gptq < 0.7 * e_rtn, (group, e_rtn, e_gptq)
+        assert np.abs(q1.astype(int)).max() <= 127
+
+
+def test_gptq_with_identity_hessian_is_plain_rounding():
+    rng = np.random.default_rng(2)
+    w = rng.standard_normal((20, 64))
+    q0, s0 = quantize.quantize_rtn(w, 32)
+    q1, s1 = quantize.gptq(w, np.eye(64), 32, damp=0.0)
+    assert np.array_equal(s0, s1) and np.array_equal(q0, q1)
+
+
+def test_int8_export_of_the_tiny_model(tmp_path):
+    src = os.path.join(ROOT, "public", "models", "qs-code-ar-tiny")
+    rng = np.random.default_rng(3)
+    calib = rng.integers(0, 4093, 64 * 256).astype(np.uint16)
+    out = export.export_int8(src, "tiny-int8", str(tmp_path), None, group=32, calib_windows=8,
+                             log=lambda s: None, calib_data=calib)
+    cfg = json.load(open(os.path.join(out, "config.json")))
+    assert cfg["dtype"] == "int8" and cfg["quantization"]["group_size"] == 32
+    assert cfg["format"] == json.load(open(os.path.join(src, "config.json")))["format"]
+    st = export.read_safetensors(os.path.join(out, "model.safetensors"))
+    w1 = st["layers.0.ffn.w1.weight"]
+    assert w1.dtype == np.int8 and st["layers.0.ffn.w1.weight_scale"].dtype == np.float16
+    assert st["layers.0.ffn.w1.weight_scale"].shape == (w1.shape[0], w1.shape[1] // 32)
+    assert st["layers.0.ffn.w2.weight_scale"].shape[1] == cfg["ffn_dim"] // quantize.group_for(cfg["ffn_dim"], 32)
+    assert st["tok_embeddings.weight"].dtype == np.int8
+    assert st["norm.weight"].dtype == np.float16
+    f16_bytes = os.path.getsize(os.path.join(src, "model.safetensors"))
+    assert os.path.getsize(os.path.join(out, "model.safetensors")) < 0.56 * f16_bytes
+    a, b = export.load_model(src), export.load_model(out)
+    ids = torch.from_numpy(calib[:128].astype(np.int64))[None]
+    with torch.no_grad():
+        la, lb = a(ids), b(ids)
+    assert ((la - lb).norm() / la.norm()).item() < 0.02
+    golden = json.load(open(os.path.join(out, "golden.json")))["cases"]
+    with torch.no_grad():
+        got = b(torch.tensor(golden[0]["input_ids"])[None])[0][golden[0]["positions"]]
+    assert torch.allclose(got, torch.tensor(golden[0]["logits"]), atol=1e-4, rtol=1e-4)
