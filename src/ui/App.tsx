@@ -2,14 +2,12 @@
 // settings drawer, status bar. Runs go through src/ui/runner.ts; models through modelManager.
 
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { isCancelled } from '../diffusion/types';
 import { CodeEditor, type EditorCommands } from './CodeEditor';
 import { DenoisePanel } from './DenoisePanel';
 import { DraftSaver, loadDraft, localStore, type DraftState } from './draft';
-import { registerInlineCompletions } from './inlineCompletions';
 import { modelManager } from './modelManager';
 import type { Mode } from './ModeTabs';
-import type { monaco } from './monaco';
+import { monaco } from './monaco';
 import { RacePanel } from './RacePanel';
 import { startRun, type RunHandle } from './runner';
 import { fitGenLength, knobsFor } from './settings';
@@ -23,6 +21,7 @@ import { useModelChoice } from './useModelChoice';
 import { useOffline } from './useOffline';
 import { useSettings } from './useSettings';
 import { useTheme } from './useTheme';
+import { registerCompletions } from '../lib';
 import { workerClient } from './workerClient';
 
 const SAMPLE = `# Write a prompt, or select code and fill it in (Ctrl+Shift+Enter).
@@ -173,43 +172,26 @@ export function App() {
     return () => window.removeEventListener('keydown', onKey);
   }, [onRun]);
 
-  // Ghost-text completions at the cursor (one provider for the page's lifetime).
+  // Ghost-text completions at the cursor, through the library's registerCompletions (one
+  // provider for the page's lifetime; the editor exists already: child effects run first).
   useEffect(() => {
-    let n = 0;
-    const provider = registerInlineCompletions({
-      enabled: () => live.current.settings.autocomplete && live.current.diffusion.status === 'ready' && live.current.diffusion.kind === 'diffusion',
-      async complete(prefix, suffix, signal) {
-        const d = live.current.diffusion;
-        if (d.status !== 'ready' || signal.aborted) return null;
-        const requestId = `complete-${++n}`;
-        const cancel = () => void workerClient().cancel({ requestId });
-        signal.addEventListener('abort', cancel);
-        setCompleting(true);
-        try {
-          const res = await workerClient().infill({
-            requestId,
-            modelId: d.modelId,
-            prefix,
-            suffix,
-            genLength: fitGenLength(COMPLETION.genLength, d.maxSeqLen),
-            schedule: { kind: 'threshold', tau: live.current.settings.tau },
-            temperature: 0,
-            seed: live.current.settings.seed,
-            truncate: true,
-          });
-          const s = res.stats;
-          setLastCompletion({ tokens: s.tokensGenerated, ms: s.ms, perPass: s.forwards > 0 ? s.tokensGenerated / s.forwards : 0 });
-          return res.text;
-        } catch (err) {
-          if (!isCancelled(err)) console.warn('[quicksilver] completion failed:', err);
-          return null;
-        } finally {
-          signal.removeEventListener('abort', cancel);
-          setCompleting(false);
-        }
-      },
+    const editor = editorRef.current;
+    if (!editor) return;
+    const ready = () => (live.current.diffusion.status === 'ready' ? live.current.diffusion : null);
+    const completions = registerCompletions(monaco, editor, workerClient(), {
+      enabled: () => live.current.settings.autocomplete && ready()?.kind === 'diffusion',
+      model: () => ready()?.modelId,
+      knobs: () => ({
+        genLength: fitGenLength(COMPLETION.genLength, ready()?.maxSeqLen ?? COMPLETION.genLength + 1),
+        schedule: { kind: 'threshold', tau: live.current.settings.tau },
+        temperature: 0,
+        seed: live.current.settings.seed,
+        truncate: true,
+      }),
+      onBusy: setCompleting,
+      onResult: ({ stats: s }) => setLastCompletion({ tokens: s.tokensGenerated, ms: s.ms, perPass: s.forwards > 0 ? s.tokensGenerated / s.forwards : 0 }),
     });
-    return () => provider.dispose();
+    return () => completions.dispose();
   }, []);
 
   const onEditorReady = useCallback((editor: Editor) => {

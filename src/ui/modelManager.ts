@@ -2,7 +2,6 @@
 // React StrictMode's double effects or two panels asking for the same model start one load.
 // Device loss turns every loaded model into an error the user can recover from (reload).
 
-import * as Comlink from 'comlink';
 import { ErrorNames, type LoadModelEvent, type WorkerEvent } from '../protocol';
 import type { EngineChoice, LoadPhase, ModelState } from './state';
 import { workerClient } from './workerClient';
@@ -40,7 +39,7 @@ export class ModelManager {
     const client = workerClient();
     for (const [id, state] of this.states) {
       if (state.status === 'loading') continue;
-      if (state.status === 'ready') void client.unloadModel(id);
+      if (state.status === 'ready') void client.unload(id);
       this.states.delete(id);
     }
     for (const fn of this.listeners) fn();
@@ -90,7 +89,7 @@ export class ModelManager {
     const client = workerClient();
     if (!this.subscribed) {
       this.subscribed = true;
-      void client.subscribe(Comlink.proxy((e: WorkerEvent) => this.onWorkerEvent(e)));
+      client.onDeviceLost((e: WorkerEvent) => this.onWorkerEvent(e));
     }
     let fromCache = true;
     let anyDownload = false;
@@ -126,7 +125,7 @@ export class ModelManager {
       this.set(modelId, { status: 'loading', modelId, phase, fraction: lo + (hi - lo) * within, loadedBytes, totalBytes, fromCache: anyDownload && fromCache });
     };
     try {
-      const res = await client.loadModel({ modelId, engine: this.engine }, Comlink.proxy(onEvent)).finally(() => {
+      const res = await client.load({ model: modelId, engine: this.engine, onProgress: onEvent }).finally(() => {
         settled = true;
       });
       const ready: Ready = {
