@@ -17,6 +17,7 @@ import {
   type StepEvent,
   type WorkerEvent,
 } from '../protocol';
+import { CancelledError } from '../diffusion/types';
 import { SpanText, type SpanView } from './spanText';
 
 export type EngineChoice = 'auto' | 'webgpu' | 'cpu';
@@ -133,7 +134,8 @@ export function createQuicksilver(options: QuicksilverOptions = {}): Quicksilver
   const model = options.model ?? '';
   const engine = options.engine ?? 'auto';
   const baseUrl = folderUrl(options.baseUrl ?? '/models/');
-  const live = new Set<string>();
+  /** Runs of this client not finished yet; true once cancel() was asked before the run was sent. */
+  const live = new Map<string, boolean>();
   const deviceListeners = new Set<(e: WorkerEvent) => void>();
   let subscribed = false;
 
@@ -146,7 +148,18 @@ export function createQuicksilver(options: QuicksilverOptions = {}): Quicksilver
     const { model: id, requestId: givenId, signal, onStep, onEvent, ...knobs } = opts;
     const requestId = givenId ?? `qs-${++runCounter}-${Date.now().toString(36)}`;
     signal?.throwIfAborted();
-    await configured;
+    live.set(requestId, false);
+    try {
+      await configured;
+    } catch (err) {
+      live.delete(requestId);
+      throw err;
+    }
+    // cancel() or the signal may have come while the run was not sent yet.
+    if (live.get(requestId) || signal?.aborted) {
+      live.delete(requestId);
+      throw new CancelledError();
+    }
     const span = new SpanText();
     let steps = 0;
     let stepsWanted = Infinity;
@@ -161,7 +174,6 @@ export function createQuicksilver(options: QuicksilverOptions = {}): Quicksilver
     const req = { ...knobs, genLength: knobs.genLength ?? DEFAULT_GEN_LENGTH, requestId, modelId: modelOf(id), ...text };
     const abort = () => void api.cancel({ requestId });
     signal?.addEventListener('abort', abort);
-    live.add(requestId);
     try {
       const result = 'prompt' in req ? await api.generate(req, callback) : await api.infill(req, callback);
       stepsWanted = result.stats.steps;
@@ -200,7 +212,10 @@ export function createQuicksilver(options: QuicksilverOptions = {}): Quicksilver
     generate: (prompt, opts) => run('generate', { prompt }, opts),
     infill: (prefix, suffix, opts) => run('infill', { prefix, suffix }, opts),
     cancel(requestId) {
-      for (const id of requestId !== undefined ? [requestId] : [...live]) void api.cancel({ requestId: id });
+      for (const id of requestId !== undefined ? [requestId] : [...live.keys()]) {
+        if (live.has(id)) live.set(id, true);
+        void api.cancel({ requestId: id });
+      }
     },
     onDeviceLost(listener) {
       deviceListeners.add(listener);

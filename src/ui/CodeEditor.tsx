@@ -1,6 +1,6 @@
 // Monaco editor (Python) in a div that fills its parent, with Quicksilver's commands:
 // Ctrl/Cmd+Enter generate, Ctrl/Cmd+Shift+Enter fill the selection, Alt+\ complete at cursor
-// (the ghost-text provider itself is registered by the app, src/ui/inlineCompletions.ts).
+// (the ghost-text provider itself is registered by the app with the library's registerCompletions).
 
 import { useEffect, useRef } from 'react';
 import { monaco, themeFor } from './monaco';

@@ -1,7 +1,6 @@
-// Starting a generation in the worker and recording it (RunRecord) as its events stream in.
-// Updates reach React at most once per animation frame, however fast steps arrive.
+// Starting a generation through the library client and recording it (RunRecord) as its events
+// stream in. Updates reach React at most once per animation frame, however fast steps arrive.
 
-import * as Comlink from 'comlink';
 import { isCancelled } from '../diffusion/types';
 import type { GenerationEvent, GenerationResult, SamplerKnobs } from '../protocol';
 import { RunRecord, type Specials } from './runRecord';
@@ -55,27 +54,15 @@ export function startRun(spec: RunSpec, onUpdate: () => void): RunHandle {
     };
     frame = typeof requestAnimationFrame === 'function' ? requestAnimationFrame(tick) : (setTimeout(tick, 16) as unknown as number);
   };
-  // Step events travel on the callback's own MessagePort, the result on the worker's: the
-  // result can overtake the last steps. `settled` waits (briefly) until every step is recorded.
-  let stepsWanted = Infinity;
-  let allSteps: () => void = () => {};
-  const stepsIn = new Promise<void>((resolve) => (allSteps = resolve));
-  const onEvent = Comlink.proxy((e: GenerationEvent) => {
+  // The client resolves a run only after all of its step events were delivered (src/lib/client.ts).
+  const onEvent = (e: GenerationEvent) => {
     record.onEvent(e, performance.now());
-    if (record.stepCount >= stepsWanted) allSteps();
     update();
-  });
-  const settled = async (result: GenerationResult) => {
-    stepsWanted = result.stats.steps;
-    if (record.stepCount < stepsWanted) await Promise.race([stepsIn, new Promise((r) => setTimeout(r, 2000))]);
-    return result;
   };
   const client = workerClient();
-  const call =
-    spec.kind === 'generate'
-      ? client.generate({ ...spec.knobs, requestId, modelId: spec.modelId, prompt: spec.prompt }, onEvent)
-      : client.infill({ ...spec.knobs, requestId, modelId: spec.modelId, prefix: spec.prefix, suffix: spec.suffix }, onEvent);
-  const done = call.then(settled).then(
+  const options = { ...spec.knobs, requestId, model: spec.modelId, onEvent };
+  const call = spec.kind === 'generate' ? client.generate(spec.prompt, options) : client.infill(spec.prefix, spec.suffix, options);
+  const done = call.then(
     (result) => {
       record.finish(result);
       return result;
@@ -106,6 +93,6 @@ export function startRun(spec: RunSpec, onUpdate: () => void): RunHandle {
   return {
     record,
     done,
-    cancel: () => void client.cancel({ requestId }),
+    cancel: () => client.cancel(requestId),
   };
 }

@@ -1,5 +1,5 @@
 // window.__qs: a small, stable handle for end-to-end tests (and curious users in DevTools).
-// It only forwards to the worker and the page's state; arguments and results are plain data so
+// It only forwards to the library client (src/lib/client.ts) and the page's state; arguments and results are plain data so
 // Playwright can pass them through page.evaluate.
 
 import { workerClient } from './workerClient';
@@ -34,7 +34,7 @@ export function installTestHook(): void {
     crossOriginIsolated: window.crossOriginIsolated,
     async loadModel(modelId) {
       try {
-        return await workerClient().loadModel({ modelId });
+        return await workerClient().load({ model: modelId });
       } catch (err) {
         const e = err as { name?: string; message?: string };
         return { error: e.name ?? 'Error', message: e.message ?? String(err) };
@@ -42,7 +42,7 @@ export function installTestHook(): void {
     },
     async generate(req) {
       try {
-        const r = await workerClient().generate({ requestId: `hook-${Date.now()}-${Math.random()}`, ...req });
+        const r = await workerClient().generate(req.prompt, { model: req.modelId, genLength: req.genLength });
         return { modelKind: r.modelKind, steps: r.stats.steps, text: r.text };
       } catch (err) {
         const e = err as { name?: string; message?: string };

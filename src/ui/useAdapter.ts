@@ -1,7 +1,6 @@
 // Probe WebGPU once on mount: a quick page-side check, then the worker's real adapter request.
 
 import { useEffect, useState } from 'react';
-import { PROTOCOL_VERSION } from '../protocol';
 import type { AdapterState } from './state';
 import { workerClient } from './workerClient';
 
@@ -34,14 +33,8 @@ export async function probeAdapter(): Promise<AdapterState> {
     };
   }
   try {
+    // The client refuses a worker of another protocol version (a stale cached chunk): caught below.
     const res = await workerClient().probe();
-    if (res.protocolVersion !== PROTOCOL_VERSION) {
-      return {
-        status: 'unavailable',
-        reason: 'worker-failed',
-        message: `Engine worker speaks protocol ${res.protocolVersion}, page expects ${PROTOCOL_VERSION}. Reload the page.`,
-      };
-    }
     if (!res.ok) return { status: 'unavailable', reason: res.reason, message: res.message };
     return { status: 'ready', adapter: res.adapter, crossOriginIsolated: res.crossOriginIsolated };
   } catch (err) {

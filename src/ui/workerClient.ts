@@ -1,22 +1,15 @@
-// The page's handle on the engine worker: one module worker, wrapped by comlink.
+// The page's handle on the engine: the library's own client (src/lib/client.ts), so the app
+// runs on exactly the public API a page outside this repo gets. One client, one worker.
 
-import * as Comlink from 'comlink';
-import type { QuicksilverWorkerApi } from '../protocol';
+import { createQuicksilver, type Quicksilver } from '../lib';
 
-export type WorkerClient = Comlink.Remote<QuicksilverWorkerApi>;
+export type WorkerClient = Quicksilver;
 
-let client: WorkerClient | null = null;
+let client: Quicksilver | null = null;
 
-/** Start the worker on first use and return its typed remote. */
-export function workerClient(): WorkerClient {
-  if (!client) {
-    // `new URL(..., import.meta.url)` with `type: 'module'` lets Vite bundle the worker as its
-    // own chunk (precached by the service worker like any other asset).
-    const worker = new Worker(new URL('../worker/worker.ts', import.meta.url), {
-      type: 'module',
-      name: 'quicksilver-engine',
-    });
-    client = Comlink.wrap<QuicksilverWorkerApi>(worker);
-  }
+/** Start the worker on first use and return the client. */
+export function workerClient(): Quicksilver {
+  // cache: false: the app's service worker (src/sw.ts) keeps model files for offline use.
+  client ??= createQuicksilver({ baseUrl: '/models/', cache: false });
   return client;
 }
