@@ -5,7 +5,7 @@ import type { AutoregressiveModel, DiffusionModel } from '../engine/types';
 import { generateAutoregressive } from './autoregressive';
 import { RequestError } from './request';
 import { generate, infill } from './sampler';
-import type { GenerateTextRequest, GenerationEvent, GenerationResult, InfillTextRequest, SampleResult, SamplerHooks, SamplerKnobs } from './types';
+import type { CanvasLayout, GenerateTextRequest, GenerationEvent, GenerationResult, InfillTextRequest, SampleResult, SamplerHooks, SamplerKnobs } from './types';
 
 /** The tokenizer, as the host needs it (src/tokenizer's CodeTokenizer fits). */
 export interface TextCodec {
@@ -68,12 +68,18 @@ export class SamplerHost {
   /** Generate after `req.prompt`: the diffusion sampler, or the AR twin for an autoregressive model. */
   generate(req: GenerateTextRequest, onEvent?: (e: GenerationEvent) => void): Promise<GenerationResult> {
     return this.run(req, onEvent, (model, codec, hooks) => {
+      checkText(req.prompt, 'prompt');
       const [head, tail] = healWhitespace(req.prompt);
-      const tokens = { ...knobsOf(req), prompt: codec.encode(head) };
+      const kept = keepEnd(head, model.config.max_seq_len, req.truncate);
+      // An empty prompt starts a file from nothing: after an end-of-text token, which is what the
+      // models saw between files in training.
+      const ids = kept.text === '' ? [model.config.special_tokens.eos] : codec.encode(kept.text);
+      const tokens = { ...knobsOf(req), prompt: ids };
+      const h = withDroppedChars(hooks, codec, ids, kept.cut, [], 0);
       const run = model.config.kind === 'diffusion'
-        ? generate(model as DiffusionModel, tokens, hooks)
-        : generateAutoregressive(model as AutoregressiveModel, tokens, hooks);
-      return run.then((r) => dropHealed(r, tail));
+        ? generate(model as DiffusionModel, tokens, h.hooks)
+        : generateAutoregressive(model as AutoregressiveModel, tokens, h.hooks);
+      return run.then((r) => h.result(dropHealed(r, tail)));
     });
   }
 
@@ -81,9 +87,16 @@ export class SamplerHost {
   infill(req: InfillTextRequest, onEvent?: (e: GenerationEvent) => void): Promise<GenerationResult> {
     return this.run(req, onEvent, (model, codec, hooks) => {
       if (model.config.kind !== 'diffusion') throw new RequestError('infill needs a diffusion model; the loaded model is autoregressive');
+      checkText(req.prefix, 'prefix');
+      checkText(req.suffix, 'suffix');
       const [head, tail] = healWhitespace(req.prefix);
-      const tokens = { ...knobsOf(req), prefix: codec.encode(head), suffix: codec.encode(req.suffix) };
-      return infill(model as DiffusionModel, tokens, hooks).then((r) => dropHealed(r, tail));
+      const keptPrefix = keepEnd(head, model.config.max_seq_len, req.truncate);
+      const keptSuffix = keepStart(req.suffix, model.config.max_seq_len, req.truncate);
+      const prefix = codec.encode(keptPrefix.text);
+      const suffix = codec.encode(keptSuffix.text);
+      const tokens = { ...knobsOf(req), prefix, suffix };
+      const h = withDroppedChars(hooks, codec, prefix, keptPrefix.cut, suffix, keptSuffix.cut);
+      return infill(model as DiffusionModel, tokens, h.hooks).then((r) => h.result(dropHealed(r, tail)));
     });
   }
 
@@ -122,6 +135,55 @@ export class SamplerHost {
       this.live.delete(requestId);
     }
   }
+}
+
+/**
+ * Most characters one token can stand for, as far as cutting goes: a text longer than the context
+ * times this cannot fit whole, so only its end (prompt, prefix) or start (suffix) is tokenized.
+ * Tokenizing a 1 MB paste takes seconds (BPE); the model would see 128-512 tokens of it anyway.
+ * A token longer than this only means a little less context, never a wrong result.
+ */
+export const MAX_CHARS_PER_TOKEN = 64;
+
+/** With `truncate`, the end of `text` that can still fit `maxSeqLen` tokens; `cut`: characters left out. */
+export function keepEnd(text: string, maxSeqLen: number, truncate: boolean | undefined): { text: string; cut: number } {
+  const max = maxSeqLen * MAX_CHARS_PER_TOKEN;
+  if (!truncate || text.length <= max) return { text, cut: 0 };
+  let from = text.length - max;
+  // Never split a surrogate pair (the half left over would become U+FFFD).
+  if (isLowSurrogate(text.charCodeAt(from))) from++;
+  return { text: text.slice(from), cut: from };
+}
+
+/** With `truncate`, the start of `text` that can still fit `maxSeqLen` tokens. */
+export function keepStart(text: string, maxSeqLen: number, truncate: boolean | undefined): { text: string; cut: number } {
+  const max = maxSeqLen * MAX_CHARS_PER_TOKEN;
+  if (!truncate || text.length <= max) return { text, cut: 0 };
+  let to = max;
+  if (isLowSurrogate(text.charCodeAt(to))) to--;
+  return { text: text.slice(0, to), cut: text.length - to };
+}
+
+const isLowSurrogate = (c: number) => c >= 0xdc00 && c <= 0xdfff;
+
+function checkText(v: unknown, what: string): void {
+  if (typeof v !== 'string') throw new RequestError(`${what} must be a string, got ${v === null ? 'null' : typeof v}`);
+}
+
+/**
+ * The run's layout with the characters outside the canvas counted (what the UI shows as "trimmed"):
+ * the text of the tokens the sampler dropped plus what was cut before tokenizing.
+ */
+function withDroppedChars(hooks: SamplerHooks, codec: TextCodec, prefix: number[], prefixCut: number, suffix: number[], suffixCut: number) {
+  const count = <T extends { droppedPrefix: number; droppedSuffix: number }>(l: T): T => ({
+    ...l,
+    droppedPrefixChars: prefixCut + (l.droppedPrefix > 0 ? codec.decode(prefix.slice(0, l.droppedPrefix)).length : 0),
+    droppedSuffixChars: suffixCut + (l.droppedSuffix > 0 ? codec.decode(suffix.slice(suffix.length - l.droppedSuffix)).length : 0),
+  });
+  return {
+    hooks: { ...hooks, onStart: (layout: CanvasLayout) => hooks.onStart?.(count(layout)) },
+    result: (r: SampleResult): SampleResult => ({ ...r, layout: count(r.layout) }),
+  };
 }
 
 /**

@@ -168,6 +168,13 @@ export interface CanvasLayout {
   droppedPrefix: number;
   /** Tokens dropped from the right of the suffix by `truncate`. */
   droppedSuffix: number;
+  /**
+   * Characters of the prompt/prefix (from the left) and of the suffix (from the right) that are
+   * outside the canvas: the dropped tokens' text plus what the worker cut before tokenizing a text
+   * far longer than the context. Set by the worker's SamplerHost (text requests); absent otherwise.
+   */
+  droppedPrefixChars?: number;
+  droppedSuffixChars?: number;
 }
 
 /**

@@ -54,8 +54,28 @@ export function RunView({ run, version, label, testPrefix = '' }: RunViewProps) 
         onFollow={onFollow}
         testPrefix={testPrefix}
       />
+      <TrimmedNote run={run} />
       <RunStatusLine run={run} />
     </div>
+  );
+}
+
+/** Says, while the run is on screen, that part of the text did not fit the model's context. */
+function TrimmedNote({ run }: { run: RunHandle }) {
+  const l = run.record.layout;
+  if (!l) return null;
+  const before = l.droppedPrefixChars ?? 0;
+  const after = l.droppedSuffixChars ?? 0;
+  if (l.droppedPrefix + l.droppedSuffix === 0 && before + after === 0) return null;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const parts = [
+    before > 0 || l.droppedPrefix > 0 ? `the first ${n(before)} characters of the text before` : '',
+    after > 0 || l.droppedSuffix > 0 ? `the last ${n(after)} characters of the text after` : '',
+  ].filter(Boolean);
+  return (
+    <p className="note run-trimmed" role="status" data-testid="run-trimmed" data-dropped-prefix-chars={before} data-dropped-suffix-chars={after}>
+      Trimmed to fit the model’s context: {parts.join(' and ')} are not seen by the model (marked … in the canvas).
+    </p>
   );
 }
 
