@@ -32,6 +32,11 @@ fi
 
 step 900 npm run test:unit
 step 600 npm run build
+# The library package (dist-lib/: ES module + worker + .d.ts), and the examples type-checked
+# against its declarations as a consumer sees them (e2e/examples.spec.ts builds both again from
+# scratch and runs the example pages, offline included).
+step 300 npm run build:lib
+step 120 npx tsc -p examples/tsconfig.json
 # dist/ was just built: the Playwright web server only serves it.
 step 900 env QS_E2E_SKIP_BUILD=1 npm run test:e2e
 
