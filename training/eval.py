@@ -260,16 +260,17 @@ def verify_decode(model, tok, prefix, n, suffix, tau, block):
     """commitOrder 'verify' (sampler.ts draftAndVerify), greedy: the text plus drafts d_1..d_k run
     as clean causal rows and a block of masks after them drafts ahead; keep the drafts while the
     AR head agrees, then the AR head's token; all kept: the block's run of predictions >= tau are
-    the next drafts. Returns (the n span ids, forwards)."""
+    the next drafts; the next block has that run + 2 rows (at most `block`: draftLength
+    'adaptive'). Returns (the n span ids, forwards)."""
     dev = next(model.parameters()).device
     start, end = len(prefix), len(prefix) + n
     text = list(prefix)
     suf_pos = list(range(end, end + len(suffix)))
-    drafts, forwards = [], 0
+    drafts, forwards, rows = [], 0, block       # rows: draftLength 'adaptive' (sampler.ts)
     while len(text) < end:
         c = len(text)
         k = min(len(drafts), end - c - 1)
-        B = min(block, end - c - k)
+        B = min(rows, end - c - k)
         ctx = list(suffix) + text + drafts[:k]
         logits = block_step(model, torch.tensor([ctx], device=dev), suf_pos + list(range(c + k)),
                             torch.full((1, B), tok.mask, device=dev), c + k, context_rows=k)[0].float().cpu()
@@ -291,6 +292,7 @@ def verify_decode(model, tok, prefix, n, suffix, tau, block):
                 if conf[i] < tau:
                     break
                 drafts.append(int(pred[i]))
+        rows = min(block, max(2, (len(drafts) if j == k else j) + 2))
     return text[start:end], forwards
 
 

@@ -189,3 +189,46 @@ def block_losses(logits, lay):
     ok = lay["ar_ok"]
     ar = (ce_c * ok).sum() / ok.sum().clamp(min=1)
     return diff, ar
+
+
+# ---------------------------------------------------------------------------------------------
+# Certainty distillation (train.py --distill): the drafting state of verified decoding, on the
+# model's own greedy text (training/trajectories.ts). Decoding (sampler.ts draftAndVerify, eval.py
+# verify_decode) runs a block of B masks at positions s .. s+B-1 after the committed text; block
+# row r predicts position s+r+1 and the AR head keeps those drafts while it agrees with them. So
+# here a window is prompt | own continuation | pads, the continuation is tiled with fully masked
+# blocks from a random offset (drafts start anywhere), and every block row whose target is inside
+# its block and inside the continuation is trained on that target (CE, weight 1: no ELBO, the
+# point is to be sure where the AR head is sure). The prompt part keeps the AR loss.
+# ---------------------------------------------------------------------------------------------
+
+def draft_layout(x, prompt_len, valid_len, special, block=8, generator=None):
+    """x: (B, L) windows prompt | continuation | pads; prompt_len, valid_len: (B,) ints (the
+    continuation is x[prompt_len:valid_len]). Returns block_layout's dict (tokens, positions,
+    mask, x, diff_w, ar_ok) for that drafting state."""
+    B, L = x.shape
+    dev = x.device
+    idx = torch.arange(L, device=dev)
+    tokens = torch.empty(B, 2 * L, dtype=x.dtype, device=dev)
+    mask = torch.zeros(B, 1, 2 * L, 2 * L, dtype=torch.bool, device=dev)
+    diff_w = torch.zeros(B, L, device=dev)
+    ar_ok = torch.zeros(B, L, dtype=torch.bool, device=dev)
+    for b in range(B):
+        a, n = int(prompt_len[b]), int(valid_len[b])
+        u = _rand_int(0, block - 1, generator, dev)
+        start = idx.clone()                                   # outside the tiles: one-row blocks
+        tiled = (idx >= a + u) & (idx < n)
+        start[tiled] = a + u + ((idx[tiled] - a - u) // block) * block
+        multi = tiled.clone()
+        tokens[b, :L] = torch.where(multi, torch.full_like(x[b], special["mask"]), x[b])
+        tokens[b, L:] = x[b]
+        mask[b, 0, :L, :L] = start[:, None] == start[None, :]
+        mask[b, 0, :L, L:] = idx[None, :] < start[:, None]
+        mask[b, 0, L:, L:] = idx[None, :] <= idx[:, None]
+        nxt = torch.zeros(L, dtype=torch.bool, device=dev)
+        nxt[:-1] = (start[1:] == start[:-1]) & multi[:-1] & (idx[1:] < n)
+        diff_w[b] = nxt.float()
+        ar_ok[b, :-1] = idx[1:] < a
+    positions = torch.cat([idx, idx])[None].expand(B, 2 * L)
+    return {"tokens": tokens, "positions": positions, "mask": mask, "x": x,
+            "diff_w": diff_w, "ar_ok": ar_ok}

@@ -31,7 +31,8 @@ import torch
 import torch.distributed as dist
 
 from model import ModelConfig, Transformer
-from objective import ar_loss, block_layout, block_losses, corrupt, diffusion_loss, diffusion_loss_shift, make_infill
+from objective import (ar_loss, block_layout, block_losses, corrupt, diffusion_loss, diffusion_loss_shift,
+                       draft_layout, make_infill)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIZES = {  # name -> architecture (vocab comes from the tokenizer)
@@ -71,6 +72,10 @@ def get_args(argv=None):
     ap.add_argument("--init", help="start from an exported model folder's weights (e.g. the AR twin)")
     ap.add_argument("--shift", action="store_true",
                     help="full-attention diffusion: row i predicts position i + 1 (ablation b: AR-initialised MDLM)")
+    ap.add_argument("--distill", help="block_causal: certainty distillation on the model's own "
+                    "trajectories (training/trajectories.ts JSON): --distill-batch windows per step")
+    ap.add_argument("--distill-batch", type=int, default=8)
+    ap.add_argument("--distill-weight", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--ckpt-every", type=int, default=200)
     ap.add_argument("--log-every", type=int, default=20)
@@ -91,6 +96,41 @@ def batch_at(data, step, rank, B, L, seed):
     g = np.random.default_rng([seed, step, rank])
     starts = g.integers(0, len(data) - L, size=B)
     return torch.from_numpy(np.stack([data[s:s + L] for s in starts]).astype(np.int64))
+
+
+def load_trajectories(path, special, L):
+    """training/trajectories.ts records -> (windows (N, L) prompt | continuation | pads, prompt
+    lengths (N,), valid ends (N,): the continuation up to and including its first eos/pad)."""
+    recs = json.load(open(path))["records"]
+    X = np.full((len(recs), L), special["pad"], dtype=np.int64)
+    a = np.zeros(len(recs), dtype=np.int64)
+    n = np.zeros(len(recs), dtype=np.int64)
+    for i, r in enumerate(recs):
+        g = r["gen"]
+        stop = [j for j, t in enumerate(g) if t in (special["pad"], special["eos"])]
+        g = g[:stop[0] + 1] if stop else g
+        w = (r["prompt"] + g)[:L]
+        X[i, :len(w)] = w
+        a[i], n[i] = min(len(r["prompt"]), L), len(w)
+    return torch.from_numpy(X), a, n
+
+
+def traj_batch(traj, step, B, seed):
+    """Deterministic drafting windows for a step: a seeded permutation, cycled."""
+    X, a, n = traj
+    perm = np.random.default_rng([seed, 99]).permutation(len(X))
+    ids = perm[(step * B + np.arange(B)) % len(X)]
+    return X[ids], a[ids], n[ids]
+
+
+def draft_loss(logits, lay):
+    """Mean CE of the drafting rows on the model's own continuation (objective.draft_layout)."""
+    x, w = lay["x"], lay["diff_w"]
+    B, L = x.shape
+    tgt = torch.cat([x[:, 1:], x[:, :1]], dim=1)
+    ce = torch.nn.functional.cross_entropy(logits[:, :L].float().reshape(-1, logits.shape[-1]),
+                                           tgt.reshape(-1), reduction="none").view(B, L)
+    return (ce * w).sum() / w.sum().clamp(min=1)
 
 
 def git_commit():
@@ -148,6 +188,7 @@ def main(argv=None):
         w = read_safetensors(os.path.join(args.init, "model.safetensors"))
         model.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in w.items()})
     data = np.memmap(os.path.join(args.data, "train.bin"), dtype=np.uint16, mode="r")
+    traj = load_trajectories(args.distill, special, cfg.max_seq_len) if args.distill else None
     L, B = cfg.max_seq_len, args.batch
     world = dist.get_world_size() if ddp else 1
     total_steps = int(args.tokens // (B * L * world))
@@ -215,9 +256,19 @@ def main(argv=None):
             if block:
                 lay = block_layout(x, special, n_ordinary, args.eps, args.random_share,
                                    args.fim_share, generator=gen, t_power=args.t_power)
-                logits = net(lay["tokens"], positions=lay["positions"], attn_mask=lay["mask"])
-                diff, ar = block_losses(logits, lay)
-                loss = diff + args.ar_weight * ar
+                if traj is None:
+                    logits = net(lay["tokens"], positions=lay["positions"], attn_mask=lay["mask"])
+                    diff, ar = block_losses(logits, lay)
+                    loss = diff + args.ar_weight * ar
+                else:  # one forward over data windows and drafting windows together
+                    xd, a, n = traj_batch(traj, step, args.distill_batch, args.seed)
+                    dl = draft_layout(xd.to(device), a, n, special, cfg.block_size, generator=gen)
+                    logits = net(torch.cat([lay["tokens"], dl["tokens"]]),
+                                 positions=torch.cat([lay["positions"], dl["positions"]]),
+                                 attn_mask=torch.cat([lay["mask"], dl["mask"]]))
+                    diff, ar = block_losses(logits[:B], lay)
+                    dist_loss = draft_loss(logits[B:], dl)
+                    loss = diff + args.ar_weight * ar + args.distill_weight * dist_loss
             elif args.kind == "diffusion":
                 region = None
                 if args.pad_share > 0:
@@ -244,6 +295,8 @@ def main(argv=None):
             dt = time.time() - t_log
             state["losses"].append([state["step"], float(loss)])
             extra = f" (diff {diff.item():.3f} ar {ar.item():.3f})" if block else ""
+            if traj is not None:
+                extra = extra[:-1] + f" draft {dist_loss.item():.3f})"
             print(f"step {state['step']}/{total_steps} loss {loss.item():.4f}{extra} "
                   f"lr {lr_at(step, total_steps, args):.2e} tok/s {tok_log / dt:.0f} "
                   f"tokens {state['tokens_seen'] / 1e6:.2f}M elapsed {state['seconds']:.0f}s",

@@ -139,9 +139,9 @@ describe("commitOrder 'verify' (self-speculative)", () => {
 
   it('gives exactly the AR head\'s greedy tokens, cached or not, for any draft threshold', async () => {
     const want = await arHeadGreedy(model, prompt, 24);
-    for (const tau of [0.01, 0.3, 1]) {
+    for (const [tau, draftLength] of [[0.01, 'adaptive'], [0.3, 'adaptive'], [1, 'adaptive'], [0.01, 'block']] as const) {
       for (const m of [model, uncached(model)]) {
-        const r = await generate(m, { prompt, genLength: 24, commitOrder: 'verify', schedule: { kind: 'threshold', tau } });
+        const r = await generate(m, { prompt, genLength: 24, commitOrder: 'verify', draftLength, schedule: { kind: 'threshold', tau } });
         const end = want.findIndex((t) => t === SPEC.vocab - 2 || t === SPEC.vocab - 3);
         expect(r.generated).toEqual(end < 0 ? want : want.slice(0, end));
         expect(r.stats.forwards).toBeLessThanOrEqual(24);
@@ -173,9 +173,16 @@ describe("commitOrder 'verify' (self-speculative)", () => {
     // step 1: 1 token + 7 drafts; then 8 per step (7 drafts + the AR token)
     expect(r.stats.forwards).toBe(5);
     expect(calls[1].contextRows!.length).toBe(8);
-    // drafts below tau are not drafted: one token per step
+    expect(calls.map((c) => c.block.length)).toEqual([8, 8, 8, 8, 1]);   // the last: 1 position after the drafts
+    // drafts below tau are not drafted: one token per step, and (adaptive) 2 mask rows after the first
+    calls.length = 0;
     const slow = await generate(fake, { prompt: [1, 2, 3], genLength: 10, commitOrder: 'verify', blockLength: 8, schedule: { kind: 'threshold', tau: 0.99 } });
     expect(slow.stats.forwards).toBe(10);
+    expect(slow.generated).toEqual(Array.from({ length: 10 }, (_, i) => tokenAt(3 + i)));
+    expect(calls.slice(0, 3).map((c) => c.block.length)).toEqual([8, 2, 2]);
+    calls.length = 0;
+    await generate(fake, { prompt: [1, 2, 3], genLength: 10, commitOrder: 'verify', draftLength: 'block', blockLength: 8, schedule: { kind: 'threshold', tau: 0.99 } });
+    expect(calls.slice(0, 3).map((c) => c.block.length)).toEqual([8, 8, 8]);
   });
 
   it('refuses models that are not block-causal', async () => {

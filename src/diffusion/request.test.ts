@@ -13,6 +13,7 @@ describe('resolveKnobs', () => {
       confidence: 'prob',
       blockLength: 8,
       commitOrder: 'confidence',
+      draftLength: 'adaptive',
       temperature: 0,
       seed: 0,
       revision: null,
@@ -28,6 +29,7 @@ describe('resolveKnobs', () => {
     expect(resolveKnobs({ genLength: 32 }, { attention: 'block_causal', block_size: 8 })).toMatchObject({ blockLength: 8, commitOrder: 'verify' });
     expect(resolveKnobs({ genLength: 32, blockLength: 4, commitOrder: 'confidence' }, { attention: 'block_causal', block_size: 8 })).toMatchObject({ blockLength: 4, commitOrder: 'confidence' });
     expect(() => resolveKnobs({ genLength: 8, commitOrder: 'random' as never })).toThrow(/commitOrder/);
+    expect(() => resolveKnobs({ genLength: 8, draftLength: 'long' as never })).toThrow(/draftLength/);
   });
 
   const bad: Array<[string, Partial<SamplerKnobs>, RegExp]> = [

@@ -30,6 +30,7 @@ export interface ResolvedKnobs {
   confidence: ConfidenceMeasure;
   blockLength: number;
   commitOrder: CommitOrder;
+  draftLength: 'adaptive' | 'block';
   temperature: number;
   seed: number;
   revision: { rho: number; maxPerStep: number; maxPerPosition: number; finalSteps: number } | null;
@@ -84,6 +85,8 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
   if (commitOrder !== 'confidence' && commitOrder !== 'leftToRight' && commitOrder !== 'verify') {
     throw new RequestError(`commitOrder must be 'confidence', 'leftToRight' or 'verify', got ${String(commitOrder)}`);
   }
+  const draftLength = req.draftLength ?? 'adaptive';
+  if (draftLength !== 'adaptive' && draftLength !== 'block') throw new RequestError(`draftLength must be 'adaptive' or 'block', got ${String(draftLength)}`);
   if (commitOrder === 'verify' && !blockCausal) throw new RequestError("commitOrder 'verify' needs a block-causal model (its AR head verifies the drafts)");
   const numBlocks = Math.ceil(genLength / blockLength);
   const { temperature, seed } = resolveSampling(req);
@@ -133,6 +136,7 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
     confidence,
     blockLength,
     commitOrder,
+    draftLength,
     temperature,
     seed,
     revision,

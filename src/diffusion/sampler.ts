@@ -216,6 +216,7 @@ function result(canvas: Int32Array, layout: CanvasLayout, isEnd: (t: number) => 
  *     keep d_1 .. d_j while d_i = a_{i-1}, then a_j: j + 1 tokens, exactly the AR head's choices
  *     all k kept: the block's rows are the next drafts (the run from the first with confidence
  *     >= tau); else no drafts (they were drafted after a wrong token), the next step drafts anew
+ *   B: blockLength, or (draftLength 'adaptive') the last run of confident drafts + 2
  *   the span ends at the first eos/pad, as in denoise
  */
 async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs: ResolvedKnobs, hooks: SamplerHooks): Promise<SampleResult> {
@@ -230,12 +231,13 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
   const tau = knobs.schedule.kind === 'threshold' ? knobs.schedule.tau : 0;
   let c = spanStart;
   let drafts: number[] = [];
+  let rows = knobs.blockLength; // mask rows of the next step (draftLength)
   let step = 0;
   let ended = false;
   while (c < spanEnd && !ended) {
     await checkpoint(signal);
     const k = Math.min(drafts.length, spanEnd - c - 1);
-    const B = Math.min(knobs.blockLength, spanEnd - (c + k));
+    const B = Math.min(rows, spanEnd - (c + k));
     const order = cacheOrder(canvas.length, spanEnd, c);
     const context = Int32Array.from([...order.map((p) => canvas[p]), ...drafts.slice(0, k)]);
     const contextPositions = Int32Array.from([...order, ...Array.from({ length: k }, (_, i) => c + i)]);
@@ -268,6 +270,7 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     if (!ended && j === k) {
       for (let i = 0; i < B - 1 && confidenceOf(d, k + 1 + i, knobs.confidence) >= tau; i++) drafts.push(d.token[k + 1 + i]);
     }
+    if (knobs.draftLength === 'adaptive') rows = Math.min(knobs.blockLength, Math.max(2, (j === k ? drafts.length : j) + 2));
     if (knobs.previews) drafts.forEach((t, i) => changes.push({ position: c + i, token: t, confidence: confidenceOf(d, k + 1 + i, knobs.confidence), state: 'masked' }));
     let maskedLeft = 0;
     for (let p = spanStart; p < spanEnd; p++) if (canvas[p] === mask) maskedLeft++;

@@ -104,6 +104,14 @@ export interface SamplerKnobs {
    */
   commitOrder?: CommitOrder;
   /**
+   * `'verify'` only: how many mask rows a step drafts with. `'adaptive'` (default): as many as the
+   * previous step's run of confident drafts plus 2 (at least 2, at most blockLength; the first
+   * step uses blockLength), since every row costs compute on a CPU and rows past what the model is
+   * sure of rarely yield a kept draft; the text is the same either way (the AR head decides every
+   * token). `'block'`: always blockLength rows.
+   */
+  draftLength?: 'adaptive' | 'block';
+  /**
    * Sampling temperature, >= 0. 0 is greedy (argmax); > 0 is Gumbel-max sampling done by the engine
    * from `seed` and the step index, so a run is reproducible.
    */

@@ -150,3 +150,44 @@ def test_block_layout_never_shows_a_row_its_target():
         full = m(tokens, positions=torch.cat([torch.arange(L)] * 2), attn_mask=mask[None, None])[0]
         want = torch.cat([full[L + s - 1:L + s], full[s:s + B - 1]])
         assert torch.allclose(step[0], want, atol=1e-5)
+
+
+def test_draft_layout_rows_are_the_verified_decoding_state():
+    """Certainty distillation trains block rows in the state drafting runs in: a block of masks
+    right after committed text. Each trained row's logits must equal block_step's for that
+    context and an all-mask block (so training and decoding see the same thing), every trained
+    target lies inside its block and inside the continuation, and the AR rows train the prompt
+    only."""
+    from model import block_step
+    from objective import draft_layout
+    torch.manual_seed(0)
+    cfg = ModelConfig(kind="diffusion", vocab_size=64, dim=32, n_layers=2, n_heads=4, ffn_dim=64,
+                      max_seq_len=40, attention="block_causal", block_size=8, shift=True)
+    m = Transformer(cfg).eval()
+    sp = {"mask": 63, "pad": 62, "eos": 61}
+    g = torch.Generator().manual_seed(3)
+    L, B = 40, 8
+    x = torch.randint(0, 61, (4, L), generator=g)
+    a = torch.tensor([5, 12, 20, 9])
+    n = torch.tensor([30, 40, 33, 9 + 13])
+    x[0, 30:] = sp["pad"]
+    lay = draft_layout(x, a, n, sp, block=B, generator=g)
+    w = lay["diff_w"]
+    assert w.sum() > 20
+    for b in range(4):
+        rows = w[b].nonzero().flatten().tolist()
+        assert rows and min(rows) >= int(a[b]) and max(rows) + 1 < int(n[b])
+        assert not lay["ar_ok"][b, int(a[b]) - 1:].any() and lay["ar_ok"][b, :int(a[b]) - 1].all()
+    with torch.no_grad():
+        lo = m(lay["tokens"], positions=lay["positions"], attn_mask=lay["mask"])
+        checked = 0
+        for b in range(4):
+            for i in w[b].nonzero().flatten().tolist():
+                s = int(lay["mask"][b, 0, i, :L].nonzero()[0])          # row i's block start
+                assert (lay["tokens"][b, s:i + 1] == sp["mask"]).all()
+                e = min(s + B, int(n[b]))
+                blk = torch.full((1, e - s), sp["mask"])
+                step = block_step(m, x[b:b + 1, :s], list(range(s)), blk, s)[0]   # row 0: AR head
+                assert torch.allclose(lo[b, i], step[1 + i - s], atol=1e-5), (b, s, i)
+                checked += 1
+        assert checked >= 20
