@@ -15,7 +15,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from '../src/diffusion';
-import { loadCpuModel } from '../src/engine/cpu';
+import { CpuDiffusionModel, loadCpuModel } from '../src/engine/cpu';
 import type { ModelFiles } from '../src/engine/load';
 import { DEFAULT_SETTINGS, knobsFor } from '../src/ui/settings';
 
@@ -47,6 +47,7 @@ export async function main(argv: string[]): Promise<void> {
   const files: ModelFiles = {};
   for (const name of ['config.json', 'model.safetensors', 'manifest.json']) files[name] = new Uint8Array(readFileSync(join(dir, name)));
   const model = await loadCpuModel(files, undefined, { verify: true, threads: 1 });
+  if (!(model instanceof CpuDiffusionModel)) throw new Error(`${id} is not a diffusion model`);
   const raw = readFileSync('training/data/train.bin');
   const data = new Uint16Array(raw.buffer, raw.byteOffset, raw.byteLength >> 1);   // (T,) token ids
   const records: Rec[] = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { records: Rec[] }).records : [];
