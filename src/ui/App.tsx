@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { CodeEditor, type EditorCommands } from './CodeEditor';
 import { DenoisePanel } from './DenoisePanel';
-import { DraftSaver, loadDraft, localStore, type DraftState } from './draft';
+import { DraftSaver, localStore, restoreDraft, sessionStore, type DraftState } from './draft';
 import { modelManager } from './modelManager';
 import type { Mode } from './ModeTabs';
 import { monaco } from './monaco';
@@ -70,7 +70,7 @@ export function App() {
 
   const editorRef = useRef<Editor | null>(null);
   // The editor starts from the text it had before a reload or a crash (src/ui/draft.ts).
-  const [initialText] = useState(() => loadDraft(localStore()) ?? SAMPLE);
+  const [initialText] = useState(() => restoreDraft({ tab: sessionStore(), shared: localStore() }) ?? SAMPLE);
   const [draft, setDraft] = useState<DraftState>({ status: 'saved' });
   const live = useRef({ settings, diffusion, models });
   live.current = { settings, diffusion, models };
@@ -197,7 +197,7 @@ export function App() {
   const onEditorReady = useCallback((editor: Editor) => {
     editorRef.current = editor;
     setTestEditor(editor);
-    const saver = new DraftSaver(localStore(), () => editor.getValue(), setDraft);
+    const saver = new DraftSaver({ tab: sessionStore(), shared: localStore() }, () => editor.getValue(), setDraft);
     editor.onDidChangeModelContent(() => saver.schedule());
     // Hidden or closing: write now, not after the delay.
     const flush = () => saver.flush();

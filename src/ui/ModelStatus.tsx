@@ -82,6 +82,16 @@ export function ModelStatus({ state, adapter, onRetry, testId = 'model-status' }
           <span data-testid={`${testId}-engine`} data-engine={state.engine} title={state.engineReason}>
             {state.engine === 'cpu' ? 'CPU engine (WebAssembly)' : `WebGPU${adapter.status === 'ready' ? ` · ${adapterName(adapter)}` : ''}`}
           </span>
+          {state.cacheRepaired ? (
+            <span className="model-line-note" data-testid={`${testId}-repaired`}>
+              a stale cached file was downloaded again
+            </span>
+          ) : null}
+          {state.offlineProblem ? (
+            <p className="note model-line-problem" role="status" data-testid={`${testId}-offline-problem`}>
+              {state.offlineProblem}
+            </p>
+          ) : null}
         </div>
       );
     case 'error':

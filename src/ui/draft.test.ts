@@ -1,7 +1,7 @@
 // The editor's draft in localStorage: round trip, junk, a refusing storage, debounced saving.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DRAFT_KEY, DraftSaver, loadDraft, saveDraft, type DraftState } from './draft';
+import { DRAFT_KEY, DraftSaver, loadDraft, restoreDraft, saveDraft, type DraftState } from './draft';
 
 function memoryStorage(limitChars = Infinity) {
   const m = new Map<string, string>();
@@ -57,7 +57,7 @@ describe('draft', () => {
       const st = memoryStorage();
       let text = '';
       const states: DraftState['status'][] = [];
-      const saver = new DraftSaver(st, () => text, (s) => states.push(s.status), 300);
+      const saver = new DraftSaver({ shared: st }, () => text, (s) => states.push(s.status), 300);
       for (const c of 'hello') {
         text += c;
         saver.schedule();
@@ -72,7 +72,7 @@ describe('draft', () => {
     it('flush() writes a pending change at once; without one it writes nothing', () => {
       const st = memoryStorage();
       let text = 'a';
-      const saver = new DraftSaver(st, () => text, undefined, 300);
+      const saver = new DraftSaver({ shared: st }, () => text, undefined, 300);
       saver.flush();
       expect(loadDraft(st)).toBeNull();
       saver.schedule();
@@ -80,5 +80,32 @@ describe('draft', () => {
       saver.flush();
       expect(loadDraft(st)).toBe('ab');
     });
+  });
+
+  it("two tabs: each restores its own text on a reload; a new tab gets the last one saved", () => {
+    vi.useFakeTimers();
+    try {
+      const shared = memoryStorage();
+      const tabA = memoryStorage();
+      const tabB = memoryStorage();
+      let a = 'text of tab A';
+      let b = 'text of tab B';
+      const saverA = new DraftSaver({ tab: tabA, shared }, () => a, undefined, 10);
+      const saverB = new DraftSaver({ tab: tabB, shared }, () => b, undefined, 10);
+      saverA.schedule();
+      vi.advanceTimersByTime(20);
+      saverB.schedule();
+      vi.advanceTimersByTime(20);
+      expect(restoreDraft({ tab: tabA, shared })).toBe('text of tab A');
+      expect(restoreDraft({ tab: tabB, shared })).toBe('text of tab B');
+      expect(restoreDraft({ tab: memoryStorage(), shared })).toBe('text of tab B');
+      a = 'A again';
+      saverA.schedule();
+      saverA.flush();
+      expect(restoreDraft({ tab: memoryStorage(), shared })).toBe('A again');
+      void b;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -22,6 +22,29 @@ export function localStore(): Storage | undefined {
   }
 }
 
+/** This tab's sessionStorage (kept across a reload and a crash of the tab, not shared with others). */
+export function sessionStore(): Storage | undefined {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where a draft is kept: this tab's own copy first (two tabs editing at once must not take each
+ * other's text on a reload), then the last text saved by any tab (a tab opened afresh).
+ */
+export interface DraftStores {
+  tab?: Store;
+  shared?: Store;
+}
+
+/** The text the editor starts with: this tab's draft, else the last one saved by any tab. */
+export function restoreDraft(stores: DraftStores): string | null {
+  return loadDraft(stores.tab) ?? loadDraft(stores.shared);
+}
+
 /** The saved text, or null when there is none (or storage is unavailable or holds junk). */
 export function loadDraft(storage: Store | undefined): string | null {
   try {
@@ -60,7 +83,7 @@ export class DraftSaver {
   private state: DraftState = { status: 'saved' };
 
   constructor(
-    private readonly storage: Store | undefined,
+    private readonly stores: DraftStores,
     private readonly read: () => string,
     private readonly onState: (s: DraftState) => void = () => {},
     private readonly delayMs = DRAFT_DELAY_MS,
@@ -76,7 +99,11 @@ export class DraftSaver {
     if (this.timer === null) return;
     clearTimeout(this.timer);
     this.timer = null;
-    this.set(saveDraft(this.storage, this.read()));
+    const text = this.read();
+    // The tab's copy may fail alone (its own quota); what counts is that the text is somewhere.
+    const tab = this.stores.tab ? saveDraft(this.stores.tab, text) : null;
+    const shared = saveDraft(this.stores.shared, text);
+    this.set(shared.status === 'saved' || tab?.status !== 'saved' ? shared : tab);
   }
 
   dispose(): void {

@@ -136,6 +136,8 @@ export class ModelManager {
         downloadBytes: res.downloadBytes,
         fromCache: res.fromCache,
         offlineCached: res.fromCache,
+        offlineProblem: null,
+        cacheRepaired: res.cacheRepaired ?? false,
         engine: res.engine,
         engineReason: res.engineReason,
         maxSeqLen: res.config.max_seq_len,
@@ -166,20 +168,46 @@ export class ModelManager {
       await new Promise<void>((resolve) => sw.addEventListener('controllerchange', () => resolve(), { once: true }));
     }
     if (!navigator.onLine) return;
+    const urls = [...MODEL_FILES.map((f) => `/models/${modelId}/${f}`), '/models/index.json'];
+    const fetched = new Map<string, { bytes: ArrayBuffer; headers: Headers }>();
     try {
-      const files = ['manifest.json', 'config.json', 'model.safetensors', 'tokenizer.json'];
-      const all = await Promise.all(
-        [...files.map((f) => `/models/${modelId}/${f}`), '/models/index.json'].map(async (url) => {
-          const res = await fetch(url);
-          await res.arrayBuffer();
-          return res.ok;
-        }),
-      );
-      const state = this.states.get(modelId);
-      if (all.every(Boolean) && state?.status === 'ready') this.set(modelId, { ...state, offlineCached: true });
+      for (const url of urls) {
+        const res = await fetch(url);
+        if (!res.ok) return;
+        fetched.set(url, { bytes: await res.arrayBuffer(), headers: res.headers });
+      }
     } catch {
       // Offline meanwhile: the next online start tries again.
+      return;
     }
+    // The service worker stores what it served a moment later, and may be refused (a full
+    // storage quota): look in the cache rather than trust that it worked, and store what is
+    // missing from here, which names the browser's reason when it is refused again.
+    const missing = await missingFromCache(urls);
+    const refused: string[] = [];
+    let reason = '';
+    if (missing.length > 0 && typeof caches !== 'undefined') {
+      const cache = await caches.open(MODELS_CACHE);
+      for (const url of missing) {
+        const f = fetched.get(url)!;
+        try {
+          await cache.put(url, new Response(f.bytes, { status: 200, headers: f.headers }));
+        } catch (err) {
+          refused.push(url);
+          reason ||= (err as { name?: string }).name ?? String(err);
+        }
+      }
+    } else {
+      refused.push(...missing);
+    }
+    const state = this.states.get(modelId);
+    if (state?.status !== 'ready') return;
+    if (refused.length === 0) {
+      this.set(modelId, { ...state, offlineCached: true, offlineProblem: null });
+      return;
+    }
+    const bytes = refused.reduce((n, u) => n + (fetched.get(u)?.bytes.byteLength ?? 0), 0);
+    this.set(modelId, { ...state, offlineCached: false, offlineProblem: await storageProblem(refused, bytes, reason) });
   }
 
   private onWorkerEvent(e: WorkerEvent): void {
@@ -194,6 +222,36 @@ export class ModelManager {
     }
     for (const fn of this.listeners) fn();
   }
+}
+
+/** A model's files (docs/MODEL_FORMAT.md), all needed to load it offline. */
+const MODEL_FILES = ['manifest.json', 'config.json', 'model.safetensors', 'tokenizer.json'];
+
+/** The service worker's cache of model files (src/sw.ts). */
+const MODELS_CACHE = 'qs-models';
+
+/** Which of `urls` are not in the models cache, after giving the service worker's writes up to `waitMs`. */
+async function missingFromCache(urls: string[], waitMs = 4000): Promise<string[]> {
+  if (typeof caches === 'undefined') return urls;
+  const t0 = Date.now();
+  for (;;) {
+    const cache = await caches.open(MODELS_CACHE);
+    const missing: string[] = [];
+    for (const url of urls) if (!(await cache.match(url))) missing.push(url);
+    if (missing.length === 0 || Date.now() - t0 >= waitMs) return missing;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The user-facing reason the files were not kept, with the browser's own storage figures. */
+async function storageProblem(refused: string[], bytes: number, reason: string): Promise<string> {
+  const mb = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : `${(n / 1e6).toFixed(1)} MB`);
+  const files = refused.map((u) => u.slice(u.lastIndexOf('/') + 1)).join(', ');
+  const quota = reason === 'QuotaExceededError' ? 'the browser’s storage quota for this site is full' : `the browser refused to store them${reason ? ` (${reason})` : ''}`;
+  // estimate() is the browser's own account (private windows may report a padded quota).
+  const est = await navigator.storage?.estimate?.().catch(() => undefined);
+  const figures = est?.usage !== undefined && est.quota !== undefined ? ` Storage for this site: ${mb(est.usage)} used of ${mb(est.quota)} (navigator.storage.estimate()).` : '';
+  return `Not kept for offline use: ${quota} (${files}, ${mb(bytes)}: ${reason || 'not stored'}).${figures} The model runs from memory now and is downloaded again next time; free space for this site to keep it offline.`;
 }
 
 let manager: ModelManager | null = null;

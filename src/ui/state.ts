@@ -41,6 +41,10 @@ export type ModelState =
       fromCache: boolean;
       /** Every file of the model is in the service worker's cache: it loads offline next time. */
       offlineCached: boolean;
+      /** Why the files could not be kept for offline use (storage quota, with figures); null when they were or are not tried yet. */
+      offlineProblem: string | null;
+      /** A cached file failed its check and was downloaded again (LoadModelResponse.cacheRepaired). */
+      cacheRepaired: boolean;
       maxSeqLen: number;
       specials: { mask: number; pad: number; eos: number };
       ms: number;
