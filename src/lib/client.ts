@@ -122,7 +122,7 @@ function startWorker(): Worker {
 
 /** A folder URL, absolute (the worker resolves relative URLs against its own script, not the page). */
 function folderUrl(url: string): string {
-  const base = typeof document !== 'undefined' ? document.baseURI : self.location.href;
+  const base = globalThis.document?.baseURI ?? globalThis.location?.href;
   const abs = new URL(url, base).href;
   return abs.endsWith('/') ? abs : `${abs}/`;
 }
