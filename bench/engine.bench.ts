@@ -78,7 +78,7 @@ export async function main(argv: string[]): Promise<void> {
   for (const s of shapes) {
     const a = fill(`a.${s.name}`, s.M * s.K);
     const wf: ops.Weight = { kind: 'f32', buffer: fill(`w.${s.name}`, s.N * s.K), rows: s.N, cols: s.K };
-    const wq: ops.Weight = { kind: 'i8', buffer: fill(`q.${s.name}`, (s.N * s.K) / 4), scales: fill(`s.${s.name}`, s.N), rows: s.N, cols: s.K };
+    const wq: ops.Weight = { kind: 'i8', buffer: fill(`q.${s.name}`, (s.N * s.K) / 4), scales: fill(`s.${s.name}`, s.N), rows: s.N, cols: s.K, group: s.K };
     const out = pool.get(`o.${s.name}`, s.M * s.N * 4);
     const row: Record<string, string | number> = { shape: `${s.name} ${s.M}x${s.N}x${s.K}` };
     for (const k of ['blocked', 'tiled', 'int8'] as const) {

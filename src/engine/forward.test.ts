@@ -99,6 +99,24 @@ describe('diffusion forward', () => {
     model.dispose();
   });
 
+  it.each([
+    ['tied (the int8 table is the embedding and the output), G = 16', { ...DIFF, int8Group: 16, ffn: 48 }, 16],
+    ['untied, G = 8 (ffn 44: w2 in groups of 4)', { ...DIFF, int8Group: 8, tie: false }, 4],
+    ['autoregressive, G = 16, odd ffn 80', { ...AR, int8Group: 16, ffn: 80 }, 16],
+  ] as [string, TinySpec, number][])('int8 per-group scales, int8 embedding (%s): stays int8 on the device, = reference on the dequantised weights', async (_, spec) => {
+    const files = await tinyModelFiles(spec, 4);
+    const model = await loadModel(files, device, undefined, { matmulVariant: 'blocked' });
+    const T = spec.kind === 'autoregressive' ? 'prefill' : 'logits';
+    for (const L of [1, 5, spec.maxSeq]) {
+      const tokens = randomTokens(L, spec.vocab, L + 2, spec.kind === 'autoregressive' ? 0 : 0.3);
+      expect(relError(await model.logits(tokens), reference(files, tokens)), `${T} L=${L}`).toBeLessThanOrEqual(1e-4);
+    }
+    // weights on the device: int8 matrices + f32 scales + f32 norms, well under the f32 bytes
+    const floats = [...parseSafetensors(files['model.safetensors'] as Uint8Array).tensors.entries()].filter(([n]) => !n.endsWith('_scale')).reduce((s, [, t]) => s + t.shape.reduce((a, b) => a * b, 1), 0);
+    expect(model.weightBytes).toBeLessThan(0.45 * 4 * floats);
+    model.dispose();
+  });
+
   it('loads from a base URL with byte-level download progress', async () => {
     const files = await tinyModelFiles(DIFF, 6);
     const requested: string[] = [];

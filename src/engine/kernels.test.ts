@@ -11,6 +11,7 @@ import type { Recorder } from './recorder';
 import { attentionRef, decideRef, matmulRef, relError, rmsnormRef, ropeAngle, ropeRef, swigluRef } from './reference';
 import { Epilogue, type MatmulKernel } from './shaders';
 import { bufferFrom, countNaN, poisoned, randomF32, readF32, rng, testDevice, testRecorder } from './testkit';
+import { dequantize } from './weights';
 
 let device: GPUDevice;
 let pipes: Pipelines;
@@ -21,7 +22,7 @@ const KERNELS: MatmulKernel[] = ['tiled', 'blocked', 'rows', 'int8'];
 beforeAll(async () => {
   device = await testDevice();
   pipes = Pipelines.of(device);
-  const names: PipelineName[] = ['embed', 'rmsnorm', 'rope', 'decide', attentionPipelineName(8), attentionPipelineName(32), attentionPipelineName(4), attentionPipelineName(16)];
+  const names: PipelineName[] = ['embed', 'embed_int8', 'rmsnorm', 'rope', 'decide', attentionPipelineName(8), attentionPipelineName(32), attentionPipelineName(4), attentionPipelineName(16)];
   for (const k of KERNELS) for (const e of [Epilogue.Store, Epilogue.Accumulate, Epilogue.SwiGLU]) names.push(matmulPipelineName(k, e));
   await pipes.prepare(names);
   rec = testRecorder(device);
@@ -85,19 +86,20 @@ describe('matmul', () => {
     });
   }
 
-  it('int8: per-row scales dequantised in the kernel equal dequantise-then-float exactly', async () => {
-    for (const [M, N, K] of [[1, 7, 4], [7, 33, 100], [33, 100, 36], [65, 130, 256]] as const) {
-      const r = rng(N * K);
+  it('int8: per-row and per-group scales dequantised in the kernel equal dequantise-then-float exactly', async () => {
+    // G = K: one scale per row; G < K: groups (ending inside a 32-row workgroup tile's k range too)
+    for (const [M, N, K, G] of [[1, 7, 4, 4], [7, 33, 100, 100], [33, 100, 36, 36], [65, 130, 256, 256], [1, 9, 64, 32], [9, 70, 192, 64], [40, 33, 100, 20], [70, 130, 256, 4]] as const) {
+      const r = rng(N * K + G);
       const q = Int8Array.from({ length: N * K }, () => Math.round(r(-127.49, 127.49)));
-      const scales = Float32Array.from({ length: N }, () => r(0.001, 0.02));
-      const deq = Float32Array.from(q, (v, i) => v * scales[Math.floor(i / K)]); // rounded to f32
+      const scales = Float32Array.from({ length: (N * K) / G }, () => r(0.001, 0.02));
+      const deq = Float32Array.from(q, (v, i) => v * scales[Math.floor(i / K) * (K / G) + Math.floor((i % K) / G)]); // rounded to f32
       const a = randomF32(M * K, M + K);
-      const wq: ops.Weight = { kind: 'i8', buffer: bufferFrom(device, q), scales: bufferFrom(device, scales), rows: N, cols: K };
+      const wq: ops.Weight = { kind: 'i8', buffer: bufferFrom(device, q), scales: bufferFrom(device, scales), rows: N, cols: K, group: G };
       const outQ = poisoned(device, M * N);
       const outF = poisoned(device, M * N);
       await run(() => {
-        ops.matmul(rec, pipes, `i8.${M}.${N}.${K}`, 'int8', bufferFrom(device, a), wq, outQ, M, Epilogue.Store);
-        ops.matmul(rec, pipes, `i8f.${M}.${N}.${K}`, 'blocked', bufferFrom(device, a), f32Weight(deq, N, K), outF, M, Epilogue.Store);
+        ops.matmul(rec, pipes, `i8.${M}.${N}.${K}.${G}`, 'int8', bufferFrom(device, a), wq, outQ, M, Epilogue.Store);
+        ops.matmul(rec, pipes, `i8f.${M}.${N}.${K}.${G}`, 'blocked', bufferFrom(device, a), f32Weight(deq, N, K), outF, M, Epilogue.Store);
       });
       const gotQ = await readF32(device, outQ, M * N);
       const gotF = await readF32(device, outF, M * N);
@@ -201,10 +203,26 @@ describe('embed', () => {
     const table = randomF32(vocab * dim, 1);
     const tokens = Uint32Array.from([0, 36, 5, 5, 17, 1, 2]);
     const x = poisoned(device, tokens.length * dim);
-    await run(() => ops.embed(rec, pipes, 'embed', bufferFrom(device, tokens), bufferFrom(device, table), x, tokens.length, dim, vocab));
+    await run(() => ops.embed(rec, pipes, 'embed', bufferFrom(device, tokens), f32Weight(table, vocab, dim), x, tokens.length, dim, vocab));
     const got = await readF32(device, x, tokens.length * dim);
     const ref = Array.from(tokens).flatMap((t) => Array.from(table.subarray(t * dim, (t + 1) * dim)));
     expect(Array.from(got)).toEqual(ref);
+  });
+
+  it('gathers int8 rows with per-group scales exactly as dequantised (ids past vocab clamped)', async () => {
+    for (const [vocab, dim, G] of [[37, 12, 4], [37, 12, 12], [100, 64, 32], [33, 192, 64]] as const) {
+      const r = rng(vocab * dim + G);
+      const q = Int8Array.from({ length: vocab * dim }, () => Math.round(r(-127.49, 127.49)));
+      const scales = Float32Array.from({ length: (vocab * dim) / G }, () => r(0.001, 0.02));
+      const deq = dequantize(q, scales, vocab, dim);
+      const tokens = Uint32Array.from([0, vocab - 1, 5, 5, 17, 1, 2, vocab + 3]);
+      const x = poisoned(device, tokens.length * dim);
+      const table: ops.Weight = { kind: 'i8', buffer: bufferFrom(device, q), scales: bufferFrom(device, scales), rows: vocab, cols: dim, group: G };
+      await run(() => ops.embed(rec, pipes, `embed8.${vocab}.${dim}.${G}`, bufferFrom(device, tokens), table, x, tokens.length, dim, vocab));
+      const got = await readF32(device, x, tokens.length * dim);
+      const ref = Array.from(tokens).flatMap((t) => Array.from(deq.subarray(Math.min(t, vocab - 1) * dim, (Math.min(t, vocab - 1) + 1) * dim)));
+      expect(Array.from(got), `${vocab}x${dim} G=${G}`).toEqual(ref);
+    }
   });
 });
 

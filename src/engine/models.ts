@@ -24,6 +24,8 @@ export interface EngineModelInfo {
   readonly parameterCount: number;
   /** Bytes of weights resident on the device. */
   readonly deviceBytes: number;
+  /** The same (both engines name it: the weights' memory, int8 or f32). */
+  readonly weightBytes: number;
   /** Set once the device is lost; every later call rejects with DeviceLostError. */
   readonly lost: { reason: string; message: string } | null;
 }
@@ -48,6 +50,10 @@ abstract class GpuModel implements EngineModelInfo {
   }
 
   get deviceBytes(): number {
+    return this.weights.bytes;
+  }
+
+  get weightBytes(): number {
     return this.weights.bytes;
   }
 

@@ -8,8 +8,11 @@ import type { Epilogue, MatmulKernel, MatmulVariant } from './shaders';
 /** A weight matrix W (rows = out features N, cols = in features K), PyTorch [out, in] layout. */
 export type Weight =
   | { kind: 'f32'; buffer: GPUBuffer; rows: number; cols: number }
-  /** int8 packed four per u32 (row-major bytes), one f32 scale per row: W = q * scale[row]. */
-  | { kind: 'i8'; buffer: GPUBuffer; scales: GPUBuffer; rows: number; cols: number };
+  /**
+   * int8 packed four per u32 (row-major bytes), f32 scales (rows, cols / group):
+   * W[n, k] = q[n, k] · scale[n, k / group]; group = cols: one scale per row.
+   */
+  | { kind: 'i8'; buffer: GPUBuffer; scales: GPUBuffer; rows: number; cols: number; group: number };
 
 /** Up to this many rows of A, the few-row (decode) matmul is used. */
 export const ROWS_MAX = 4;
@@ -37,13 +40,16 @@ export function matmul(rec: Recorder, pipes: Pipelines, key: string, kernel: Mat
   if (kernel !== 'tiled' && w.cols % 4 !== 0) throw new Error(`matmul ${key}: ${kernel} needs K % 4 == 0 (K = ${w.cols})`);
   const N = w.rows;
   const K = w.cols;
+  if (w.kind === 'i8' && (K % w.group !== 0 || w.group % 4 !== 0)) throw new Error(`matmul ${key}: int8 group ${w.group} must be a multiple of 4 dividing K = ${K}`);
   const buffers = w.kind === 'i8' ? [a, w.buffer, w.scales, out] : [a, w.buffer, out];
-  rec.dispatch(key, pipes.get(matmulPipelineName(kernel, epilogue)), [M, N, K, 0], buffers, matmulWorkgroups(kernel, M, N));
+  rec.dispatch(key, pipes.get(matmulPipelineName(kernel, epilogue)), [M, N, K, w.kind === 'i8' ? w.group : 0], buffers, matmulWorkgroups(kernel, M, N));
 }
 
-/** x (n_tokens, dim) = table[tokens]. */
-export function embed(rec: Recorder, pipes: Pipelines, key: string, tokens: GPUBuffer, table: GPUBuffer, x: GPUBuffer, nTokens: number, dim: number, vocab: number): void {
-  rec.dispatch(key, pipes.get('embed'), [nTokens, dim, vocab, 0], [tokens, table, x], [Math.ceil((nTokens * dim) / 4 / 64)]);
+/** x (n_tokens, dim) = table[tokens]; an int8 table (vocab, dim) is dequantised per element (shaders/embed_int8.wgsl). */
+export function embed(rec: Recorder, pipes: Pipelines, key: string, tokens: GPUBuffer, table: Weight, x: GPUBuffer, nTokens: number, dim: number, vocab: number): void {
+  const grid: [number] = [Math.ceil((nTokens * dim) / 4 / 64)];
+  if (table.kind === 'i8') rec.dispatch(key, pipes.get('embed_int8'), [nTokens, dim, vocab, table.group], [tokens, table.buffer, table.scales, x], grid);
+  else rec.dispatch(key, pipes.get('embed'), [nTokens, dim, vocab, 0], [tokens, table.buffer, x], grid);
 }
 
 /** out (n_rows, dim) = RMSNorm(x[rows[r]] or x[r]) * weight. `rows` must be a buffer even when not gathering. */

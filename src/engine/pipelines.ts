@@ -7,6 +7,7 @@ import { attentionSource, Epilogue, matmulSource, SOURCES, type MatmulKernel } f
 
 export type PipelineName =
   | 'embed'
+  | 'embed_int8'
   | 'rmsnorm'
   | 'rope'
   | 'decide'

@@ -4,6 +4,7 @@
 import attentionWgsl from '../../shaders/attention.wgsl?raw';
 import decideWgsl from '../../shaders/decide.wgsl?raw';
 import embedWgsl from '../../shaders/embed.wgsl?raw';
+import embedInt8Wgsl from '../../shaders/embed_int8.wgsl?raw';
 import matmulBlockedWgsl from '../../shaders/matmul_blocked.wgsl?raw';
 import matmulEpilogueWgsl from '../../shaders/matmul_epilogue.wgsl?raw';
 import matmulInt8Wgsl from '../../shaders/matmul_int8.wgsl?raw';
@@ -43,6 +44,7 @@ export function attentionSource(headDim: number): { code: string; entryPoint: st
 
 export const SOURCES = {
   embed: { code: embedWgsl, entryPoint: 'gather_embeddings' },
+  embed_int8: { code: embedInt8Wgsl, entryPoint: 'gather_embeddings_int8' },
   rmsnorm: { code: rmsnormWgsl, entryPoint: 'normalize_rows' },
   rope: { code: ropeStoreKvWgsl, entryPoint: 'rotate_and_store_kv' },
   decide: { code: decideWgsl, entryPoint: 'decide' },

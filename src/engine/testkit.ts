@@ -6,7 +6,7 @@ import { requestDevice } from './device';
 import type { ModelFiles } from './load';
 import { sha256Hex } from './load';
 import { BufferPool, Recorder, STORAGE } from './recorder';
-import { writeSafetensors, type SafeDtype, type TensorToWrite } from './safetensors';
+import { f16ToF32, f32ToF16, writeSafetensors, type SafeDtype, type TensorToWrite } from './safetensors';
 import type { ModelConfig } from './types';
 
 let shared: Promise<GPUDevice> | undefined;
@@ -87,8 +87,10 @@ export interface TinySpec {
   maxSeq: number;
   tie: boolean;
   dtype: SafeDtype;
-  /** Store linear weights as int8 with per-row scales. */
+  /** Store linear weights as int8 with per-row F32 scales (the embedding stays float). */
   int8?: boolean;
+  /** Store every matrix (the embedding too) as int8 with F16 scales per group of this many input columns (export.py --int8). */
+  int8Group?: number;
   /** Diffusion only: a block-causal model (format 2, shift) with this default block size. */
   blockSize?: number;
 }
@@ -96,7 +98,7 @@ export interface TinySpec {
 export function tinyConfig(s: TinySpec): ModelConfig {
   return {
     format: 1, kind: s.kind, vocab_size: s.vocab, dim: s.dim, n_layers: s.layers, n_heads: s.heads, ffn_dim: s.ffn,
-    max_seq_len: s.maxSeq, rope_theta: 10000, norm_eps: 1e-5, tie_embeddings: s.tie, dtype: s.int8 ? 'int8' : s.dtype === 'F16' ? 'float16' : 'float32',
+    max_seq_len: s.maxSeq, rope_theta: 10000, norm_eps: 1e-5, tie_embeddings: s.tie, dtype: s.int8 || s.int8Group ? 'int8' : s.dtype === 'F16' ? 'float16' : 'float32',
     special_tokens: { mask: s.vocab - 1, pad: s.vocab - 2, eos: s.vocab - 3 },
     ...(s.blockSize ? { format: 2, attention: 'block_causal' as const, block_size: s.blockSize, shift: true } : {}),
   };
@@ -108,7 +110,24 @@ export async function randomModelFiles(s: TinySpec, seed = 1): Promise<ModelFile
   const t: Record<string, TensorToWrite> = {};
   const dense = (name: string, rows: number, cols: number, scale: number) => {
     const data = Array.from({ length: rows * cols }, () => r(-scale, scale));
-    if (s.int8 && name !== 'tok_embeddings.weight') {
+    if (s.int8Group) {
+      // training/quantize.py group_for: the largest multiple of 4 ≤ int8Group dividing cols, else cols
+      let G = cols;
+      for (let g = Math.min(s.int8Group, cols); g >= 4; g--) if (cols % g === 0 && g % 4 === 0) { G = g; break; }
+      const groups = cols / G;
+      const q = new Int8Array(rows * cols);
+      const sc = new Float32Array(rows * groups);
+      for (let i = 0; i < rows; i++) {
+        for (let g = 0; g < groups; g++) {
+          const part = data.slice(i * cols + g * G, i * cols + (g + 1) * G);
+          // a float16 scale, as export.py writes (q·scale is then exact in f32)
+          sc[i * groups + g] = f16ToF32(f32ToF16(Math.max(...part.map(Math.abs)) / 127 * 1.001));
+          part.forEach((v, j) => (q[i * cols + g * G + j] = Math.max(-127, Math.min(127, Math.round(v / sc[i * groups + g])))));
+        }
+      }
+      t[name] = { dtype: 'I8', shape: [rows, cols], data: q };
+      t[`${name}_scale`] = { dtype: 'F16', shape: [rows, groups], data: sc };
+    } else if (s.int8 && name !== 'tok_embeddings.weight') {
       const q = new Int8Array(rows * cols);
       const sc = new Float32Array(rows);
       for (let i = 0; i < rows; i++) {

@@ -1,6 +1,6 @@
 // The forward pass on the device: records the dispatches of one step into a Recorder.
 //
-//   x = tok_embeddings[tokens]                                   embed          (T, dim)
+//   x = tok_embeddings[tokens]                                   embed (_int8)  (T, dim)
 //   per layer:
 //     xn  = rmsnorm(x) · attn_norm                               rmsnorm        (T, dim)
 //     qkv = xn · wqkvᵀ                                           matmul         (T, 3·dim)
@@ -95,7 +95,7 @@ export class Transformer {
       kernels.add(ops.matmulKernelFor(w, 1, variant));
       kernels.add(ops.matmulKernelFor(w, ops.ROWS_MAX + 1, variant));
     }
-    const names: PipelineName[] = ['embed', 'rmsnorm', 'rope', 'decide', attentionPipelineName(config.dim / config.n_heads)];
+    const names: PipelineName[] = [weights.tokEmbeddings.kind === 'i8' ? 'embed_int8' : 'embed', 'rmsnorm', 'rope', 'decide', attentionPipelineName(config.dim / config.n_heads)];
     for (const k of kernels) for (const e of [Epilogue.Store, Epilogue.Accumulate, Epilogue.SwiGLU]) names.push(matmulPipelineName(k, e));
     return names;
   }

@@ -4,8 +4,11 @@
 //   w13  (2·ffn, dim) = rows interleaved (w1[0], w3[0], w1[1], w3[1], ...): one matmul whose
 //        SwiGLU epilogue writes silu(gate) * up directly (shaders/matmul_epilogue.wgsl).
 // Float tensors (F16/BF16/F32) become f32 on the CPU (no shader-f16 path yet). An int8 matrix
-// `X.weight` with one scale per row in `X.weight_scale` stays int8 on the device when its row
-// length is a multiple of 4; other int8 layouts (per-group scales) are dequantised on the CPU.
+// `X.weight` (rows, cols) with scales `X.weight_scale` (rows, groups) (F16 or F32: one scale per
+// row and group of cols / groups input columns, docs/MODEL_FORMAT.md) stays int8 on the device
+// when cols and the group size are multiples of 4 (the u32-packed kernels), scales widened to f32;
+// other int8 layouts are dequantised on the CPU. The embedding of an int8 model stays int8 too:
+// the gather (shaders/embed_int8.wgsl) and the tied output matmul read the same buffers.
 
 import type { Weight } from './ops';
 import { readF32, readI8, requireTensor, type SafeTensors } from './safetensors';
@@ -15,9 +18,10 @@ import type { RefWeights } from './reference';
 /** A linear layer's weight on the CPU: (rows = out features, cols = in features). */
 export type HostLinear =
   | { kind: 'f32'; rows: number; cols: number; data: Float32Array }
-  | { kind: 'i8'; rows: number; cols: number; q: Int8Array; scales: Float32Array };
+  /** W[r, c] = q[r, c] · scales[r · groups + floor(c / (cols / groups))]; q (rows, cols), scales (rows, groups). */
+  | { kind: 'i8'; rows: number; cols: number; groups: number; q: Int8Array; scales: Float32Array };
 
-/** `X.weight` of a safetensors file as a HostLinear (int8 when stored so, with per-row scales). */
+/** `X.weight` of a safetensors file as a HostLinear (int8 when stored so, with its per-row or per-group scales). */
 export function readLinear(st: SafeTensors, name: string): HostLinear {
   const t = requireTensor(st, name);
   if (t.shape.length !== 2) throw new Error(`${name}: expected a 2-d weight, got shape ${JSON.stringify(t.shape)}`);
@@ -25,8 +29,14 @@ export function readLinear(st: SafeTensors, name: string): HostLinear {
   if (t.dtype !== 'I8') return { kind: 'f32', rows, cols, data: readF32(st, name) };
   const scales = readF32(st, `${name}_scale`);
   const q = readI8(st, name);
-  if (scales.length === rows && cols % 4 === 0) return { kind: 'i8', rows, cols, q, scales };
-  return { kind: 'f32', rows, cols, data: dequantize(q, scales, rows, cols) };
+  const groups = scales.length / rows;
+  if (!Number.isInteger(groups) || groups < 1 || cols % groups !== 0) throw new Error(`${name}_scale: ${scales.length} scales do not fit a (${rows}, ${cols}) weight`);
+  return { kind: 'i8', rows, cols, groups, q, scales };
+}
+
+/** The same weight with int8 dequantised to f32 (for layouts a kernel does not take). */
+export function toF32(h: HostLinear): Extract<HostLinear, { kind: 'f32' }> {
+  return h.kind === 'f32' ? h : { kind: 'f32', rows: h.rows, cols: h.cols, data: dequantize(h.q, h.scales, h.rows, h.cols) };
 }
 
 /** W = q · scale, scales (rows, groups) with groups dividing cols (groups = 1: per row). */
@@ -56,15 +66,17 @@ export function joinRows(parts: HostLinear[], interleave = false): HostLinear {
   } else {
     parts.forEach((p, i) => { for (let r = 0; r < p.rows; r++) order.push([i, r]); });
   }
-  if (parts.every((p) => p.kind === 'i8')) {
+  const first = parts[0];
+  if (first.kind === 'i8' && parts.every((p) => p.kind === 'i8' && p.groups === first.groups)) {
+    const G = first.groups;
     const q = new Int8Array(rows * cols);
-    const scales = new Float32Array(rows);
+    const scales = new Float32Array(rows * G);
     order.forEach(([p, r], o) => {
       const part = parts[p] as Extract<HostLinear, { kind: 'i8' }>;
       q.set(part.q.subarray(r * cols, (r + 1) * cols), o * cols);
-      scales[o] = part.scales[r];
+      scales.set(part.scales.subarray(r * G, (r + 1) * G), o * G);
     });
-    return { kind: 'i8', rows, cols, q, scales };
+    return { kind: 'i8', rows, cols, groups: G, q, scales };
   }
   const data = new Float32Array(rows * cols);
   const f = parts.map(asF32);
@@ -93,7 +105,7 @@ export interface LayerWeights {
 }
 
 export interface ModelWeights {
-  tokEmbeddings: GPUBuffer;  // (vocab, dim) f32
+  tokEmbeddings: Weight;     // (vocab, dim): f32, or int8 (q (vocab, dim/4) u32 words + scales (vocab, groups))
   layers: LayerWeights[];
   norm: GPUBuffer;           // (dim,)
   output: Weight;            // (vocab, dim); the embedding table when tied
@@ -125,12 +137,19 @@ class Uploader {
     return b;
   }
 
+  /** int8 stays int8 when the kernels take its layout (cols and the group size multiples of 4). */
   linear(label: string, h: HostLinear): Weight {
-    if (h.kind === 'i8') {
-      return { kind: 'i8', rows: h.rows, cols: h.cols, buffer: this.raw(label, h.q), scales: this.raw(`${label}_scale`, h.scales) };
+    if (h.kind === 'i8' && int8Native(h)) {
+      return { kind: 'i8', rows: h.rows, cols: h.cols, group: h.cols / h.groups, buffer: this.raw(label, h.q), scales: this.raw(`${label}_scale`, h.scales) };
     }
-    return { kind: 'f32', rows: h.rows, cols: h.cols, buffer: this.raw(label, h.data) };
+    const f = toF32(h);
+    return { kind: 'f32', rows: f.rows, cols: f.cols, buffer: this.raw(label, f.data) };
   }
+}
+
+/** Whether the WGSL int8 kernels (u32 words of 4 int8, whole words per group) take this layout. */
+export function int8Native(h: Extract<HostLinear, { kind: 'i8' }>): boolean {
+  return h.cols % 4 === 0 && (h.cols / h.groups) % 4 === 0;
 }
 
 /** The rotary table (max_seq_len, head_dim/2) of (cos, sin), computed in float64. */
@@ -157,18 +176,11 @@ export function uploadWeights(device: GPUDevice, cfg: ModelConfig, st: SafeTenso
     return up.raw(name, data);
   };
   const D = cfg.dim;
-  const emb = st.tensors.get('tok_embeddings.weight');
-  if (!emb) throw new Error('missing tok_embeddings.weight');
-  const embF32 = emb.dtype === 'I8'
-    ? dequantize(readI8(st, 'tok_embeddings.weight'), readF32(st, 'tok_embeddings.weight_scale'), cfg.vocab_size, D)
-    : readF32(st, 'tok_embeddings.weight');
-  if (embF32.length !== cfg.vocab_size * D) throw new Error(`tok_embeddings.weight: expected (${cfg.vocab_size}, ${D})`);
-  const tokEmbeddings = up.raw('tok_embeddings.weight', embF32);
-
   const checkShape = (h: HostLinear, rows: number, cols: number, name: string) => {
     if (h.rows !== rows || h.cols !== cols) throw new Error(`${name}: expected (${rows}, ${cols}), got (${h.rows}, ${h.cols})`);
     return h;
   };
+  const tokEmbeddings = up.linear('tok_embeddings.weight', checkShape(readLinear(st, 'tok_embeddings.weight'), cfg.vocab_size, D, 'tok_embeddings.weight'));
   const layers: LayerWeights[] = [];
   for (let l = 0; l < cfg.n_layers; l++) {
     const p = `layers.${l}.`;
@@ -184,7 +196,7 @@ export function uploadWeights(device: GPUDevice, cfg: ModelConfig, st: SafeTenso
   }
   const norm = vec('norm.weight', D);
   const output: Weight = cfg.tie_embeddings
-    ? { kind: 'f32', rows: cfg.vocab_size, cols: D, buffer: tokEmbeddings }
+    ? tokEmbeddings
     : up.linear('output.weight', checkShape(readLinear(st, 'output.weight'), cfg.vocab_size, D, 'output.weight'));
   const rope = up.raw('rope', ropeTable(cfg));
   let parameterCount = 0;

@@ -31,6 +31,10 @@ const SPECS: [string, TinySpec][] = [
   ['diffusion f32 untied, odd ffn', { kind: 'diffusion', vocab: 101, dim: 32, heads: 2, ffn: 37, layers: 1, maxSeq: 33, tie: false, dtype: 'F32' }],
   ['diffusion int8', { kind: 'diffusion', vocab: 50, dim: 64, heads: 4, ffn: 96, layers: 2, maxSeq: 24, tie: true, dtype: 'F16', int8: true }],
   ['autoregressive f16', { kind: 'autoregressive', vocab: 70, dim: 40, heads: 5, ffn: 72, layers: 2, maxSeq: 36, tie: true, dtype: 'F16' }],
+  // export.py --int8: every matrix int8 with F16 per-group scales, the embedding too (tied: the
+  // output matmul reads the int8 table); groups of 16 and 8, odd ffn 88
+  ['diffusion int8 per group, int8 embedding (tied)', { kind: 'diffusion', vocab: 67, dim: 48, heads: 3, ffn: 80, layers: 2, maxSeq: 40, tie: true, dtype: 'F16', int8Group: 16 }],
+  ['autoregressive int8 per group, untied', { kind: 'autoregressive', vocab: 70, dim: 40, heads: 5, ffn: 88, layers: 2, maxSeq: 36, tie: false, dtype: 'F16', int8Group: 8 }],
 ];
 
 for (const threads of [1, 2]) {
@@ -49,6 +53,26 @@ for (const threads of [1, 2]) {
     });
   });
 }
+
+describe('CPU engine: int8 weights stay int8', () => {
+  it('an int8 file holds its weights in int8 panels: weight memory ≤ 0.3 × the float16 twin\'s f32, the same logits as the dequantised float file', async () => {
+    const spec: TinySpec = { kind: 'diffusion', vocab: 256, dim: 64, heads: 4, ffn: 128, layers: 2, maxSeq: 32, tie: true, dtype: 'F16', int8Group: 32 };
+    const files = await randomModelFiles(spec, 5);
+    const q = (await load(files, 1)) as CpuDiffusionModel;
+    // the same weights, dequantised, as an F32 file
+    const w = referenceWeights(parseSafetensors(files['model.safetensors'] as Uint8Array));
+    const { writeSafetensors } = await import('../safetensors');
+    const t: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
+    const st = parseSafetensors(files['model.safetensors'] as Uint8Array);
+    for (const [name, info] of st.tensors) if (!name.endsWith('_scale')) t[name] = { dtype: 'F32', shape: info.shape, data: Float32Array.from(w.get(name)!) };
+    const f = (await loadCpuModel({ 'config.json': JSON.stringify({ ...tinyConfig(spec), dtype: 'float32' }), 'model.safetensors': writeSafetensors(t) }, undefined, { threads: 1, verify: false })) as CpuDiffusionModel;
+    open.push(f);
+    expect(q.weightBytes).toBeLessThan(0.3 * f.weightBytes);
+    expect(q.deviceBytes).toBeLessThan(f.deviceBytes);
+    const tokens = Int32Array.from({ length: 20 }, (_, i) => (i * 31 + 2) % 250);
+    expect(Array.from(await q.logits(tokens))).toEqual(Array.from(await f.logits(tokens)));
+  });
+});
 
 describe('CPU engine: models', () => {
   it('diffusion decide = decideRef on the logits (greedy and sampled), mask never chosen', async () => {
@@ -142,6 +166,8 @@ describe('CPU engine: golden logits from PyTorch', () => {
       const cases = readGolden(dir);
       const model = await loadCpuModel(files, undefined, { threads: 2, parallelWork: 0, verify: 'manifest.json' in files });
       open.push(model);
+      // an int8 model stays int8 in WebAssembly memory (int8 panels + f32 scales)
+      if (model.config.dtype === 'int8') expect(model.weightBytes).toBeLessThan(1.3 * model.parameterCount);
       for (const [ci, c] of cases.entries()) {
         await expectGoldenCase(model instanceof CpuDiffusionModel ? model : { config: model.config, logits: (t) => model.logits(t) }, c, `${dir} case ${ci}`);
       }

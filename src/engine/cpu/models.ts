@@ -17,6 +17,8 @@ export interface CpuModelInfo {
   readonly parameterCount: number;
   /** Bytes of WebAssembly memory held (weights, activations, caches). */
   readonly deviceBytes: number;
+  /** Bytes the weights take (int8 panels + scales, or f32 panels and the float embedding table). */
+  readonly weightBytes: number;
 }
 
 abstract class CpuModel implements CpuModelInfo {
@@ -49,6 +51,10 @@ abstract class CpuModel implements CpuModelInfo {
 
   get deviceBytes(): number {
     return this.t.rt.bytes;
+  }
+
+  get weightBytes(): number {
+    return this.t.weightBytes;
   }
 
   /** Run fn (synchronous kernels) after checks; counts kernel calls as dispatches. */

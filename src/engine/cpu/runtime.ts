@@ -9,6 +9,7 @@ import { kernelModule, threadsSupported } from './wasm';
 
 interface KernelExports {
   matmul(a: number, lda: number, w: number, c: number, ldc: number, M: number, N: number, K: number, accumulate: number, p0: number, p1: number): void;
+  matmul_i8(a: number, lda: number, wq: number, ws: number, c: number, ldc: number, M: number, N: number, K: number, G: number, accumulate: number, scratch: number, p0: number, p1: number): void;
   rmsnorm(x: number, ldx: number, w: number, out: number, ldo: number, dim: number, eps: number, r0: number, r1: number): void;
   rope(x: number, ldx: number, nHeads: number, hd: number, cosT: number, sinT: number, pos0: number, r0: number, r1: number): void;
   swiglu(h: number, ldh: number, F: number, r0: number, r1: number): void;
@@ -19,7 +20,7 @@ interface KernelExports {
   gumbel_f32(seed: number, step: number, position: number, v: number): number;
 }
 
-const OP = { matmul: 1, attention: 2, decide: 3, rmsnorm: 4, rope: 5, swiglu: 6 } as const;
+const OP = { matmul: 1, attention: 2, decide: 3, rmsnorm: 4, rope: 5, swiglu: 6, matmul_i8: 7 } as const;
 const OP_NAMES: Record<number, string> = Object.fromEntries(Object.entries(OP).map(([k, v]) => [v, k]));
 
 /** Byte offset of the control block (threads.ts) and of the first allocation. */
@@ -31,6 +32,15 @@ const ATTENTION_QB = 16;
 /** Ops with less work than this (≈ flops; ~50 µs on one core) run on the calling thread alone. */
 const PARALLEL_WORK = 2e6;
 const PAGE = 65536;
+/** Per-thread scratch of matmul_i8: a dequantised chunk (KC = 64 k-rows × 16) + partial sums (MB = 64 rows × 16). */
+const I8_SCRATCH_FLOATS = 64 * 16 + 64 * 16;
+
+/** An int8 weight packed for matmul_i8 (packPanelsI8): byte offsets of the q and scale panels. */
+export interface PackedI8 {
+  q: number;      // panels of (K, 16) int8
+  scales: number; // panels of (K / group, 16) f32
+  group: number;  // input columns per scale
+}
 
 export interface RuntimeOptions {
   /** Bytes the caller will allocate (weights + activations), not counting per-thread scratch. */
@@ -91,7 +101,7 @@ export class CpuRuntime {
   /** Floats of one thread's attention scratch (assembly/kernels.ts attention_blocked). */
   static attentionScratchFloats(maxKeys: number, maxHeadDim: number): number {
     const nKp = Math.ceil(Math.max(1, maxKeys) / 16) * 16;
-    return nKp * maxHeadDim + ATTENTION_QB * nKp + ATTENTION_QB;
+    return Math.max(I8_SCRATCH_FLOATS, nKp * maxHeadDim + ATTENTION_QB * nKp + ATTENTION_QB);
   }
 
   /** Bytes of the memory (what the model holds: weights, activations, caches). */
@@ -110,6 +120,16 @@ export class CpuRuntime {
   /** Reserve n floats; returns the byte offset. */
   alloc(n: number): number {
     return this.allocBytes(n * 4);
+  }
+
+  /** Bytes allocated so far (from the first allocation). */
+  get allocated(): number {
+    return this.top - HEAP0;
+  }
+
+  /** Bytes allocBytes() takes for these byte counts (64-byte aligned each). */
+  static sizeBytes(...byteCounts: number[]): number {
+    return byteCounts.reduce((s, n) => s + roundUp(n, ALIGN), 0);
   }
 
   /** Bytes alloc() takes for these float counts (the planning side of RuntimeOptions.bytes). */
@@ -154,12 +174,67 @@ export class CpuRuntime {
     return p0;
   }
 
+  /** Bytes of the int8 panels (q, then scales) of a (N, K) weight with `groups` scales per row. */
+  static panelBytesI8(N: number, K: number, groups: number): number[] {
+    const n16 = Math.ceil(N / 16) * 16;
+    return [n16 * K, n16 * groups * 4];
+  }
+
+  /**
+   * Pack an int8 weight q (N, K) with scales (N, groups) (W = q · scale[n, k / (K / groups)]) into
+   * matmul_i8's panels: panel p element (k, j) = q[16p + j, k] (int8, 16 bytes per k), scales
+   * (g, j) = scale[16p + j, g] (f32); zero past N.
+   */
+  packPanelsI8(q: Int8Array, scales: Float32Array, N: number, K: number): PackedI8 {
+    const groups = scales.length / N;
+    if (q.length !== N * K || !Number.isInteger(groups) || K % groups !== 0) throw new Error(`packPanelsI8: ${q.length} values, ${scales.length} scales for a (${N}, ${K}) weight`);
+    const [qBytes, sBytes] = CpuRuntime.panelBytesI8(N, K, groups);
+    const qp = this.allocBytes(qBytes);
+    const sp = this.allocBytes(sBytes);
+    const i8 = new Int8Array(this.memory.buffer, qp, qBytes);
+    const f = this.f32;
+    const panels = Math.ceil(N / 16);
+    for (let p = 0; p < panels; p++) {
+      const qb = p * K * 16;
+      const sb = (sp >> 2) + p * groups * 16;
+      for (let j = 0; j < 16; j++) {
+        const n = p * 16 + j;
+        if (n >= N) {
+          for (let k = 0; k < K; k++) i8[qb + k * 16 + j] = 0;
+          for (let g = 0; g < groups; g++) f[sb + g * 16 + j] = 0;
+          continue;
+        }
+        for (let k = 0; k < K; k++) i8[qb + k * 16 + j] = q[n * K + k];
+        for (let g = 0; g < groups; g++) f[sb + g * 16 + j] = scales[n * groups + g];
+      }
+    }
+    return { q: qp, scales: sp, group: K / groups };
+  }
+
+  /** Row `n` (K values) of a packed int8 weight, dequantised into f32 memory at `dst` (the int8 embedding's gather). */
+  gatherRowI8(w: PackedI8, K: number, n: number, dst: number): void {
+    const groups = K / w.group;
+    const i8 = new Int8Array(this.memory.buffer);
+    const f = this.f32;
+    const p = n >> 4, j = n & 15;
+    const qb = w.q + p * K * 16 + j;
+    const sb = (w.scales >> 2) + p * groups * 16 + j;
+    const d = dst >> 2;
+    for (let k = 0; k < K; k++) f[d + k] = i8[qb + k * 16] * f[sb + Math.floor(k / w.group) * 16];
+  }
+
   // ---- kernels ----------------------------------------------------------------------------------
 
   /** C (M, N) = A (M, K) · Wᵀ, or C += A · Wᵀ when `accumulate`. w: packed panels (packPanels). */
   matmul(a: number, lda: number, w: number, c: number, ldc: number, M: number, N: number, K: number, accumulate: boolean): void {
     if (M === 0 || N === 0) return;
     this.dispatch(OP.matmul, Math.ceil(N / 16), 2 * M * N * K, [a, lda, w, c, ldc, M, N, K, accumulate ? 1 : 0]);
+  }
+
+  /** C (M, N) (+)= A (M, K) · Wᵀ with an int8 weight (packPanelsI8); bit-identical to matmul on the dequantised panels. */
+  matmulI8(a: number, lda: number, w: PackedI8, c: number, ldc: number, M: number, N: number, K: number, accumulate: boolean): void {
+    if (M === 0 || N === 0) return;
+    this.dispatch(OP.matmul_i8, Math.ceil(N / 16), 2 * M * N * K, [a, lda, w.q, w.scales, c, ldc, M, N, K, w.group, accumulate ? 1 : 0, this.scratch, this.scratchStride]);
   }
 
   /** out[r] = rmsnorm(x[r]) · w for rows r < rows. In place when out = x. */

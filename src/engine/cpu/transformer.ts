@@ -5,19 +5,26 @@
 //   (AR: append k, v to the layer's cache) → attention → wo matmul accumulated into x (residual)
 //   → rmsnorm → w1|w3 matmul → SwiGLU → w2 matmul accumulated into x] → rmsnorm of the requested
 //   rows only → output matmul → logits or decide.
+// int8 files (docs/MODEL_FORMAT.md): each int8 matrix (and a fused group of them with the same
+// group size) is packed into int8 panels with f32 per-group scales and runs on matmul_i8; an
+// int8 embedding is packed once as such panels: the gather dequantises rows from them and the
+// tied output matmul reads them (no float copy of the table anywhere).
 
-import { readF32, readI8, requireTensor, type SafeTensors } from '../safetensors';
+import { readF32, type SafeTensors } from '../safetensors';
 import type { DecideOptions, Decisions, ModelConfig } from '../types';
-import { dequantize, readLinear, ropeTable } from '../weights';
-import { CpuRuntime } from './runtime';
+import { joinRows, readLinear, ropeTable, toF32, type HostLinear } from '../weights';
+import { CpuRuntime, type PackedI8 } from './runtime';
+
+/** A packed weight (N, K): f32 panels (byte offset) or int8 panels with scales. */
+type CpuWeight = { kind: 'f32'; p: number } | { kind: 'i8'; w: PackedI8 };
 
 interface LayerPtrs {
   attnNorm: number;
-  wqkv: number; // panels of (3·dim, dim)
-  wo: number; // (dim, dim)
+  wqkv: CpuWeight; // panels of (3·dim, dim)
+  wo: CpuWeight; // (dim, dim)
   ffnNorm: number;
-  w13: number; // (2·ffn, dim): w1 rows, then w3 rows
-  w2: number; // (dim, ffn)
+  w13: CpuWeight; // (2·ffn, dim): w1 rows, then w3 rows
+  w2: CpuWeight; // (dim, ffn)
   kCache: number; // (max_seq_len, dim), AR only
   vCache: number;
 }
@@ -32,12 +39,29 @@ export function checkCpuConfig(c: ModelConfig): void {
   need(c.max_seq_len >= 1 && c.vocab_size >= 2 && c.n_layers >= 1 && c.ffn_dim >= 1, 'sizes must be positive');
 }
 
+/** The int8 matrices of a file fused into one (same group count), or null (float, or mixed layouts). */
+function i8Groups(st: SafeTensors, names: string[]): number | null {
+  let groups: number | null = null;
+  for (const n of names) {
+    const t = st.tensors.get(n);
+    const s = st.tensors.get(`${n}_scale`);
+    if (!t || t.dtype !== 'I8' || !s || t.shape.length !== 2) return null;
+    const g = s.shape.reduce((a, b) => a * b, 1) / t.shape[0];
+    if (!Number.isInteger(g) || t.shape[1] % g !== 0 || (groups !== null && g !== groups)) return null;
+    groups = g;
+  }
+  return groups;
+}
+
 export class CpuTransformer {
   readonly parameterCount: number;
+  /** Bytes the weights take (WebAssembly panels and scales, plus a float embedding table kept in JS). */
+  readonly weightBytes: number;
   private readonly layers: LayerPtrs[] = [];
-  private readonly emb: Float32Array; // (vocab, dim), row-major, in JS memory (embedding lookups)
+  private readonly emb: Float32Array | null; // (vocab, dim), row-major, in JS memory (float embedding lookups)
+  private readonly embI8: PackedI8 | null; // int8 embedding panels (vocab, dim) (gather and tied output)
   private readonly norm: number;
-  private readonly out: number; // panels of (vocab, dim)
+  private readonly out: CpuWeight; // panels of (vocab, dim)
   private readonly cos: number;
   private readonly sin: number;
   // activations (max_seq_len rows)
@@ -60,40 +84,41 @@ export class CpuTransformer {
       return a;
     };
     const vec = (name: string) => rt.upload(checkLen(readF32(st, name), D, name));
-    const lin = (name: string, rows: number, cols: number): Float32Array => {
+    const lin = (name: string, rows: number, cols: number): HostLinear => {
       const h = readLinear(st, name);
       if (h.rows !== rows || h.cols !== cols) throw new Error(`${name}: expected (${rows}, ${cols}), got (${h.rows}, ${h.cols})`);
-      return h.kind === 'f32' ? h.data : dequantize(h.q, h.scales, h.rows, h.cols);
+      return h;
     };
-    const cat = (...parts: Float32Array[]) => {
-      const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-      let o = 0;
-      for (const p of parts) {
-        out.set(p, o);
-        o += p.length;
-      }
-      return out;
+    /** The parts' rows one after another, packed: int8 panels when all are int8 with one group size. */
+    const pack = (...parts: HostLinear[]): CpuWeight => {
+      const h = parts.length === 1 ? parts[0] : joinRows(parts);
+      if (h.kind === 'i8') return { kind: 'i8', w: rt.packPanelsI8(h.q, h.scales, h.rows, h.cols) };
+      return { kind: 'f32', p: rt.packPanels(h.data, h.rows, h.cols) };
     };
 
-    const embInfo = requireTensor(st, 'tok_embeddings.weight');
-    this.emb = checkLen(
-      embInfo.dtype === 'I8' ? dequantize(readI8(st, 'tok_embeddings.weight'), readF32(st, 'tok_embeddings.weight_scale'), V, D) : readF32(st, 'tok_embeddings.weight'),
-      V * D, 'tok_embeddings.weight');
+    const top0 = rt.allocated;
+    const embH = lin('tok_embeddings.weight', V, D);
+    this.embI8 = embH.kind === 'i8' ? rt.packPanelsI8(embH.q, embH.scales, V, D) : null;
+    this.emb = embH.kind === 'i8' ? null : checkLen(embH.data, V * D, 'tok_embeddings.weight');
     for (let l = 0; l < c.n_layers; l++) {
       const p = `layers.${l}.`;
       this.layers.push({
         attnNorm: vec(p + 'attn_norm.weight'),
-        wqkv: rt.packPanels(cat(lin(p + 'attn.wq.weight', D, D), lin(p + 'attn.wk.weight', D, D), lin(p + 'attn.wv.weight', D, D)), 3 * D, D),
-        wo: rt.packPanels(lin(p + 'attn.wo.weight', D, D), D, D),
+        wqkv: pack(lin(p + 'attn.wq.weight', D, D), lin(p + 'attn.wk.weight', D, D), lin(p + 'attn.wv.weight', D, D)),
+        wo: pack(lin(p + 'attn.wo.weight', D, D)),
         ffnNorm: vec(p + 'ffn_norm.weight'),
-        w13: rt.packPanels(cat(lin(p + 'ffn.w1.weight', F, D), lin(p + 'ffn.w3.weight', F, D)), 2 * F, D),
-        w2: rt.packPanels(lin(p + 'ffn.w2.weight', D, F), D, F),
+        w13: pack(lin(p + 'ffn.w1.weight', F, D), lin(p + 'ffn.w3.weight', F, D)),
+        w2: pack(lin(p + 'ffn.w2.weight', D, F)),
         kCache: kvCache ? rt.alloc(S * D) : 0,
         vCache: kvCache ? rt.alloc(S * D) : 0,
       });
     }
     this.norm = vec('norm.weight');
-    this.out = rt.packPanels(c.tie_embeddings ? this.emb : lin('output.weight', V, D), V, D);
+    if (!c.tie_embeddings) this.out = pack(lin('output.weight', V, D));
+    else if (this.embI8) this.out = { kind: 'i8', w: this.embI8 };
+    else this.out = pack(toF32(embH));
+    const cacheBytes = kvCache ? c.n_layers * 2 * CpuRuntime.size(S * D) : 0;
+    this.weightBytes = rt.allocated - top0 - cacheBytes + (this.emb ? this.emb.byteLength : 0);
     // rotary tables (computed in float64 like the WebGPU engine's), split into cos and sin
     const table = ropeTable(c);
     const half = hd / 2;
@@ -119,19 +144,32 @@ export class CpuTransformer {
     this.parameterCount = params;
   }
 
-  /** Bytes of WebAssembly memory the model needs (weights, activations, caches). */
-  static bytesNeeded(c: ModelConfig, kvCache: boolean): number {
+  /** Bytes of WebAssembly memory the model needs (weights as the file stores them, activations, caches). */
+  static bytesNeeded(c: ModelConfig, kvCache: boolean, st?: SafeTensors): number {
     const D = c.dim, F = c.ffn_dim, V = c.vocab_size, S = c.max_seq_len;
     const half = D / c.n_heads / 2;
-    const P = CpuRuntime.panelFloats;
-    const perLayer = [D, P(3 * D, D), P(D, D), D, P(2 * F, D), P(D, F), ...(kvCache ? [S * D, S * D] : [])];
-    const layers = Array.from({ length: c.n_layers }, () => perLayer).flat();
-    return CpuRuntime.size(...layers, D, P(V, D), S * half, S * half, S * D, S * D, S * 3 * D, S * D, S * 2 * F, S * D, S * V, S * 2, S * 5);
+    const floats = (n: number) => CpuRuntime.size(n);
+    /** Bytes of one packed weight (N, K) fused from `names`. */
+    const weight = (names: string[], N: number, K: number) => {
+      const groups = st ? i8Groups(st, names) : null;
+      if (groups === null) return floats(CpuRuntime.panelFloats(N, K));
+      return CpuRuntime.panelBytesI8(N, K, groups).reduce((s, b) => s + CpuRuntime.sizeBytes(b), 0);
+    };
+    let bytes = 0;
+    for (let l = 0; l < c.n_layers; l++) {
+      const p = `layers.${l}.`;
+      bytes += 2 * floats(D) + weight(['wq', 'wk', 'wv'].map((m) => `${p}attn.${m}.weight`), 3 * D, D) + weight([`${p}attn.wo.weight`], D, D)
+        + weight([`${p}ffn.w1.weight`, `${p}ffn.w3.weight`], 2 * F, D) + weight([`${p}ffn.w2.weight`], D, F) + (kvCache ? 2 * floats(S * D) : 0);
+    }
+    const embI8 = st ? i8Groups(st, ['tok_embeddings.weight']) !== null : false;
+    bytes += embI8 ? weight(['tok_embeddings.weight'], V, D) : 0;
+    bytes += c.tie_embeddings ? (embI8 ? 0 : floats(CpuRuntime.panelFloats(V, D))) : weight(['output.weight'], V, D);
+    return bytes + CpuRuntime.size(D, S * half, S * half, S * D, S * D, S * 3 * D, S * D, S * 2 * F, S * D, S * V, S * 2, S * 5);
   }
 
   static async create(config: ModelConfig, st: SafeTensors, opts: { threads: number; kvCache: boolean; parallelWork?: number }): Promise<CpuTransformer> {
     checkCpuConfig(config);
-    const rt = await CpuRuntime.create({ bytes: CpuTransformer.bytesNeeded(config, opts.kvCache), threads: opts.threads, maxKeys: config.max_seq_len, maxHeadDim: config.dim / config.n_heads, parallelWork: opts.parallelWork });
+    const rt = await CpuRuntime.create({ bytes: CpuTransformer.bytesNeeded(config, opts.kvCache, st), threads: opts.threads, maxKeys: config.max_seq_len, maxHeadDim: config.dim / config.n_heads, parallelWork: opts.parallelWork });
     try {
       return new CpuTransformer(rt, config, st, opts.kvCache);
     } catch (e) {
@@ -151,10 +189,11 @@ export class CpuTransformer {
     const D = c.dim, F = c.ffn_dim, H = c.n_heads, hd = D / H;
     const f = rt.f32;
     const x0 = this.x >> 2;
-    for (let t = 0; t < T; t++) f.set(this.emb.subarray(tokens[t] * D, (tokens[t] + 1) * D), x0 + t * D);
+    if (this.embI8) for (let t = 0; t < T; t++) rt.gatherRowI8(this.embI8, D, tokens[t], this.x + 4 * t * D);
+    else for (let t = 0; t < T; t++) f.set(this.emb!.subarray(tokens[t] * D, (tokens[t] + 1) * D), x0 + t * D);
     for (const L of this.layers) {
       rt.rmsnorm(this.x, D, L.attnNorm, this.xn, D, T, D, c.norm_eps);
-      rt.matmul(this.xn, D, L.wqkv, this.qkv, 3 * D, T, 3 * D, D, false);
+      this.mm(this.xn, D, L.wqkv, this.qkv, 3 * D, T, 3 * D, D, false);
       rt.rope(this.qkv, 3 * D, T, 2 * H, hd, this.cos, this.sin, opts.ropePos0 ?? pos0); // q and k heads side by side
       let k = this.qkv + 4 * D, v = this.qkv + 8 * D, kvStride = 3 * D, nK = T;
       if (this.kvCache) {
@@ -170,12 +209,18 @@ export class CpuTransformer {
         nK = pos0 + T;
       }
       rt.attention({ q: this.qkv, qStride: 3 * D, k, v, kvStride, out: this.att, outStride: D, nQ: T, nK, nHeads: H, hd, qPos0: pos0, causal, nCausal: opts.nCausal, scale: 1 / Math.sqrt(hd) });
-      rt.matmul(this.att, D, L.wo, this.x, D, T, D, D, true);
+      this.mm(this.att, D, L.wo, this.x, D, T, D, D, true);
       rt.rmsnorm(this.x, D, L.ffnNorm, this.xn, D, T, D, c.norm_eps);
-      rt.matmul(this.xn, D, L.w13, this.h, 2 * F, T, 2 * F, D, false);
+      this.mm(this.xn, D, L.w13, this.h, 2 * F, T, 2 * F, D, false);
       rt.swiglu(this.h, 2 * F, T, F);
-      rt.matmul(this.h, 2 * F, L.w2, this.x, D, T, D, F, true);
+      this.mm(this.h, 2 * F, L.w2, this.x, D, T, D, F, true);
     }
+  }
+
+  /** C (M, N) (+)= A (M, K) · Wᵀ on the weight's kernel (matmul or matmul_i8). */
+  private mm(a: number, lda: number, w: CpuWeight, c: number, ldc: number, M: number, N: number, K: number, acc: boolean): void {
+    if (w.kind === 'i8') this.rt.matmulI8(a, lda, w.w, c, ldc, M, N, K, acc);
+    else this.rt.matmul(a, lda, w.p, c, ldc, M, N, K, acc);
   }
 
   /** Final norm of rows `rows` of x and the output matmul: logits (rows.length, vocab) in logitsBuf. */
@@ -186,7 +231,7 @@ export class CpuTransformer {
     const n = rows.length;
     for (let i = 0; i < n; i++) f.copyWithin((this.hx >> 2) + i * D, (this.x >> 2) + rows[i] * D, (this.x >> 2) + (rows[i] + 1) * D);
     rt.rmsnorm(this.hx, D, this.norm, this.hx, D, n, D, c.norm_eps);
-    rt.matmul(this.hx, D, this.out, this.logitsBuf, c.vocab_size, n, c.vocab_size, D, false);
+    this.mm(this.hx, D, this.out, this.logitsBuf, c.vocab_size, n, c.vocab_size, D, false);
   }
 
   /** A copy of the first n rows of logits. */

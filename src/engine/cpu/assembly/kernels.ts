@@ -202,6 +202,217 @@ export function matmul(a: usize, lda: i32, w: usize, c: usize, ldc: i32, M: i32,
   }
 }
 
+// ---- int8 matmul -----------------------------------------------------------------------------
+// C (M, N) (+)= A (M, K) · Wᵀ with int8 weights W[n, k] = q[n, k] · scale[n, k / G] (one f32 scale
+// per output row and group of G input columns; G divides K). Packed once at load
+// (runtime.ts packPanelsI8) into the f32 kernel's panels of 16 output columns:
+//   q      panel p, element (k, j) at wq + p·K·16 + k·16 + j       (K, 16) int8: one v128 per k
+//   scale  panel p, element (g, j) at ws + ((p·nG + g)·16 + j)·4   (nG, 16) f32, nG = K / G
+// rows past N have q = 0. Work unit: one panel. Rows of A in cache blocks of MB.
+//   ≥ 4 rows: the panel is dequantised KC k-rows at a time (i8 → i16 → i32 → f32, times the
+//     group's scale: 10 conversions + 4 multiplies per k) into the thread's scratch, in the f32
+//     panel layout, and the 2 × 16 register blocks of gemmPanel run over that chunk for every row
+//     of the block, partial sums carried in scratch from chunk to chunk: the conversion is paid
+//     once per chunk, not once per row pair.
+//   1-3 rows (decode steps): converted in registers per k, no scratch round trip.
+// Both add the products in gemmPanel's order with the dequantised weight (q · scale is exact in
+// f32), so the result is bit-identical to matmul() on the dequantised f32 panels.
+// Scratch per thread: KC·16 + MB·16 f32 (I8_SCRATCH_FLOATS in runtime.ts).
+
+const KC: i32 = 64; // k-rows of a panel dequantised at a time
+
+/** 16 int8 of one panel row (k) as 4 f32x4, each times its scale vector. */
+@inline function deq0(v: v128, s: v128): v128 {
+  return f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v))), s);
+}
+@inline function deq1(v: v128, s: v128): v128 {
+  return f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_low_i8x16_s(v))), s);
+}
+@inline function deq2(v: v128, s: v128): v128 {
+  return f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_high_i8x16_s(v))), s);
+}
+@inline function deq3(v: v128, s: v128): v128 {
+  return f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_high_i8x16_s(v))), s);
+}
+
+/** Dequantise k-rows k0 .. k1 of one panel (q at qp, scales at sp) into dst (f32, 16 per row). */
+function dequantChunk(qp: usize, sp: usize, k0: i32, k1: i32, G: i32, dst: usize): void {
+  let g = k0 / G;
+  let gEnd = (g + 1) * G;
+  let sg = sp + (<usize>g << 6);
+  let s0 = ld(sg), s1 = ld(sg + 16), s2 = ld(sg + 32), s3 = ld(sg + 48);
+  let q = qp + (<usize>k0 << 4);
+  for (let k = k0; k < k1; k++) {
+    if (k == gEnd) {
+      gEnd += G;
+      sg += 64;
+      s0 = ld(sg); s1 = ld(sg + 16); s2 = ld(sg + 32); s3 = ld(sg + 48);
+    }
+    const v = v128.load(q);
+    v128.store(dst, deq0(v, s0));
+    v128.store(dst + 16, deq1(v, s1));
+    v128.store(dst + 32, deq2(v, s2));
+    v128.store(dst + 48, deq3(v, s3));
+    q += 16;
+    dst += 64;
+  }
+}
+
+/**
+ * rows × 16 partial block over one dequantised chunk b (kc k-rows, 16 f32 each): acc = (first ? 0 :
+ * part[m]) + A[m, chunk] · b; stored to part[m], or on the last chunk to C (store16, + C when acc).
+ */
+@inline function gemmChunk(a: usize, lda4: usize, b: usize, kc: i32, part: usize, first: bool, last: bool, c: usize, ldc4: usize, rows: i32, nt: i32, acc: bool): void {
+  let m = 0;
+  for (; m + 2 <= rows; m += 2) {
+    let a0 = a + <usize>m * lda4;
+    let a1 = a0 + lda4;
+    const pp = part + (<usize>m << 6);
+    let c00 = splat(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+    if (!first) {
+      c00 = ld(pp); c01 = ld(pp + 16); c02 = ld(pp + 32); c03 = ld(pp + 48);
+      c10 = ld(pp + 64); c11 = ld(pp + 80); c12 = ld(pp + 96); c13 = ld(pp + 112);
+    }
+    let bp = b;
+    for (let k = 0; k < kc; k++) {
+      const b0 = ld(bp), b1 = ld(bp + 16), b2 = ld(bp + 32), b3 = ld(bp + 48);
+      const x0 = bcast(a0), x1 = bcast(a1);
+      c00 = madd(c00, x0, b0);
+      c01 = madd(c01, x0, b1);
+      c02 = madd(c02, x0, b2);
+      c03 = madd(c03, x0, b3);
+      c10 = madd(c10, x1, b0);
+      c11 = madd(c11, x1, b1);
+      c12 = madd(c12, x1, b2);
+      c13 = madd(c13, x1, b3);
+      bp += 64;
+      a0 += 4;
+      a1 += 4;
+    }
+    if (last) {
+      const cp = c + <usize>m * ldc4;
+      store16(cp, c00, c01, c02, c03, nt, acc);
+      store16(cp + ldc4, c10, c11, c12, c13, nt, acc);
+    } else {
+      v128.store(pp, c00); v128.store(pp + 16, c01); v128.store(pp + 32, c02); v128.store(pp + 48, c03);
+      v128.store(pp + 64, c10); v128.store(pp + 80, c11); v128.store(pp + 96, c12); v128.store(pp + 112, c13);
+    }
+  }
+  if (m < rows) {
+    let a0 = a + <usize>m * lda4;
+    const pp = part + (<usize>m << 6);
+    let c00 = splat(0), c01 = c00, c02 = c00, c03 = c00;
+    if (!first) {
+      c00 = ld(pp); c01 = ld(pp + 16); c02 = ld(pp + 32); c03 = ld(pp + 48);
+    }
+    let bp = b;
+    for (let k = 0; k < kc; k++) {
+      const x0 = bcast(a0);
+      c00 = madd(c00, x0, ld(bp));
+      c01 = madd(c01, x0, ld(bp + 16));
+      c02 = madd(c02, x0, ld(bp + 32));
+      c03 = madd(c03, x0, ld(bp + 48));
+      bp += 64;
+      a0 += 4;
+    }
+    if (last) store16(c + <usize>m * ldc4, c00, c01, c02, c03, nt, acc);
+    else {
+      v128.store(pp, c00); v128.store(pp + 16, c01); v128.store(pp + 32, c02); v128.store(pp + 48, c03);
+    }
+  }
+}
+
+/** 1-3 rows × 16 of C (+)= A · Wᵀ straight from the int8 panel (q at qp, scales at sp), in registers. */
+function gemmPanelI8Direct(a: usize, lda4: usize, qp: usize, sp: usize, K: i32, G: i32, c: usize, ldc4: usize, rows: i32, nt: i32, acc: bool): void {
+  let m = 0;
+  for (; m + 2 <= rows; m += 2) {
+    let a0 = a + <usize>m * lda4;
+    let a1 = a0 + lda4;
+    let c00 = splat(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+    let q = qp;
+    let sg = sp;
+    let s0 = ld(sg), s1 = ld(sg + 16), s2 = ld(sg + 32), s3 = ld(sg + 48);
+    let gEnd = G;
+    for (let k = 0; k < K; k++) {
+      if (k == gEnd) {
+        gEnd += G;
+        sg += 64;
+        s0 = ld(sg); s1 = ld(sg + 16); s2 = ld(sg + 32); s3 = ld(sg + 48);
+      }
+      const v = v128.load(q);
+      const b0 = deq0(v, s0), b1 = deq1(v, s1), b2 = deq2(v, s2), b3 = deq3(v, s3);
+      const x0 = bcast(a0), x1 = bcast(a1);
+      c00 = madd(c00, x0, b0);
+      c01 = madd(c01, x0, b1);
+      c02 = madd(c02, x0, b2);
+      c03 = madd(c03, x0, b3);
+      c10 = madd(c10, x1, b0);
+      c11 = madd(c11, x1, b1);
+      c12 = madd(c12, x1, b2);
+      c13 = madd(c13, x1, b3);
+      q += 16;
+      a0 += 4;
+      a1 += 4;
+    }
+    const cp = c + <usize>m * ldc4;
+    store16(cp, c00, c01, c02, c03, nt, acc);
+    store16(cp + ldc4, c10, c11, c12, c13, nt, acc);
+  }
+  if (m < rows) {
+    let a0 = a + <usize>m * lda4;
+    let c00 = splat(0), c01 = c00, c02 = c00, c03 = c00;
+    let q = qp;
+    let sg = sp;
+    let s0 = ld(sg), s1 = ld(sg + 16), s2 = ld(sg + 32), s3 = ld(sg + 48);
+    let gEnd = G;
+    for (let k = 0; k < K; k++) {
+      if (k == gEnd) {
+        gEnd += G;
+        sg += 64;
+        s0 = ld(sg); s1 = ld(sg + 16); s2 = ld(sg + 32); s3 = ld(sg + 48);
+      }
+      const v = v128.load(q);
+      const x0 = bcast(a0);
+      c00 = madd(c00, x0, deq0(v, s0));
+      c01 = madd(c01, x0, deq1(v, s1));
+      c02 = madd(c02, x0, deq2(v, s2));
+      c03 = madd(c03, x0, deq3(v, s3));
+      q += 16;
+      a0 += 4;
+    }
+    store16(c + <usize>m * ldc4, c00, c01, c02, c03, nt, acc);
+  }
+}
+
+export function matmul_i8(a: usize, lda: i32, wq: usize, ws: usize, c: usize, ldc: i32, M: i32, N: i32, K: i32, G: i32, accumulate: i32, scratch: usize, p0: i32, p1: i32): void {
+  const lda4 = <usize>lda << 2;
+  const ldc4 = <usize>ldc << 2;
+  const nG = K / G;
+  const acc = accumulate != 0;
+  const chunk = scratch;                       // (KC, 16) f32: dequantised k-rows
+  const part = scratch + (<usize>KC << 6);     // (MB, 16) f32: partial sums
+  for (let mb = 0; mb < M; mb += MB) {
+    const rows = min(M - mb, MB);
+    const ab = a + <usize>mb * lda4;
+    for (let p = p0; p < p1; p++) {
+      const n0 = p << 4;
+      const nt = min(16, N - n0);
+      const qp = wq + ((<usize>p * <usize>K) << 4);
+      const sp = ws + ((<usize>p * <usize>nG) << 6);
+      const cb = c + <usize>mb * ldc4 + (<usize>n0 << 2);
+      if (rows < 4) {
+        gemmPanelI8Direct(ab, lda4, qp, sp, K, G, cb, ldc4, rows, nt, acc);
+        continue;
+      }
+      for (let k0 = 0; k0 < K; k0 += KC) {
+        const k1 = min(K, k0 + KC);
+        dequantChunk(qp, sp, k0, k1, G, chunk);
+        gemmChunk(ab + (<usize>k0 << 2), lda4, chunk, k1 - k0, part, k0 == 0, k1 == K, cb, ldc4, rows, nt, acc);
+      }
+    }
+  }
+}
+
 // ---- RMSNorm: out[r] = x[r] / sqrt(mean(x[r]²) + eps) · w. Work unit: one row. ---------------
 
 export function rmsnorm(x: usize, ldx: i32, w: usize, out: usize, ldo: i32, dim: i32, eps: f32, r0: i32, r1: i32): void {
@@ -693,6 +904,7 @@ export const OP_DECIDE: i32 = 3;
 export const OP_RMSNORM: i32 = 4;
 export const OP_ROPE: i32 = 5;
 export const OP_SWIGLU: i32 = 6;
+export const OP_MATMUL_I8: i32 = 7;
 
 @inline function arg(ctrl: usize, i: i32): i32 {
   return load<i32>(ctrl + 20 + (<usize>i << 2));
@@ -719,6 +931,9 @@ export function run(ctrl: usize, tid: i32, u0: i32, u1: i32): void {
     rope(<usize>arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), arg(ctrl, 4), <usize>arg(ctrl, 5), <usize>arg(ctrl, 6), arg(ctrl, 7), u0, u1);
   } else if (op == OP_SWIGLU) {
     swiglu(<usize>arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), u0, u1);
+  } else if (op == OP_MATMUL_I8) {
+    const scratch = <usize>arg(ctrl, 11) + <usize>tid * <usize>arg(ctrl, 12);
+    matmul_i8(<usize>arg(ctrl, 0), arg(ctrl, 1), <usize>arg(ctrl, 2), <usize>arg(ctrl, 3), <usize>arg(ctrl, 4), arg(ctrl, 5), arg(ctrl, 6), arg(ctrl, 7), arg(ctrl, 8), arg(ctrl, 9), arg(ctrl, 10), scratch, u0, u1);
   }
 }
 
