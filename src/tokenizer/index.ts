@@ -26,7 +26,9 @@ export class CodeTokenizer {
   readonly vocabSize: number;
   private readonly hf: Tokenizer;
   private readonly bytes: Uint8Array[]; // (vocab,) bytes of each token; empty for specials
-  private readonly utf8 = new TextDecoder('utf-8', { fatal: false });
+  // ignoreBOM: keep a leading U+FEFF; TextDecoder drops it by default, which loses a character
+  // of a text that starts with one (found by the Unicode fuzz test, issue #13).
+  private readonly utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
   constructor(json: TokenizerJSON) {
     this.hf = new Tokenizer(json as never, {});
