@@ -6,7 +6,9 @@
 //              knobsFor, --tau overrides τ): for a block-causal model, cached block steps of its
 //              block_size, the confident run from the left (leftToRight) each step
 //   verify     block-causal diffusion, self-speculative: the block drafts, the AR head verifies
-//              (commitOrder 'verify', drafts above --tau), blocks of --block
+//              (commitOrder 'verify', drafts above --tau), blocks of at most --block (draftLength
+//              'adaptive': the last run of confident drafts + 2 mask rows)
+//   verifyblock  the same with draftLength 'block': always --block mask rows
 //   inorder    diffusion, threshold τ, commitOrder leftToRight (the run of confident positions
 //              from the block's first mask), blocks of the model's default
 //   onetok     diffusion, one token per step left to right in blocks of the model's default
@@ -57,7 +59,7 @@ import { DEFAULT_SETTINGS, knobsFor } from '../src/ui/settings';
 const MODELS = 'public/models';
 const HELDOUT = 'training/data/corpus/heldout.jsonl';
 const FALLBACK = 'bench/prompts.json';
-const ALL_CONFIGS = ['ar', 'default', 'verify', 'onetok', 'inorder', 'fixed', 'threshold', 'blocks'] as const;
+const ALL_CONFIGS = ['ar', 'default', 'verify', 'verifyblock', 'onetok', 'inorder', 'fixed', 'threshold', 'blocks'] as const;
 type BaseConfig = (typeof ALL_CONFIGS)[number];
 /** A configuration, optionally with its own threshold: 'default', 'default@0.7', 'blocks@0.5'. */
 type ConfigName = BaseConfig | `${BaseConfig}@${string}`;
@@ -202,7 +204,9 @@ function describeConfig(c: ConfigName, o: Options): string {
     case 'onetok':
       return 'diffusion 1 tok/step, in order';
     case 'verify':
-      return `draft + verify, blocks ${o.block}, drafts ≥ ${tau}`;
+      return `draft + verify, ≤ ${o.block} rows, drafts ≥ ${tau}`;
+    case 'verifyblock':
+      return `draft + verify, ${o.block} rows, drafts ≥ ${tau}`;
     case 'inorder':
       return `diffusion in order, τ=${tau}`;
     case 'fixed':
@@ -226,6 +230,8 @@ function request(c: ConfigName, prompt: number[], genLength: number, o: Options)
       return { ...base, schedule: { kind: 'fixed', tokensPerStep: 1 }, commitOrder: 'leftToRight' };
     case 'verify':
       return { ...base, schedule: { kind: 'threshold', tau }, commitOrder: 'verify', blockLength: o.block };
+    case 'verifyblock':
+      return { ...base, schedule: { kind: 'threshold', tau }, commitOrder: 'verify', blockLength: o.block, draftLength: 'block' };
     case 'fixed':
       return { ...base, schedule: o.k === 1 ? { kind: 'fixed', steps: genLength } : { kind: 'fixed', tokensPerStep: o.k }, commitOrder: 'confidence' };
     case 'threshold':
