@@ -5,6 +5,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { CodeEditor, type EditorCommands } from './CodeEditor';
 import { DenoisePanel } from './DenoisePanel';
 import { DraftSaver, localStore, restoreDraft, sessionStore, type DraftState } from './draft';
+import { appendToEditor } from './editorText';
 import { modelManager } from './modelManager';
 import type { Mode } from './ModeTabs';
 import { monaco } from './monaco';
@@ -94,10 +95,7 @@ export function App() {
     setApplyLabel('Append to editor');
     applyRef.current = () => {
       const text = run.record.result?.text;
-      const model = editor.getModel();
-      if (!text || !model) return;
-      const end = model.getFullModelRange().getEndPosition();
-      editor.executeEdits('quicksilver', [{ range: { startLineNumber: end.lineNumber, startColumn: end.column, endLineNumber: end.lineNumber, endColumn: end.column }, text }]);
+      if (!text || !appendToEditor(editor, text)) return;
       editor.focus();
     };
   }, [genRun, knobs, bump]);

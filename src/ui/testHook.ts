@@ -6,6 +6,7 @@ import { workerClient } from './workerClient';
 import type { LoadModelResponse, ProbeResponse } from '../protocol';
 import type { monaco } from './monaco';
 import { finishedRuns, type RunSummary } from './runner';
+import { appendToEditor } from './editorText';
 
 export interface TestHook {
   probe(): Promise<ProbeResponse>;
@@ -13,13 +14,15 @@ export interface TestHook {
   /** loadModel in the worker; failures come back as { error: name, message }. */
   loadModel(modelId: string): Promise<LoadModelResponse | { error: string; message: string }>;
   /** generate() in the worker without the UI; failures come back as { error: name, message }. */
-  generate(req: { modelId?: string; prompt: string; genLength: number }): Promise<{ modelKind: string; steps: number; text: string } | { error: string; message: string }>;
+  generate(req: { modelId?: string; prompt: string; genLength: number; truncate?: boolean }): Promise<{ modelKind: string; steps: number; text: string } | { error: string; message: string }>;
   /** Runs that finished (generate, race, fill), oldest first. */
   runs(): RunSummary[];
   /** Destroy the worker's GPU device (as if it were lost). */
   loseDevice(): Promise<void>;
   /** The Monaco editor, once created. */
   editor?: monaco.editor.IStandaloneCodeEditor;
+  /** Append text to the editor the way "Append to editor" does (src/ui/editorText.ts). */
+  appendToEditor(text: string): boolean;
 }
 
 declare global {
@@ -42,7 +45,7 @@ export function installTestHook(): void {
     },
     async generate(req) {
       try {
-        const r = await workerClient().generate(req.prompt, { model: req.modelId, genLength: req.genLength });
+        const r = await workerClient().generate(req.prompt, { model: req.modelId, genLength: req.genLength, truncate: req.truncate });
         return { modelKind: r.modelKind, steps: r.stats.steps, text: r.text };
       } catch (err) {
         const e = err as { name?: string; message?: string };
@@ -51,6 +54,7 @@ export function installTestHook(): void {
     },
     runs: () => finishedRuns.map((r) => ({ ...r })),
     loseDevice: () => workerClient().loseDevice(),
+    appendToEditor: (text) => (window.__qs?.editor ? appendToEditor(window.__qs.editor, text) : false),
   };
 }
 
