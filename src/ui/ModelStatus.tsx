@@ -87,6 +87,11 @@ export function ModelStatus({ state, adapter, onRetry, testId = 'model-status' }
               a stale cached file was downloaded again
             </span>
           ) : null}
+          {state.engineNote ? (
+            <p className="note model-line-problem" role="status" data-testid={`${testId}-engine-note`}>
+              {state.engineNote}
+            </p>
+          ) : null}
           {state.offlineProblem ? (
             <p className="note model-line-problem" role="status" data-testid={`${testId}-offline-problem`}>
               {state.offlineProblem}

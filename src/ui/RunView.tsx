@@ -54,6 +54,11 @@ export function RunView({ run, version, label, testPrefix = '' }: RunViewProps) 
         onFollow={onFollow}
         testPrefix={testPrefix}
       />
+      {run.notice ? (
+        <p className="note run-notice" role="status" data-testid="run-notice">
+          {run.notice}
+        </p>
+      ) : null}
       <TrimmedNote run={run} />
       <RunStatusLine run={run} />
     </div>

@@ -1,6 +1,7 @@
 // Page-side model loading: one state per model id, shared by every component (useModel), so
 // React StrictMode's double effects or two panels asking for the same model start one load.
-// Device loss turns every loaded model into an error the user can recover from (reload).
+// Device loss moves every model the GPU held to the CPU engine, without a page reload: they load
+// again there at once (runs in flight restart on them, src/ui/runner.ts), and the user is told.
 
 import { ErrorNames, type LoadModelEvent, type WorkerEvent } from '../protocol';
 import type { EngineChoice, LoadPhase, ModelState } from './state';
@@ -26,6 +27,10 @@ export class ModelManager {
   private subscribed = false;
   /** Set when the GPU device was lost (cleared by the next successful load). */
   deviceLost: { reason: string; message: string } | null = null;
+  /** Device losses seen so far (a run that started before one knows its failure was that). */
+  lossCount = 0;
+  /** After a device loss every load asks for the CPU engine, until the engine setting changes. */
+  private cpuAfterLoss: string | null = null;
   /** Which engine new loads ask for (LoadModelRequest.engine). */
   private engine: EngineChoice = 'auto';
 
@@ -36,6 +41,7 @@ export class ModelManager {
   setEngine(engine: EngineChoice): void {
     if (engine === this.engine) return;
     this.engine = engine;
+    this.cpuAfterLoss = null;
     const client = workerClient();
     for (const [id, state] of this.states) {
       if (state.status === 'loading') continue;
@@ -124,8 +130,9 @@ export class ModelManager {
       const [lo, hi] = PHASES[phase];
       this.set(modelId, { status: 'loading', modelId, phase, fraction: lo + (hi - lo) * within, loadedBytes, totalBytes, fromCache: anyDownload && fromCache });
     };
+    const engine = this.cpuAfterLoss ? 'cpu' : this.engine;
     try {
-      const res = await client.load({ model: modelId, engine: this.engine, onProgress: onEvent }).finally(() => {
+      const res = await client.load({ model: modelId, engine, onProgress: onEvent }).finally(() => {
         settled = true;
       });
       const ready: Ready = {
@@ -138,6 +145,7 @@ export class ModelManager {
         offlineCached: res.fromCache,
         offlineProblem: null,
         cacheRepaired: res.cacheRepaired ?? false,
+        engineNote: this.cpuAfterLoss && res.engine === 'cpu' ? this.cpuAfterLoss : null,
         engine: res.engine,
         engineReason: res.engineReason,
         maxSeqLen: res.config.max_seq_len,
@@ -150,6 +158,8 @@ export class ModelManager {
       return ready;
     } catch (err) {
       const e = err as { name?: string; message?: string };
+      // A GPU load that the device loss cut short: once more, on the CPU engine.
+      if (e.name === ErrorNames.DeviceLost && this.cpuAfterLoss && engine !== 'cpu') return this.load(modelId);
       this.set(modelId, { status: 'error', modelId, errorName: e.name ?? 'Error', message: e.message ?? String(err) });
       throw err;
     }
@@ -213,14 +223,42 @@ export class ModelManager {
   private onWorkerEvent(e: WorkerEvent): void {
     if (e.type !== 'device-lost') return;
     this.deviceLost = { reason: e.reason, message: e.message };
+    this.lossCount++;
+    this.cpuAfterLoss = `The GPU device was lost (${e.reason}${e.message ? `: ${e.message}` : ''}): the model now runs on the CPU engine. Reload the page to use the GPU again.`;
     const gone = new Set(e.unloaded);
     for (const [id, state] of this.states) {
-      // Models on the CPU engine survive; loads in flight on the GPU fail on their own.
+      // Models on the CPU engine survive; loads in flight on the GPU retry on the CPU (load()).
       if (state.status === 'ready' && gone.has(id)) {
-        this.set(id, { status: 'error', modelId: id, errorName: ErrorNames.DeviceLost, message: `The GPU device was lost (${e.reason}${e.message ? `: ${e.message}` : ''}).` });
+        this.states.delete(id);
+        this.ensure(id).catch(() => {});
       }
     }
     for (const fn of this.listeners) fn();
+  }
+
+  /**
+   * A run on `modelId` failed: was it the device loss? Waits briefly for the worker's event (it
+   * can arrive after the run's rejection) and resolves with the model once it is ready again on
+   * the CPU engine, or null when the failure was something else.
+   */
+  async recoverAfterLoss(modelId: string, lossCountAtStart: number, waitMs = 2000): Promise<Ready | null> {
+    if (this.lossCount === lossCountAtStart) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, waitMs);
+        const off = this.subscribe(() => this.lossCount !== lossCountAtStart && done());
+        function done() {
+          clearTimeout(timer);
+          off();
+          resolve();
+        }
+      });
+    }
+    if (this.lossCount === lossCountAtStart) return null;
+    try {
+      return await this.ensure(modelId);
+    } catch {
+      return null;
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 
 import { isCancelled } from '../diffusion/types';
 import type { GenerationEvent, GenerationResult, SamplerKnobs } from '../protocol';
+import { modelManager } from './modelManager';
 import { RunRecord, type Specials } from './runRecord';
 import { workerClient } from './workerClient';
 
@@ -15,7 +16,10 @@ export type RunSpec = {
 } & ({ kind: 'generate'; prompt: string } | { kind: 'infill'; prefix: string; suffix: string });
 
 export interface RunHandle {
+  /** The run's record; a new one when the run was started again (after a GPU device loss). */
   readonly record: RunRecord;
+  /** Said to the user about this run (it was restarted on the CPU engine), or null. */
+  readonly notice: string | null;
   /** The result, or null when cancelled or failed (see record.status / record.error). */
   readonly done: Promise<GenerationResult | null>;
   cancel(): void;
@@ -35,6 +39,8 @@ export interface RunSummary {
   tokensPerSecond: number;
   text: string;
   error: string | null;
+  /** This run was started again after a GPU device loss. */
+  restarted: boolean;
 }
 
 export const finishedRuns: RunSummary[] = [];
@@ -42,6 +48,44 @@ export const finishedRuns: RunSummary[] = [];
 let counter = 0;
 
 export function startRun(spec: RunSpec, onUpdate: () => void): RunHandle {
+  // A run whose GPU device is lost restarts once, from the beginning, on the model reloaded on
+  // the CPU engine (modelManager): same prompt, knobs and seed, so the same text comes out.
+  const manager = modelManager();
+  const losses = manager.lossCount;
+  let current = attempt(spec, onUpdate, null);
+  let stopped = false;
+  const done = current.done.then(async (result) => {
+    if (result || stopped || current.record.status !== 'error') return log(spec, current, result, onUpdate);
+    const model = await manager.recoverAfterLoss(spec.modelId, losses);
+    if (!model || stopped) return log(spec, current, result, onUpdate);
+    current = attempt({ ...spec, specials: model.specials }, onUpdate, `The GPU was lost during this run: it was started again on the ${model.engine === 'cpu' ? 'CPU engine' : 'GPU'}.`);
+    onUpdate();
+    return log(spec, current, await current.done, onUpdate);
+  });
+  return {
+    get record() {
+      return current.record;
+    },
+    get notice() {
+      return current.notice;
+    },
+    done,
+    cancel: () => {
+      stopped = true;
+      current.cancel();
+    },
+  };
+}
+
+interface Attempt {
+  record: RunRecord;
+  requestId: string;
+  notice: string | null;
+  done: Promise<GenerationResult | null>;
+  cancel(): void;
+}
+
+function attempt(spec: RunSpec, onUpdate: () => void, notice: string | null): Attempt {
   const requestId = `${spec.label}-${++counter}-${Date.now().toString(36)}`;
   const steps = spec.knobs.schedule?.kind === 'fixed' && spec.knobs.schedule.steps !== undefined ? spec.knobs.schedule.steps : null;
   const record = new RunRecord(requestId, spec.kind, spec.modelId, spec.specials, steps);
@@ -71,28 +115,29 @@ export function startRun(spec: RunSpec, onUpdate: () => void): RunHandle {
       record.fail(err, isCancelled(err));
       return null;
     },
-  ).then((result) => {
-    finishedRuns.push({
-      label: spec.label,
-      requestId,
-      modelId: spec.modelId,
-      modelKind: result?.modelKind ?? '',
-      status: record.status,
-      steps: result?.stats.steps ?? record.stepCount,
-      recordedSteps: record.stepCount,
-      forwards: result?.stats.forwards ?? 0,
-      tokensGenerated: result?.stats.tokensGenerated ?? 0,
-      tokensPerSecond: result?.stats.tokensPerSecond ?? 0,
-      text: result?.text ?? '',
-      error: record.error,
-    });
-    if (finishedRuns.length > 50) finishedRuns.shift();
-    onUpdate();
-    return result;
+  );
+  return { record, requestId, notice, done, cancel: () => client.cancel(requestId) };
+}
+
+/** Record a finished run in the log the test hook reads, and tell the owner. */
+function log(spec: RunSpec, a: Attempt, result: GenerationResult | null, onUpdate: () => void): GenerationResult | null {
+  const record = a.record;
+  finishedRuns.push({
+    label: spec.label,
+    requestId: a.requestId,
+    modelId: spec.modelId,
+    modelKind: result?.modelKind ?? '',
+    status: record.status,
+    steps: result?.stats.steps ?? record.stepCount,
+    recordedSteps: record.stepCount,
+    forwards: result?.stats.forwards ?? 0,
+    tokensGenerated: result?.stats.tokensGenerated ?? 0,
+    tokensPerSecond: result?.stats.tokensPerSecond ?? 0,
+    text: result?.text ?? '',
+    error: record.error,
+    restarted: a.notice !== null,
   });
-  return {
-    record,
-    done,
-    cancel: () => client.cancel(requestId),
-  };
+  if (finishedRuns.length > 50) finishedRuns.shift();
+  onUpdate();
+  return result;
 }

@@ -45,6 +45,8 @@ export type ModelState =
       offlineProblem: string | null;
       /** A cached file failed its check and was downloaded again (LoadModelResponse.cacheRepaired). */
       cacheRepaired: boolean;
+      /** Why it runs on the engine it does, when that is not what was asked (the GPU was lost). */
+      engineNote: string | null;
       maxSeqLen: number;
       specials: { mask: number; pad: number; eos: number };
       ms: number;
