@@ -48,14 +48,15 @@ for (const threads of [1, 2]) {
         const tokens = Int32Array.from({ length: L }, (_, i) => (i * 13 + 5) % spec.vocab);
         const got = await model.logits(tokens);
         const want = referenceForward(tinyConfig(spec), w, tokens);
-        expect(relError(got, want), `L=${L}`).toBeLessThan(2e-5);
+        // int8 files: matmul_i8 rounds the activations to int16 (one scale a row): ~1e-4 here
+        expect(relError(got, want), `L=${L}`).toBeLessThan(spec.int8 || spec.int8Group ? 5e-4 : 2e-5);
       }
     });
   });
 }
 
 describe('CPU engine: int8 weights stay int8', () => {
-  it('an int8 file holds its weights in int8 panels: weight memory ≤ 0.3 × the float16 twin\'s f32, the same logits as the dequantised float file', async () => {
+  it('an int8 file holds its weights in int8 panels: weight memory < 0.3 × its dequantised f32 twin\'s, the same logits within 5e-4', async () => {
     const spec: TinySpec = { kind: 'diffusion', vocab: 256, dim: 64, heads: 4, ffn: 128, layers: 2, maxSeq: 32, tie: true, dtype: 'F16', int8Group: 32 };
     const files = await randomModelFiles(spec, 5);
     const q = (await load(files, 1)) as CpuDiffusionModel;
@@ -70,7 +71,7 @@ describe('CPU engine: int8 weights stay int8', () => {
     expect(q.weightBytes).toBeLessThan(0.3 * f.weightBytes);
     expect(q.deviceBytes).toBeLessThan(f.deviceBytes);
     const tokens = Int32Array.from({ length: 20 }, (_, i) => (i * 31 + 2) % 250);
-    expect(Array.from(await q.logits(tokens))).toEqual(Array.from(await f.logits(tokens)));
+    expect(relError(await q.logits(tokens), await f.logits(tokens))).toBeLessThan(5e-4);
   });
 });
 

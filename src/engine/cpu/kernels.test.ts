@@ -68,15 +68,16 @@ for (const threads of [1, 2]) {
     });
 
     it.each([
-      // M: 1-3 (in-register path), ≥ 4 (dequantised chunks), > 64 (two row blocks); K past one
-      // 64-row chunk, groups that end inside a chunk (G = 24, 40) and one scale per row (G = K)
+      // M odd and even (2-row blocks and the single-row tail); groups of 2 .. K (one scale per row);
+      // K over 512 in one group (the integer sums flushed every 256 pairs)
       [1, 1, 4, 4], [1, 37, 64, 32], [3, 33, 100, 20], [4, 16, 64, 64], [7, 33, 200, 40], [33, 100, 192, 64],
-      [100, 17, 96, 24], [130, 200, 130, 130], [2, 64, 512, 64],
-    ])('matmul_i8 M=%i N=%i K=%i G=%i = matmul on the dequantised weights, bit for bit (store and accumulate)', async (M, N, K, G) => {
+      [100, 17, 96, 24], [130, 200, 130, 130], [2, 64, 512, 64], [1, 20, 1200, 1200], [2, 18, 1030, 2],
+    ])('matmul_i8 M=%i N=%i K=%i G=%i = reference on the dequantised weights within 1e-4 (int16 × int8 dot products; store and accumulate)', async (M, N, K, G) => {
       const rt = await runtime(threads);
       const lda = K + 3;
       const ldc = N + 5;
       const a = rand(M * lda, M * 1000 + N);
+      if (M === 2) for (let k = 0; k < K; k++) a[lda + k] = 0; // a zero row (sx = 1)
       const r = rng(K * 13 + G);
       const q = Int8Array.from({ length: N * K }, () => Math.round(r(-127.49, 127.49)));
       const scales = Float32Array.from({ length: (N * K) / G }, () => r(0.001, 0.02));
@@ -86,29 +87,23 @@ for (const threads of [1, 2]) {
       for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) aDense[m * K + k] = a[m * lda + k];
       const want = matmulRef(aDense, w, M, N, K);
       const pa = rt.upload(a);
-      const pw = rt.packPanels(w, N, K);
       const pq = rt.packPanelsI8(q, scales, N, K);
       expect(pq.group).toBe(G);
       for (const acc of [false, true]) {
         const pc = rt.upload(c0);
-        const pf = rt.upload(c0);
         rt.matmulI8(pa, lda, pq, pc, ldc, M, N, K, acc);
-        rt.matmul(pa, lda, pw, pf, ldc, M, N, K, acc);
         const c = rt.f32.subarray(pc >> 2, (pc >> 2) + M * ldc);
-        const f = rt.f32.subarray(pf >> 2, (pf >> 2) + M * ldc);
         const got = new Float64Array(M * N);
         const ref = new Float64Array(M * N);
-        let same = 0;
         for (let m = 0; m < M; m++) {
           for (let n = 0; n < N; n++) {
             got[m * N + n] = c[m * ldc + n];
             ref[m * N + n] = want[m * N + n] + (acc ? c0[m * ldc + n] : 0);
-            if (Object.is(c[m * ldc + n], f[m * ldc + n])) same++;
           }
           for (let n = N; n < ldc; n++) expect(c[m * ldc + n]).toBe(c0[m * ldc + n]);
         }
-        expect(relError(got, ref), `acc=${acc}`).toBeLessThan(1e-5);
-        expect(same, `acc=${acc}: outputs equal to the f32 kernel's`).toBe(M * N);
+        // int16 activations: each within sx/2 = max|a| / 65534 of a
+        expect(relError(got, ref), `acc=${acc}`).toBeLessThan(1e-4);
       }
       // the int8 embedding's gather: one dequantised row
       const dst = rt.alloc(K);

@@ -47,7 +47,7 @@ function i8Groups(st: SafeTensors, names: string[]): number | null {
     const s = st.tensors.get(`${n}_scale`);
     if (!t || t.dtype !== 'I8' || !s || t.shape.length !== 2) return null;
     const g = s.shape.reduce((a, b) => a * b, 1) / t.shape[0];
-    if (!Number.isInteger(g) || t.shape[1] % g !== 0 || (groups !== null && g !== groups)) return null;
+    if (!CpuRuntime.i8Layout(t.shape[1], g) || (groups !== null && g !== groups)) return null;
     groups = g;
   }
   return groups;
@@ -92,14 +92,14 @@ export class CpuTransformer {
     /** The parts' rows one after another, packed: int8 panels when all are int8 with one group size. */
     const pack = (...parts: HostLinear[]): CpuWeight => {
       const h = parts.length === 1 ? parts[0] : joinRows(parts);
-      if (h.kind === 'i8') return { kind: 'i8', w: rt.packPanelsI8(h.q, h.scales, h.rows, h.cols) };
-      return { kind: 'f32', p: rt.packPanels(h.data, h.rows, h.cols) };
+      if (h.kind === 'i8' && CpuRuntime.i8Layout(h.cols, h.groups)) return { kind: 'i8', w: rt.packPanelsI8(h.q, h.scales, h.rows, h.cols) };
+      return { kind: 'f32', p: rt.packPanels(toF32(h).data, h.rows, h.cols) };
     };
 
     const top0 = rt.allocated;
     const embH = lin('tok_embeddings.weight', V, D);
-    this.embI8 = embH.kind === 'i8' ? rt.packPanelsI8(embH.q, embH.scales, V, D) : null;
-    this.emb = embH.kind === 'i8' ? null : checkLen(embH.data, V * D, 'tok_embeddings.weight');
+    this.embI8 = embH.kind === 'i8' && CpuRuntime.i8Layout(D, embH.groups) ? rt.packPanelsI8(embH.q, embH.scales, V, D) : null;
+    this.emb = this.embI8 ? null : checkLen(toF32(embH).data, V * D, 'tok_embeddings.weight');
     for (let l = 0; l < c.n_layers; l++) {
       const p = `layers.${l}.`;
       this.layers.push({
@@ -169,7 +169,7 @@ export class CpuTransformer {
 
   static async create(config: ModelConfig, st: SafeTensors, opts: { threads: number; kvCache: boolean; parallelWork?: number }): Promise<CpuTransformer> {
     checkCpuConfig(config);
-    const rt = await CpuRuntime.create({ bytes: CpuTransformer.bytesNeeded(config, opts.kvCache, st), threads: opts.threads, maxKeys: config.max_seq_len, maxHeadDim: config.dim / config.n_heads, parallelWork: opts.parallelWork });
+    const rt = await CpuRuntime.create({ bytes: CpuTransformer.bytesNeeded(config, opts.kvCache, st), threads: opts.threads, maxKeys: config.max_seq_len, maxHeadDim: config.dim / config.n_heads, maxInputs: Math.max(config.dim, config.ffn_dim), parallelWork: opts.parallelWork });
     try {
       return new CpuTransformer(rt, config, st, opts.kvCache);
     } catch (e) {

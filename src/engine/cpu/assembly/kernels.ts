@@ -204,184 +204,124 @@ export function matmul(a: usize, lda: i32, w: usize, c: usize, ldc: i32, M: i32,
 
 // ---- int8 matmul -----------------------------------------------------------------------------
 // C (M, N) (+)= A (M, K) · Wᵀ with int8 weights W[n, k] = q[n, k] · scale[n, k / G] (one f32 scale
-// per output row and group of G input columns; G divides K). Packed once at load
-// (runtime.ts packPanelsI8) into the f32 kernel's panels of 16 output columns:
-//   q      panel p, element (k, j) at wq + p·K·16 + k·16 + j       (K, 16) int8: one v128 per k
-//   scale  panel p, element (g, j) at ws + ((p·nG + g)·16 + j)·4   (nG, 16) f32, nG = K / G
-// rows past N have q = 0. Work unit: one panel. Rows of A in cache blocks of MB.
-//   ≥ 4 rows: the panel is dequantised KC k-rows at a time (i8 → i16 → i32 → f32, times the
-//     group's scale: 10 conversions + 4 multiplies per k) into the thread's scratch, in the f32
-//     panel layout, and the 2 × 16 register blocks of gemmPanel run over that chunk for every row
-//     of the block, partial sums carried in scratch from chunk to chunk: the conversion is paid
-//     once per chunk, not once per row pair.
-//   1-3 rows (decode steps): converted in registers per k, no scratch round trip.
-// Both add the products in gemmPanel's order with the dequantised weight (q · scale is exact in
-// f32), so the result is bit-identical to matmul() on the dequantised f32 panels.
-// Scratch per thread: KC·16 + MB·16 f32 (I8_SCRATCH_FLOATS in runtime.ts).
+// per output row and group of G input columns; K and G even, G divides K). Packed once at load
+// (runtime.ts packPanelsI8) into panels of 16 output columns, k in pairs:
+//   q      panel p, k-pair t = k/2: 32 bytes at wq + p·K·16 + t·32; column j's two values
+//          (k even, k odd) at byte (j / 8)·16 + (j % 8)·2 + (k % 2)           (K/2, 2, 16) int8
+//   scale  panel p, element (g, j) at ws + ((p·nG + g)·16 + j)·4, nG = K / G  (nG, 16) f32
+// rows past N have q = 0. Work unit: one panel.
+// Integer dot products: each row of A is quantised to int16 (symmetric, one scale per row,
+// sx = max|a| / 32767, into the thread's scratch); i32x4.dot_i16x8_s multiplies one k-pair of 4
+// columns per instruction (the weights i8 → i16 extended once for both rows of a register block,
+// the rows' k-pairs broadcast); integer sums per group (at most 256 pairs at a time, so
+// |Σ| ≤ 512 · 127 · 32767 < 2^31), then C += f32(Σ) · scale · sx. Register block: 2 rows × 16
+// columns = 8 i32x4 sums; the f32 sums live in scratch between groups (16 loads/stores per group).
+// Per 64 products: 2 loads, 4 extends, 2 broadcasts, 8 dots, 8 adds (f32 kernel: 8 loads, 4
+// broadcasts, 16 multiplies, 16 adds) and a quarter of the weight bytes. The activations'
+// rounding (≤ sx/2 each) is the only difference from the f32 product on the dequantised
+// weights: relative error ~1e-5, against ~3e-3 for the int8 weights themselves.
+// Scratch per thread: 2·16 f32 sums, then 2 rows of K int16 (i8ScratchFloats in runtime.ts).
 
-const KC: i32 = 64; // k-rows of a panel dequantised at a time
-
-/** 16 int8 of one panel row (k) as 4 f32x4, each times its scale vector. */
-@inline function deq0(v: v128, s: v128): v128 {
-  return f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v))), s);
-}
-@inline function deq1(v: v128, s: v128): v128 {
-  return f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_low_i8x16_s(v))), s);
-}
-@inline function deq2(v: v128, s: v128): v128 {
-  return f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_high_i8x16_s(v))), s);
-}
-@inline function deq3(v: v128, s: v128): v128 {
-  return f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_high_i8x16_s(v))), s);
-}
-
-/** Dequantise k-rows k0 .. k1 of one panel (q at qp, scales at sp) into dst (f32, 16 per row). */
-function dequantChunk(qp: usize, sp: usize, k0: i32, k1: i32, G: i32, dst: usize): void {
-  let g = k0 / G;
-  let gEnd = (g + 1) * G;
-  let sg = sp + (<usize>g << 6);
-  let s0 = ld(sg), s1 = ld(sg + 16), s2 = ld(sg + 32), s3 = ld(sg + 48);
-  let q = qp + (<usize>k0 << 4);
-  for (let k = k0; k < k1; k++) {
-    if (k == gEnd) {
-      gEnd += G;
-      sg += 64;
-      s0 = ld(sg); s1 = ld(sg + 16); s2 = ld(sg + 32); s3 = ld(sg + 48);
-    }
-    const v = v128.load(q);
-    v128.store(dst, deq0(v, s0));
-    v128.store(dst + 16, deq1(v, s1));
-    v128.store(dst + 32, deq2(v, s2));
-    v128.store(dst + 48, deq3(v, s3));
-    q += 16;
-    dst += 64;
+/** Row x (K floats) as int16 at dst, symmetric: x16 = round(x / sx), sx = max|x| / 32767 (1 for a zero row); returns sx. */
+function quantRow16(x: usize, K: i32, dst: usize): f32 {
+  let m4 = splat(0);
+  let k = 0;
+  for (; k + 4 <= K; k += 4) m4 = f32x4.max(m4, f32x4.abs(ld(x + (<usize>k << 2))));
+  let m = max(max(f32x4.extract_lane(m4, 0), f32x4.extract_lane(m4, 1)), max(f32x4.extract_lane(m4, 2), f32x4.extract_lane(m4, 3)));
+  for (; k < K; k++) m = max(m, Mathf.abs(load<f32>(x + (<usize>k << 2))));
+  const sx: f32 = m > 0 ? m / <f32>32767.0 : <f32>1.0;
+  const inv = splat(<f32>1.0 / sx);
+  k = 0;
+  for (; k + 8 <= K; k += 8) {
+    const o = x + (<usize>k << 2);
+    const ia = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(ld(o), inv)));
+    const ib = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(ld(o + 16), inv)));
+    v128.store(dst + (<usize>k << 1), i16x8.narrow_i32x4_s(ia, ib));
   }
+  const invs: f32 = <f32>1.0 / sx;
+  for (; k < K; k++) store<i16>(dst + (<usize>k << 1), <i16><i32>nearest<f32>(load<f32>(x + (<usize>k << 2)) * invs));
+  return sx;
 }
 
-/**
- * rows × 16 partial block over one dequantised chunk b (kc k-rows, 16 f32 each): acc = (first ? 0 :
- * part[m]) + A[m, chunk] · b; stored to part[m], or on the last chunk to C (store16, + C when acc).
- */
-@inline function gemmChunk(a: usize, lda4: usize, b: usize, kc: i32, part: usize, first: bool, last: bool, c: usize, ldc4: usize, rows: i32, nt: i32, acc: bool): void {
-  let m = 0;
-  for (; m + 2 <= rows; m += 2) {
-    let a0 = a + <usize>m * lda4;
-    let a1 = a0 + lda4;
-    const pp = part + (<usize>m << 6);
-    let c00 = splat(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-    if (!first) {
-      c00 = ld(pp); c01 = ld(pp + 16); c02 = ld(pp + 32); c03 = ld(pp + 48);
-      c10 = ld(pp + 64); c11 = ld(pp + 80); c12 = ld(pp + 96); c13 = ld(pp + 112);
-    }
-    let bp = b;
-    for (let k = 0; k < kc; k++) {
-      const b0 = ld(bp), b1 = ld(bp + 16), b2 = ld(bp + 32), b3 = ld(bp + 48);
-      const x0 = bcast(a0), x1 = bcast(a1);
-      c00 = madd(c00, x0, b0);
-      c01 = madd(c01, x0, b1);
-      c02 = madd(c02, x0, b2);
-      c03 = madd(c03, x0, b3);
-      c10 = madd(c10, x1, b0);
-      c11 = madd(c11, x1, b1);
-      c12 = madd(c12, x1, b2);
-      c13 = madd(c13, x1, b3);
-      bp += 64;
-      a0 += 4;
-      a1 += 4;
-    }
-    if (last) {
-      const cp = c + <usize>m * ldc4;
-      store16(cp, c00, c01, c02, c03, nt, acc);
-      store16(cp + ldc4, c10, c11, c12, c13, nt, acc);
-    } else {
-      v128.store(pp, c00); v128.store(pp + 16, c01); v128.store(pp + 32, c02); v128.store(pp + 48, c03);
-      v128.store(pp + 64, c10); v128.store(pp + 80, c11); v128.store(pp + 96, c12); v128.store(pp + 112, c13);
-    }
-  }
-  if (m < rows) {
-    let a0 = a + <usize>m * lda4;
-    const pp = part + (<usize>m << 6);
-    let c00 = splat(0), c01 = c00, c02 = c00, c03 = c00;
-    if (!first) {
-      c00 = ld(pp); c01 = ld(pp + 16); c02 = ld(pp + 32); c03 = ld(pp + 48);
-    }
-    let bp = b;
-    for (let k = 0; k < kc; k++) {
-      const x0 = bcast(a0);
-      c00 = madd(c00, x0, ld(bp));
-      c01 = madd(c01, x0, ld(bp + 16));
-      c02 = madd(c02, x0, ld(bp + 32));
-      c03 = madd(c03, x0, ld(bp + 48));
-      bp += 64;
-      a0 += 4;
-    }
-    if (last) store16(c + <usize>m * ldc4, c00, c01, c02, c03, nt, acc);
-    else {
-      v128.store(pp, c00); v128.store(pp + 16, c01); v128.store(pp + 32, c02); v128.store(pp + 48, c03);
-    }
-  }
-}
-
-/** 1-3 rows × 16 of C (+)= A · Wᵀ straight from the int8 panel (q at qp, scales at sp), in registers. */
-function gemmPanelI8Direct(a: usize, lda4: usize, qp: usize, sp: usize, K: i32, G: i32, c: usize, ldc4: usize, rows: i32, nt: i32, acc: bool): void {
-  let m = 0;
-  for (; m + 2 <= rows; m += 2) {
-    let a0 = a + <usize>m * lda4;
-    let a1 = a0 + lda4;
-    let c00 = splat(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-    let q = qp;
-    let sg = sp;
-    let s0 = ld(sg), s1 = ld(sg + 16), s2 = ld(sg + 32), s3 = ld(sg + 48);
-    let gEnd = G;
-    for (let k = 0; k < K; k++) {
-      if (k == gEnd) {
-        gEnd += G;
-        sg += 64;
-        s0 = ld(sg); s1 = ld(sg + 16); s2 = ld(sg + 32); s3 = ld(sg + 48);
+/** One row × 16 of C (+)= x16 · Wᵀ · sx by int16 dot products over the int8 panel (q at qp, scales at sp). */
+function gemvPanelI8(x16: usize, sx: f32, qp: usize, sp: usize, K: i32, G: i32, c: usize, nt: i32, acc: bool): void {
+  let c0 = splat(0), c1 = c0, c2 = c0, c3 = c0;
+  const sxv = splat(sx);
+  let q = qp;
+  let sg = sp;
+  let xp = x16;
+  for (let g0 = 0; g0 < K; g0 += G) {
+    const s0 = f32x4.mul(ld(sg), sxv), s1 = f32x4.mul(ld(sg + 16), sxv), s2 = f32x4.mul(ld(sg + 32), sxv), s3 = f32x4.mul(ld(sg + 48), sxv);
+    let k = 0;
+    while (k < G) {
+      const kEnd = min(G, k + 512); // ≤ 256 pairs: |Σ| < 2^31
+      let i0 = i32x4.splat(0), i1 = i0, i2 = i0, i3 = i0;
+      for (; k < kEnd; k += 2) {
+        const xv = v128.load32_splat(xp);
+        const va = v128.load(q), vb = v128.load(q + 16);
+        i0 = i32x4.add(i0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(va), xv));
+        i1 = i32x4.add(i1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(va), xv));
+        i2 = i32x4.add(i2, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(vb), xv));
+        i3 = i32x4.add(i3, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(vb), xv));
+        q += 32;
+        xp += 4;
       }
-      const v = v128.load(q);
-      const b0 = deq0(v, s0), b1 = deq1(v, s1), b2 = deq2(v, s2), b3 = deq3(v, s3);
-      const x0 = bcast(a0), x1 = bcast(a1);
-      c00 = madd(c00, x0, b0);
-      c01 = madd(c01, x0, b1);
-      c02 = madd(c02, x0, b2);
-      c03 = madd(c03, x0, b3);
-      c10 = madd(c10, x1, b0);
-      c11 = madd(c11, x1, b1);
-      c12 = madd(c12, x1, b2);
-      c13 = madd(c13, x1, b3);
-      q += 16;
-      a0 += 4;
-      a1 += 4;
+      c0 = madd(c0, f32x4.convert_i32x4_s(i0), s0);
+      c1 = madd(c1, f32x4.convert_i32x4_s(i1), s1);
+      c2 = madd(c2, f32x4.convert_i32x4_s(i2), s2);
+      c3 = madd(c3, f32x4.convert_i32x4_s(i3), s3);
     }
-    const cp = c + <usize>m * ldc4;
-    store16(cp, c00, c01, c02, c03, nt, acc);
-    store16(cp + ldc4, c10, c11, c12, c13, nt, acc);
+    sg += 64;
   }
-  if (m < rows) {
-    let a0 = a + <usize>m * lda4;
-    let c00 = splat(0), c01 = c00, c02 = c00, c03 = c00;
-    let q = qp;
-    let sg = sp;
-    let s0 = ld(sg), s1 = ld(sg + 16), s2 = ld(sg + 32), s3 = ld(sg + 48);
-    let gEnd = G;
-    for (let k = 0; k < K; k++) {
-      if (k == gEnd) {
-        gEnd += G;
-        sg += 64;
-        s0 = ld(sg); s1 = ld(sg + 16); s2 = ld(sg + 32); s3 = ld(sg + 48);
+  store16(c, c0, c1, c2, c3, nt, acc);
+}
+
+/** f32 sums (16 at sum) += f32(i0..i3) · (s0..s3) · sx. */
+@inline function flush16(sum: usize, i0: v128, i1: v128, i2: v128, i3: v128, s0: v128, s1: v128, s2: v128, s3: v128, sxv: v128): void {
+  v128.store(sum, madd(ld(sum), f32x4.convert_i32x4_s(i0), f32x4.mul(s0, sxv)));
+  v128.store(sum + 16, madd(ld(sum + 16), f32x4.convert_i32x4_s(i1), f32x4.mul(s1, sxv)));
+  v128.store(sum + 32, madd(ld(sum + 32), f32x4.convert_i32x4_s(i2), f32x4.mul(s2, sxv)));
+  v128.store(sum + 48, madd(ld(sum + 48), f32x4.convert_i32x4_s(i3), f32x4.mul(s3, sxv)));
+}
+
+/** Two rows × 16 of C (+)= (xa, xb) · Wᵀ: one weight extension for both rows; f32 sums at `sum` (2 × 16). */
+function gemm2PanelI8(xa: usize, sxa: f32, xb: usize, sxb: f32, qp: usize, sp: usize, K: i32, G: i32, sum: usize, c: usize, ldc4: usize, nt: i32, acc: bool): void {
+  const z = splat(0);
+  for (let i: usize = 0; i < 128; i += 16) v128.store(sum + i, z);
+  const sav = splat(sxa), sbv = splat(sxb);
+  let q = qp;
+  let sg = sp;
+  let pa = xa, pb = xb;
+  for (let g0 = 0; g0 < K; g0 += G) {
+    const s0 = ld(sg), s1 = ld(sg + 16), s2 = ld(sg + 32), s3 = ld(sg + 48);
+    let k = 0;
+    while (k < G) {
+      const kEnd = min(G, k + 512); // ≤ 256 pairs: |Σ| < 2^31
+      let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+      for (; k < kEnd; k += 2) {
+        const va = v128.load(q), vb = v128.load(q + 16);
+        const w0 = i16x8.extend_low_i8x16_s(va), w1 = i16x8.extend_high_i8x16_s(va);
+        const w2 = i16x8.extend_low_i8x16_s(vb), w3 = i16x8.extend_high_i8x16_s(vb);
+        const x = v128.load32_splat(pa), y = v128.load32_splat(pb);
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(w0, x));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(w1, x));
+        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(w2, x));
+        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(w3, x));
+        b0 = i32x4.add(b0, i32x4.dot_i16x8_s(w0, y));
+        b1 = i32x4.add(b1, i32x4.dot_i16x8_s(w1, y));
+        b2 = i32x4.add(b2, i32x4.dot_i16x8_s(w2, y));
+        b3 = i32x4.add(b3, i32x4.dot_i16x8_s(w3, y));
+        q += 32;
+        pa += 4;
+        pb += 4;
       }
-      const v = v128.load(q);
-      const x0 = bcast(a0);
-      c00 = madd(c00, x0, deq0(v, s0));
-      c01 = madd(c01, x0, deq1(v, s1));
-      c02 = madd(c02, x0, deq2(v, s2));
-      c03 = madd(c03, x0, deq3(v, s3));
-      q += 16;
-      a0 += 4;
+      flush16(sum, a0, a1, a2, a3, s0, s1, s2, s3, sav);
+      flush16(sum + 64, b0, b1, b2, b3, s0, s1, s2, s3, sbv);
     }
-    store16(c + <usize>m * ldc4, c00, c01, c02, c03, nt, acc);
+    sg += 64;
   }
+  store16(c, ld(sum), ld(sum + 16), ld(sum + 32), ld(sum + 48), nt, acc);
+  store16(c + ldc4, ld(sum + 64), ld(sum + 80), ld(sum + 96), ld(sum + 112), nt, acc);
 }
 
 export function matmul_i8(a: usize, lda: i32, wq: usize, ws: usize, c: usize, ldc: i32, M: i32, N: i32, K: i32, G: i32, accumulate: i32, scratch: usize, p0: i32, p1: i32): void {
@@ -389,26 +329,23 @@ export function matmul_i8(a: usize, lda: i32, wq: usize, ws: usize, c: usize, ld
   const ldc4 = <usize>ldc << 2;
   const nG = K / G;
   const acc = accumulate != 0;
-  const chunk = scratch;                       // (KC, 16) f32: dequantised k-rows
-  const part = scratch + (<usize>KC << 6);     // (MB, 16) f32: partial sums
-  for (let mb = 0; mb < M; mb += MB) {
-    const rows = min(M - mb, MB);
-    const ab = a + <usize>mb * lda4;
+  const sum = scratch;                                   // (2, 16) f32 sums
+  const xa = scratch + 128;                              // (K,) int16: row m of A, quantised
+  const xb = xa + ((<usize>K * 2 + 15) & ~(<usize>15));  // (K,) int16: row m + 1
+  let m = 0;
+  for (; m + 2 <= M; m += 2) {
+    const sxa = quantRow16(a + <usize>m * lda4, K, xa);
+    const sxb = quantRow16(a + <usize>(m + 1) * lda4, K, xb);
     for (let p = p0; p < p1; p++) {
       const n0 = p << 4;
-      const nt = min(16, N - n0);
-      const qp = wq + ((<usize>p * <usize>K) << 4);
-      const sp = ws + ((<usize>p * <usize>nG) << 6);
-      const cb = c + <usize>mb * ldc4 + (<usize>n0 << 2);
-      if (rows < 4) {
-        gemmPanelI8Direct(ab, lda4, qp, sp, K, G, cb, ldc4, rows, nt, acc);
-        continue;
-      }
-      for (let k0 = 0; k0 < K; k0 += KC) {
-        const k1 = min(K, k0 + KC);
-        dequantChunk(qp, sp, k0, k1, G, chunk);
-        gemmChunk(ab + (<usize>k0 << 2), lda4, chunk, k1 - k0, part, k0 == 0, k1 == K, cb, ldc4, rows, nt, acc);
-      }
+      gemm2PanelI8(xa, sxa, xb, sxb, wq + ((<usize>p * <usize>K) << 4), ws + ((<usize>p * <usize>nG) << 6), K, G, sum, c + <usize>m * ldc4 + (<usize>n0 << 2), ldc4, min(16, N - n0), acc);
+    }
+  }
+  if (m < M) {
+    const sx = quantRow16(a + <usize>m * lda4, K, xa);
+    for (let p = p0; p < p1; p++) {
+      const n0 = p << 4;
+      gemvPanelI8(xa, sx, wq + ((<usize>p * <usize>K) << 4), ws + ((<usize>p * <usize>nG) << 6), K, G, c + <usize>m * ldc4 + (<usize>n0 << 2), min(16, N - n0), acc);
     }
   }
 }
