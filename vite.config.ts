@@ -1,6 +1,7 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import { pyodideAssets } from './scripts/pyodide-plugin';
 
 /**
  * Cross-origin isolation (COOP + COEP) so `crossOriginIsolated` is true: multi-threaded WASM
@@ -15,11 +16,15 @@ const isolationHeaders = {
 export default defineConfig({
   plugins: [
     react(),
+    // Pyodide's files into dist/pyodide/<version>/ (the Python worker, src/python/)
+    pyodideAssets(),
     VitePWA({
       strategies: 'injectManifest',
       srcDir: 'src',
       filename: 'sw.ts',
-      registerType: 'autoUpdate',
+      // A new deploy waits for the user (an update prompt, src/ui/useOffline.ts): taking over an
+      // open page at once would reload it mid-run, or serve it new chunks it never asked for.
+      registerType: 'prompt',
       injectRegister: false, // registered from src/ui/useOffline.ts
       includeManifestIcons: false, // icons/** is already in globPatterns
       manifest: {
@@ -46,7 +51,8 @@ export default defineConfig({
         // The app shell, including the engine worker and Monaco's chunks and editor worker.
         globPatterns: ['**/*.{html,js,css,wasm,ttf,woff2,svg,png,ico}'],
         // Model weights are large: cached at run time (CacheFirst in src/sw.ts), never precached.
-        globIgnores: ['models/**'],
+        // So is Pyodide (13 MB, only needed once tests run): cached on first use.
+        globIgnores: ['models/**', 'pyodide/**'],
         // Monaco's main chunk is a few MB.
         maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
       },

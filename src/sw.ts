@@ -10,6 +10,8 @@
 //  - models/index.json (the list of shipped models) and each model's manifest.json are
 //    NetworkFirst: new models show up, a republished model's new hashes are seen, and the last
 //    known copies still work offline.
+//  - Serves Pyodide's files (pyodide/<version>/) CacheFirst at run time, cached the first time
+//    the Python worker loads; the Python worker's script gets its CSP (src/python/assets.ts).
 //  - Adds COOP/COEP to everything it serves, so the page stays crossOriginIsolated when it is
 //    loaded from the cache (offline) and on static hosts that cannot set headers.
 
@@ -24,6 +26,7 @@ import {
 import { RangeRequestsPlugin } from 'workbox-range-requests';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { CacheFirst, NetworkFirst } from 'workbox-strategies';
+import { PYODIDE_DIR, PYTHON_WORKER_CSP, PYTHON_WORKER_URL } from './python/assets';
 
 // The DOM lib types `self` as Window; this file runs in a ServiceWorkerGlobalScope. Declare just
 // what we use rather than pulling the conflicting WebWorker lib into the whole project.
@@ -31,7 +34,7 @@ declare const self: {
   __WB_MANIFEST: Array<string | { url: string; revision: string | null }>;
   registration: { scope: string };
   skipWaiting(): Promise<void>;
-  addEventListener(type: 'install', listener: () => void): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
 };
 
 /** Cache holding downloaded model files (the engine may delete entries from it). */
@@ -78,11 +81,26 @@ const notHtml: WorkboxPlugin = {
   cacheWillUpdate: async ({ response }) => ((response.headers.get('content-type') ?? '').includes('text/html') ? null : response),
 };
 
-// A new version takes over at once; the app shell is versioned by content hashes.
-self.addEventListener('install', () => void self.skipWaiting());
+// A new version waits until the page says the user wants it (workbox-window's
+// messageSkipWaiting from the update prompt): until then the open page keeps the old version's
+// precache, so every chunk it loads later (a Monaco language, the CPU engine's WebAssembly)
+// is still there after the server has dropped it. The first install takes over at once.
+self.addEventListener('message', (event) => {
+  if ((event.data as { type?: string } | null)?.type === 'SKIP_WAITING') void self.skipWaiting();
+});
 clientsClaim();
 
-addPlugins([isolationHeaders]);
+/** The Python worker's script keeps its CSP when served from the precache (src/python/assets.ts). */
+const pythonWorkerCsp: WorkboxPlugin = {
+  handlerWillRespond: async ({ request, response }) => {
+    if (!PYTHON_WORKER_URL.test(new URL(request.url).pathname) || response.type === 'opaque') return response;
+    const headers = new Headers(response.headers);
+    headers.set('Content-Security-Policy', PYTHON_WORKER_CSP);
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  },
+};
+
+addPlugins([isolationHeaders, pythonWorkerCsp]);
 precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
 
@@ -103,6 +121,17 @@ registerRoute(
   new NetworkFirst({
     cacheName: MODELS_CACHE,
     networkTimeoutSeconds: 5,
+    plugins: [new CacheableResponsePlugin({ statuses: [200] }), notHtml, isolationHeaders],
+  }),
+);
+
+// Pyodide (src/python/): 13 MB, so not precached; CacheFirst from the first time tests run. The
+// folder is versioned (pyodide/<version>/), so a cached file never outlives its release.
+const pyodidePath = new URL(PYODIDE_DIR, self.registration.scope).pathname;
+registerRoute(
+  ({ url, sameOrigin }) => sameOrigin && url.pathname.startsWith(pyodidePath),
+  new CacheFirst({
+    cacheName: 'qs-pyodide',
     plugins: [new CacheableResponsePlugin({ statuses: [200] }), notHtml, isolationHeaders],
   }),
 );

@@ -4,6 +4,9 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { CodeEditor, type EditorCommands } from './CodeEditor';
 import { DenoisePanel } from './DenoisePanel';
+import { attemptKnobs, generateUntilPass, hasTests, logEntry, pythonSandbox, verdict } from './pythonTests';
+import { TestsPanel, type Attempt, type TestsView } from './TestsPanel';
+import type { RunOutcome } from '../python/sandbox';
 import { DraftSaver, localStore, restoreDraft, sessionStore, type DraftState } from './draft';
 import { appendToEditor } from './editorText';
 import { modelManager } from './modelManager';
@@ -69,6 +72,16 @@ export function App() {
   /** The last inline suggestion: tokens, ms from request to the whole suggestion, tokens per pass. */
   const [lastCompletion, setLastCompletion] = useState<{ tokens: number; ms: number; perPass: number } | null>(null);
 
+  // Tests (src/ui/pythonTests.ts): the user's asserts, the last result, the attempts of "until pass".
+  const [asserts, setAsserts] = useState(() => readAsserts());
+  const [testsView, setTestsView] = useState<TestsView>({ status: 'idle' });
+  const [attempts, setAttempts] = useState<Attempt[]>([]);
+  const [untilPassRunning, setUntilPassRunning] = useState(false);
+  const attemptRuns = useRef(new Map<string, RunHandle>());
+  const untilPassStop = useRef(false);
+  const assertsRef = useRef(asserts);
+  assertsRef.current = asserts;
+
   const editorRef = useRef<Editor | null>(null);
   // The editor starts from the text it had before a reload or a crash (src/ui/draft.ts).
   const [initialText] = useState(() => restoreDraft({ tab: sessionStore(), shared: localStore() }) ?? SAMPLE);
@@ -84,21 +97,96 @@ export function App() {
     return knobsFor(s, fitGenLength(want, maxSeqLen));
   }, []);
 
-  const generate = useCallback(() => {
+  /** Run the tests of `code + generated` (+ the asserts); `stepsDoneAt`: when the run's last step arrived. */
+  const runTests = useCallback(async (target: 'generated' | 'editor', code: string, generated: string, stepsDoneAt: number | null) => {
+    const sandbox = pythonSandbox();
+    const warm = sandbox.warm;
+    setTestsView({ status: warm ? 'running' : 'loading', target });
+    const outcome = await sandbox.run(code, generated, assertsRef.current);
+    setTestsView({ status: 'done', target, outcome, afterStepMs: stepsDoneAt === null ? null : performance.now() - stepsDoneAt });
+    // logged once the result is on screen (the next frame)
+    await new Promise<void>((r) => requestAnimationFrame(() => r()));
+    logEntry(target, outcome, warm, stepsDoneAt === null ? null : performance.now() - stepsDoneAt);
+    return outcome;
+  }, []);
+
+  /** A generation of the editor's text at `over` (seed/temperature); its tests run when it ends. */
+  const generateOnce = useCallback((over?: { seed: number; temperature: number }) => {
     const d = live.current.diffusion;
     const editor = editorRef.current;
-    if (d.status !== 'ready' || !editor) return;
+    if (d.status !== 'ready' || !editor) return null;
     genRun?.cancel();
     const prompt = editor.getValue();
-    const run = startRun({ kind: 'generate', label: 'generate', modelId: d.modelId, specials: d.specials, knobs: knobs(d.maxSeqLen), prompt }, bump);
+    const testing = live.current.settings.runTests && hasTests(prompt, assertsRef.current);
+    // Python starts while the model denoises, so the tests run right after the last step.
+    if (testing) void pythonSandbox().warmUp().catch(() => {});
+    const run = startRun({ kind: 'generate', label: 'generate', modelId: d.modelId, specials: d.specials, knobs: { ...knobs(d.maxSeqLen), ...over }, prompt }, bump);
+    attemptRuns.current.set(run.record.requestId, run);
     setGenRun(run);
+    const tested = run.done.then((res) => (res && testing ? runTests('generated', prompt, res.text, performance.now()) : null));
+    return { run, prompt, tested };
+  }, [genRun, knobs, bump, runTests]);
+
+  const generate = useCallback(() => {
+    setAttempts([]);
+    attemptRuns.current.clear();
+    const started = generateOnce();
+    if (!started) return;
+    const { run } = started;
+    const editor = editorRef.current!;
     setApplyLabel('Append to editor');
     applyRef.current = () => {
       const text = run.record.result?.text;
       if (!text || !appendToEditor(editor, text)) return;
       editor.focus();
     };
-  }, [genRun, knobs, bump]);
+  }, [generateOnce]);
+
+  const runEditorTests = useCallback(() => {
+    const editor = editorRef.current;
+    if (editor) void runTests('editor', editor.getValue(), '', null);
+  }, [runTests]);
+
+  /** Attempts with new seeds until the tests pass (settings: attempts, attemptSeconds). */
+  const untilPass = useCallback(async () => {
+    const s = live.current.settings;
+    untilPassStop.current = false;
+    setUntilPassRunning(true);
+    setAttempts([]);
+    attemptRuns.current.clear();
+    /** The tests of the attempt in progress (they start when its generation ends). */
+    let pending: Promise<RunOutcome | null> = Promise.resolve(null);
+    const mark = (i: number, patch: Partial<Attempt>) => setAttempts((list) => list.map((a, j) => (j === i ? { ...a, ...patch } : a)));
+    try {
+      await generateUntilPass({
+        attempts: s.attempts,
+        budgetMs: s.attemptSeconds * 1000,
+        stopped: () => untilPassStop.current,
+        generate: async (i) => {
+          const k = attemptKnobs(i, s.seed, s.temperature);
+          // the attempt's tests are awaited by `test` below, through `pending`
+          const started = generateOnce(k);
+          if (!started) return null;
+          pending = started.tested;
+          setAttempts((list) => [...list, { requestId: started.run.record.requestId, ...k, verdict: null }]);
+          const res = await started.run.done;
+          return res ? res.text : null;
+        },
+        test: async (i, generated) => {
+          const o = (await pending) ?? (await runTests('generated', editorRef.current?.getValue() ?? '', generated, null));
+          mark(i, { verdict: verdict(o) });
+          return o;
+        },
+      });
+    } finally {
+      setUntilPassRunning(false);
+    }
+  }, [generateOnce, runTests]);
+
+  const showAttempt = useCallback((requestId: string) => {
+    const run = attemptRuns.current.get(requestId);
+    if (run) setGenRun(run);
+  }, []);
 
   const startRace = useCallback(async () => {
     const editor = editorRef.current;
@@ -152,6 +240,7 @@ export function App() {
   );
 
   const stop = useCallback(() => {
+    untilPassStop.current = true;
     for (const r of runs) r.cancel();
   }, [runs]);
 
@@ -275,6 +364,24 @@ export function App() {
             onApply={applyLabel ? () => applyRef.current?.() : undefined}
             applyLabel={applyLabel ?? undefined}
             cpuFallback={cpuFallback}
+            tests={
+              <TestsPanel
+                asserts={asserts}
+                onAsserts={(t) => {
+                  setAsserts(t);
+                  saveAsserts(t);
+                }}
+                view={testsView}
+                onRunEditor={runEditorTests}
+                onUntilPass={() => void untilPass()}
+                canGenerate={diffusionReady && !running}
+                untilPassRunning={untilPassRunning}
+                attemptsMax={settings.attempts}
+                attempts={attempts}
+                shownRequestId={genRun?.record.requestId ?? null}
+                onShowAttempt={showAttempt}
+              />
+            }
           />
         ) : (
           <RacePanel
@@ -307,4 +414,22 @@ export function App() {
       <StatusBar adapter={adapter} model={diffusion} offline={offline} />
     </div>
   );
+}
+
+const ASSERTS_KEY = 'quicksilver.asserts';
+
+function readAsserts(): string {
+  try {
+    return localStorage.getItem(ASSERTS_KEY) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+function saveAsserts(text: string): void {
+  try {
+    localStorage.setItem(ASSERTS_KEY, text);
+  } catch {
+    // private mode / quota: the asserts just do not persist
+  }
 }

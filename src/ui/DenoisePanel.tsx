@@ -2,6 +2,7 @@
 // current run (stats, canvas, timeline) with its result actions; before the first run, a short
 // explanation. Without WebGPU it shows the friendly notice instead.
 
+import type { ReactNode } from 'react';
 import { CanvasLegend } from './CanvasView';
 import { ModelStatus } from './ModelStatus';
 import { NoWebGPU } from './NoWebGPU';
@@ -21,9 +22,11 @@ export interface DenoisePanelProps {
   applyLabel?: string;
   /** No WebGPU, but the models run on the CPU engine. */
   cpuFallback?: boolean;
+  /** The tests of the code (TestsPanel), under the run. */
+  tests?: ReactNode;
 }
 
-export function DenoisePanel({ adapter, model, run, version, notes, onRetryModel, onApply, applyLabel, cpuFallback = false }: DenoisePanelProps) {
+export function DenoisePanel({ adapter, model, run, version, notes, onRetryModel, onApply, applyLabel, cpuFallback = false, tests }: DenoisePanelProps) {
   const rec = run?.record;
   return (
     <section className="pane denoise-pane" aria-label="Denoising view" data-testid="denoise-panel">
@@ -59,6 +62,7 @@ export function DenoisePanel({ adapter, model, run, version, notes, onRetryModel
             ) : (
               <Intro />
             )}
+            {tests}
           </>
         ) : null}
       </div>

@@ -32,6 +32,13 @@ export interface Settings {
   autocomplete: boolean;
   /** Engine for the models: auto (the worker picks), WebGPU, or the CPU engine (WebAssembly). */
   engine: 'auto' | 'webgpu' | 'cpu';
+  /** The sampler's syntax hook: tokens that break the Python syntax of the text are re-decided. */
+  syntaxCheck: boolean;
+  /** After a run, run the doctests and asserts of the code (Pyodide), when it has any. */
+  runTests: boolean;
+  /** "Generate until the tests pass": most attempts (seeds), and the time budget of all of them, s. */
+  attempts: number;
+  attemptSeconds: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -47,6 +54,10 @@ export const DEFAULT_SETTINGS: Settings = {
   revision: false,
   autocomplete: true,
   engine: 'auto',
+  syntaxCheck: false,
+  runTests: true,
+  attempts: 4,
+  attemptSeconds: 60,
 };
 
 export const LIMITS = {
@@ -56,6 +67,8 @@ export const LIMITS = {
   blockLength: { min: 1, max: 512 },
   temperature: { min: 0, max: 2 },
   seed: { min: 0, max: 0xffffffff },
+  attempts: { min: 1, max: 16 },
+  attemptSeconds: { min: 5, max: 600 },
 } as const;
 
 export const STORAGE_KEY = 'quicksilver.settings.v2';
@@ -88,6 +101,10 @@ export function sanitize(raw: unknown): Settings {
     revision: typeof r.revision === 'boolean' ? r.revision : d.revision,
     autocomplete: typeof r.autocomplete === 'boolean' ? r.autocomplete : d.autocomplete,
     engine: r.engine === 'auto' || r.engine === 'webgpu' || r.engine === 'cpu' ? r.engine : d.engine,
+    syntaxCheck: typeof r.syntaxCheck === 'boolean' ? r.syntaxCheck : d.syntaxCheck,
+    runTests: typeof r.runTests === 'boolean' ? r.runTests : d.runTests,
+    attempts: clampInt(r.attempts, LIMITS.attempts.min, LIMITS.attempts.max, d.attempts),
+    attemptSeconds: clampInt(r.attemptSeconds, LIMITS.attemptSeconds.min, LIMITS.attemptSeconds.max, d.attemptSeconds),
   };
 }
 

@@ -7,6 +7,8 @@ import type { LoadModelResponse, ProbeResponse } from '../protocol';
 import type { monaco } from './monaco';
 import { finishedRuns, type RunSummary } from './runner';
 import { appendToEditor } from './editorText';
+import { pythonSandbox, testLog, type TestLogEntry } from './pythonTests';
+import type { WarmInfo } from '../python/sandbox';
 
 export interface TestHook {
   probe(): Promise<ProbeResponse>;
@@ -19,6 +21,8 @@ export interface TestHook {
   runs(): RunSummary[];
   /** Destroy the worker's GPU device (as if it were lost). */
   loseDevice(): Promise<void>;
+  /** Test runs of the code (Pyodide), oldest first, and the Python worker's cold starts. */
+  tests(): { log: TestLogEntry[]; starts: WarmInfo[]; coldStarts: number };
   /** The Monaco editor, once created. */
   editor?: monaco.editor.IStandaloneCodeEditor;
   /** Append text to the editor the way "Append to editor" does (src/ui/editorText.ts). */
@@ -55,6 +59,10 @@ export function installTestHook(): void {
     runs: () => finishedRuns.map((r) => ({ ...r })),
     loseDevice: () => workerClient().loseDevice(),
     appendToEditor: (text) => (window.__qs?.editor ? appendToEditor(window.__qs.editor, text) : false),
+    tests: () => {
+      const starts = pythonSandbox().starts.map((s) => ({ ...s }));
+      return { log: testLog.map((e) => ({ ...e })), starts, coldStarts: starts.length };
+    },
   };
 }
 
