@@ -6,13 +6,16 @@
 //             diffusion: an uncached block step, context 128 / 248 + block of 8 (the first step)
 //   step      AR twin: one decodeStep with the KV cache (1 row)
 //             diffusion: a cached block step (context cached, 8 block rows: the decoding loop)
-// Also each model's weight memory (weightBytes) and WebAssembly memory. Medians of `reps`;
+// Also each model's weight memory on both engines (weightBytes: WASM panels + scales; WebGPU
+// buffers on this machine's adapter, unless --no-gpu) and WebAssembly memory. Medians of `reps`;
 // ratios = f32 ms / int8 ms (> 1: int8 faster). Writes bench/results/cpu-int8.json.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { loadCpuModel, type CpuAutoregressiveModel, type CpuDiffusionModel } from '../src/engine/cpu';
-import type { ModelFiles } from '../src/engine/load';
+import { requestDevice } from '../src/engine/device';
+import { loadModel, type ModelFiles } from '../src/engine/load';
+import { nodeGPU } from '../src/test/nodeGpu';
 
 const PAIRS = [
   ['qs-code-ar-small-v2', 'qs-code-ar-small-v2-int8'],
@@ -101,7 +104,16 @@ export async function main(argv: string[]): Promise<void> {
     f.dispose();
     q.dispose();
   }
-  for (const [id, m] of Object.entries(memory)) console.log(`${id.padEnd(32)} weights ${(m.weightBytes / 1e6).toFixed(2)} MB, WASM memory ${(m.wasmBytes / 1e6).toFixed(2)} MB, file ${(m.fileBytes / 1e6).toFixed(2)} MB`);
+  if (!argv.includes('--no-gpu')) {
+    const { device } = await requestDevice(nodeGPU());
+    for (const id of PAIRS.flat()) {
+      const m = await loadModel(files(id), device, undefined, { matmulVariant: 'blocked' });
+      memory[id].gpuWeightBytes = m.weightBytes;
+      m.dispose();
+    }
+    device.destroy();
+  }
+  for (const [id, m] of Object.entries(memory)) console.log(`${id.padEnd(32)} CPU weights ${(m.weightBytes / 1e6).toFixed(2)} MB, WebGPU weights ${((m.gpuWeightBytes ?? NaN) / 1e6).toFixed(2)} MB, WASM memory ${(m.wasmBytes / 1e6).toFixed(2)} MB, file ${(m.fileBytes / 1e6).toFixed(2)} MB`);
   const out = { date: new Date().toISOString(), machine: { ...machine, loadavgAfter: loadavg().map((x) => round(x)) }, reps, rows, memory };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/cpu-int8${threads > 1 ? `-${threads}T` : ''}.json`, JSON.stringify(out, null, 1) + '\n');
