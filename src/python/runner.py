@@ -30,10 +30,10 @@ def _parses(source):
 
 
 def _join(code, generated, asserts):
-    parts = [code + generated]
+    program = code + generated
     if asserts.strip():
-        parts.append(asserts)
-    return "\n".join(parts) + "\n"
+        program += ("" if program.endswith("\n") or not program else "\n") + asserts
+    return program if program.endswith("\n") else program + "\n"
 
 
 def build_program(code, generated, asserts):
@@ -82,7 +82,7 @@ class _Collector(doctest.DocTestRunner):
         self._add(test, example, True, "")
 
     def report_failure(self, out, test, example, got):
-        self._add(test, example, False, f"Expected:\n{example.want}Got:\n{got or '(nothing)'}\n")
+        self._add(test, example, False, f"Expected:\n{example.want or '(nothing)\n'}Got:\n{got or '(nothing)\n'}")
 
     def report_unexpected_exception(self, out, test, example, exc_info):
         detail = _short_traceback(exc_info[1])
