@@ -173,19 +173,29 @@ test('monaco example: typing `for i in range(` (auto-closed) and Tab gives code 
   expect([...lines.slice(0, 2), ...lines.slice(3)]).toEqual([...LOOP.split('\n').slice(0, 2), ...LOOP.split('\n').slice(3)]);
   expect(pythonParses(online.after), online.after).toBe(true);
 
-  // Accept by word: Ctrl+Right takes only the start of a suggestion at the end of a line.
+  // Accept by word (Ctrl+Right, Monaco's binding), then by line (Ctrl+Shift+Right, the
+  // library's), then the rest (Tab): each takes a prefix of what is left, in order.
   await setEditor(page, 'def total(numbers):\n    s = 0\n    for x in numbers:\n        s', 4, 10);
   await expect(page.locator(GHOST).first()).toBeVisible({ timeout: 30_000 });
   const before = await editorValue(page);
   await page.keyboard.press('Control+ArrowRight');
-  const partial = await editorValue(page);
-  expect(partial.length).toBeGreaterThan(before.length);
-  expect(partial.startsWith(before)).toBe(true);
-  // Tab takes the rest (if any): a suggestion of several words was only partly accepted.
+  const word = await editorValue(page);
+  expect(word.startsWith(before)).toBe(true);
+  expect(word.length).toBeGreaterThan(before.length);
+  expect(word.slice(before.length)).not.toContain('\n');
+  let line = word;
+  if ((await page.locator(GHOST).count()) > 0) {
+    await page.keyboard.press('Control+Shift+ArrowRight');
+    line = await editorValue(page);
+    expect(line.startsWith(word)).toBe(true);
+    expect(line.length).toBeGreaterThan(word.length);
+    expect(line.slice(word.length).replace(/\n$/, '')).not.toContain('\n');
+  }
   if ((await page.locator(GHOST).count()) > 0) await page.keyboard.press('Tab');
   const full = await editorValue(page);
-  expect(full.startsWith(partial)).toBe(true);
-  if (/\S\s+\S/.test(full.slice(before.length).trim())) expect(partial.length).toBeLessThan(full.length);
+  expect(full.startsWith(line)).toBe(true);
+  // A suggestion of several lines was only partly taken by the line key.
+  if (full.slice(word.length).trim().includes('\n')) expect(line.length).toBeLessThan(full.length);
 
   await controlled(page);
   await context.setOffline(true);

@@ -50,6 +50,23 @@ export const COMPLETION_DEBOUNCE_MS = 450;
 
 const DEFAULT_KNOBS: Partial<SamplerKnobs> = { genLength: 32, temperature: 0, truncate: true };
 
+/**
+ * Monaco (0.57) announces each new suggestion after `await timeout(50, token)` and leaves that
+ * promise's rejection unhandled when the suggestion changes sooner (fast typing, accepting word
+ * by word): an "Uncaught (in promise) Canceled" for nothing. Monaco ignores its own
+ * CancellationError everywhere else; while completions are registered, so do we (only that
+ * error: name and message both 'Canceled').
+ */
+function ignoreMonacoCancellation(): () => void {
+  if (typeof window === 'undefined') return () => {};
+  const onRejection = (e: PromiseRejectionEvent) => {
+    const r = e.reason as { name?: unknown; message?: unknown } | null;
+    if (r instanceof Error && r.name === 'Canceled' && r.message === 'Canceled') e.preventDefault();
+  };
+  window.addEventListener('unhandledrejection', onRejection);
+  return () => window.removeEventListener('unhandledrejection', onRejection);
+}
+
 export function registerCompletions(
   monaco: Monaco,
   editor: MonacoApi.editor.IStandaloneCodeEditor,
@@ -98,6 +115,7 @@ export function registerCompletions(
     disposeInlineCompletions() {},
   });
 
+  const stopIgnoring = ignoreMonacoCancellation();
   const run = (id: string) => editor.trigger('quicksilver', id, {});
   const line = options.acceptLineKeybinding === undefined ? monaco.KeyMod.CtrlCmd | monaco.KeyMod.Shift | monaco.KeyCode.RightArrow : options.acceptLineKeybinding;
   // Monaco binds "accept next word" to Ctrl/Cmd+Right itself; "next line" has no key of its own.
@@ -119,6 +137,7 @@ export function registerCompletions(
     dispose() {
       provider.dispose();
       lineAction?.dispose();
+      stopIgnoring();
     },
   };
 }
