@@ -22,6 +22,29 @@ function readJson(path) {
   return JSON.parse(readFileSync(path, 'utf8'));
 }
 
+/** Bytes the weights take in the WebGPU engine, from the safetensors header: int8 matrices stay
+ *  int8 (scales widened to f32), float tensors become f32 (the CPU engine is within a few %). */
+export function memoryBytes(safetensorsPath) {
+  const buf = readFileSync(safetensorsPath);
+  const n = Number(buf.readBigUInt64LE(0));
+  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8'));
+  let bytes = 0;
+  for (const [name, t] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const elems = t.shape.reduce((a, b) => a * b, 1);
+    bytes += t.dtype === 'I8' ? elems : 4 * elems;
+  }
+  return bytes;
+}
+
+/** int8 quality holds against the float model it came from (issue #12's bar: bits/byte within
+ *  1%, syntax-valid within 1 point, both from eval.py on the same rows); null: not evaluated. */
+export function qualityHolds(q, f) {
+  const bpb = (e) => e?.bits_per_byte_exact ?? e?.bits_per_byte;
+  if (!q || !f || bpb(q) == null || bpb(f) == null || q.syntax_valid == null || f.syntax_valid == null) return null;
+  return bpb(q) <= 1.01 * bpb(f) && q.syntax_valid >= f.syntax_valid - 0.01;
+}
+
 const models = [];
 const skipped = [];
 for (const id of existsSync(dir) ? readdirSync(dir).sort() : []) {
@@ -47,7 +70,9 @@ for (const id of existsSync(dir) ? readdirSync(dir).sort() : []) {
       kind: config.kind,
       parameters: parameterCount(config),
       downloadBytes: download,
+      memoryBytes: memoryBytes(join(folder, 'model.safetensors')),
       dtype: config.dtype,
+      ...(config.quantization ? { quantized: { from: config.quantization.from, group_size: config.quantization.group_size, compensation: config.quantization.compensation } } : {}),
       dim: config.dim,
       n_layers: config.n_layers,
       max_seq_len: config.max_seq_len,
@@ -57,6 +82,13 @@ for (const id of existsSync(dir) ? readdirSync(dir).sort() : []) {
   } catch (err) {
     skipped.push(`${id} (${err.message})`);
   }
+}
+
+// an int8 model says whether its quality holds against its float source (the app prefers it then)
+for (const m of models) {
+  if (!m.quantized) continue;
+  const src = models.find((o) => o.id === m.quantized.from);
+  m.quantized.qualityHolds = qualityHolds(m.eval, src?.eval);
 }
 
 const out = join(dir, 'index.json');

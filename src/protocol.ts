@@ -121,6 +121,8 @@ export interface LoadModelResponse {
   parameterCount: number;
   /** Bytes of weights resident on the device. */
   deviceBytes: number;
+  /** Bytes the weights take in the engine that runs them (an int8 model stays int8 on both). */
+  weightBytes?: number;
   /** Bytes of model files fetched (manifest, config, weights, tokenizer). */
   downloadBytes: number;
   /** Every file came from the service worker's offline cache (false on first download). */

@@ -78,6 +78,7 @@ export function ModelStatus({ state, adapter, onRetry, testId = 'model-status' }
           <span>{state.kind === 'diffusion' ? 'diffusion' : 'autoregressive'}</span>
           <span>{formatParams(state.parameterCount)} params</span>
           <span data-testid={`${testId}-source`}>{state.fromCache ? 'weights from the offline cache' : `${formatBytes(state.downloadBytes)} downloaded`}</span>
+          {state.weightBytes ? <span data-testid={`${testId}-memory`}>{formatBytes(state.weightBytes)} of weights in memory</span> : null}
           <span>ready in {formatMs(state.ms)}</span>
           <span data-testid={`${testId}-engine`} data-engine={state.engine} title={state.engineReason}>
             {state.engine === 'cpu' ? 'CPU engine (WebAssembly)' : `WebGPU${adapter.status === 'ready' ? ` · ${adapterName(adapter)}` : ''}`}

@@ -3,7 +3,8 @@
 
 import { useEffect, useId, useRef } from 'react';
 import { Icon } from './Icon';
-import { formatParams, type ModelsIndex } from './modelsIndex';
+import { formatBytes } from './format';
+import { formatParams, rank, type ModelEntry, type ModelsIndex } from './modelsIndex';
 import { LIMITS, type Settings, type Strategy } from './settings';
 
 export interface SettingsPanelProps {
@@ -26,6 +27,11 @@ const STRATEGIES: { value: Strategy; label: string; hint: string }[] = [
   { value: 'blocks', label: 'Blocks', hint: 'left-to-right blocks, fixed steps each (semi-autoregressive)' },
   { value: 'threshold', label: 'Confidence threshold', hint: 'commit everything above τ each step: adaptive step count' },
 ];
+
+/** "id · 2.6M · 2.8 MB download · 2.7 MB in memory": size, download and the weights' memory in the engine. */
+function modelLabel(m: ModelEntry): string {
+  return [m.id, formatParams(m.parameters), `${formatBytes(m.downloadBytes)} download`, ...(m.memoryBytes ? [`${formatBytes(m.memoryBytes)} in memory`] : [])].join(' · ');
+}
 
 export function SettingsPanel({ settings: s, onChange, onReset, onClose, index, activeModel, activeAr, urlOverrides, maxSeqLen }: SettingsPanelProps) {
   const id = useId();
@@ -64,10 +70,10 @@ export function SettingsPanel({ settings: s, onChange, onReset, onClose, index, 
         <label className="field">
           <span>Diffusion model</span>
           <select value={s.modelId ?? ''} onChange={(e) => onChange({ modelId: e.target.value || null })} data-testid="settings-model">
-            <option value="">Best available{diffusionModels[0] ? ` (${[...diffusionModels].sort((a, b) => b.parameters - a.parameters)[0]!.id})` : ''}</option>
+            <option value="">Best available{diffusionModels[0] ? ` (${rank(diffusionModels, 'diffusion')[0]})` : ''}</option>
             {diffusionModels.map((m) => (
               <option key={m.id} value={m.id}>
-                {m.id} · {formatParams(m.parameters)}
+                {modelLabel(m)}
               </option>
             ))}
           </select>
@@ -78,7 +84,7 @@ export function SettingsPanel({ settings: s, onChange, onReset, onClose, index, 
             <option value="">Its autoregressive twin</option>
             {arModels.map((m) => (
               <option key={m.id} value={m.id}>
-                {m.id} · {formatParams(m.parameters)}
+                {modelLabel(m)}
               </option>
             ))}
           </select>

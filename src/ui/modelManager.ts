@@ -141,6 +141,7 @@ export class ModelManager {
         kind: res.kind,
         parameterCount: res.parameterCount,
         downloadBytes: res.downloadBytes,
+        weightBytes: res.weightBytes ?? res.deviceBytes,
         fromCache: res.fromCache,
         offlineCached: res.fromCache,
         offlineProblem: null,

@@ -16,6 +16,20 @@ describe('model choice', () => {
     expect(chooseModels(INDEX, {})).toEqual({ diffusion: ['qs-code-diffusion-small', 'qs-code-diffusion-tiny'], ar: 'qs-code-ar-small' });
   });
 
+  it('an int8 export whose quality holds is the default at its size (its twin too); one not evaluated, or failing, is not', () => {
+    const f = (id: string, kind: 'diffusion' | 'autoregressive') => ({ id, kind, parameters: 2.6e6, downloadBytes: 5.2e6 });
+    const q = (id: string, kind: 'diffusion' | 'autoregressive', qualityHolds: boolean | null) => ({ id: `${id}-int8`, kind, parameters: 2.6e6, downloadBytes: 2.8e6, quantized: { from: id, qualityHolds } });
+    const index = (holds: boolean | null): ModelsIndex => ({
+      format: 1,
+      models: [f('qs-diffusion-x', 'diffusion'), q('qs-diffusion-x', 'diffusion', holds), f('qs-ar-x', 'autoregressive'), q('qs-ar-x', 'autoregressive', holds), ...INDEX.models.slice(0, 2)],
+    });
+    expect(chooseModels(index(true), {})).toEqual({ diffusion: ['qs-diffusion-x-int8', 'qs-diffusion-x', 'qs-code-diffusion-tiny'], ar: 'qs-ar-x-int8' });
+    expect(chooseModels(index(null), {}).diffusion[0]).toBe('qs-diffusion-x');
+    expect(chooseModels(index(false), {}).diffusion[0]).toBe('qs-diffusion-x');
+    // the float model stays selectable
+    expect(chooseModels(index(true), { settingsModel: 'qs-diffusion-x' })).toEqual({ diffusion: ['qs-diffusion-x', 'qs-diffusion-x-int8', 'qs-code-diffusion-tiny'], ar: 'qs-ar-x' });
+  });
+
   it('URL beats settings; the shipped ones stay as fallbacks', () => {
     const c = chooseModels(INDEX, { urlModel: 'qs-code-diffusion-tiny', settingsModel: 'qs-code-diffusion-small', urlAr: 'qs-code-ar-tiny' });
     expect(c.diffusion).toEqual(['qs-code-diffusion-tiny', 'qs-code-diffusion-small']);

@@ -7,6 +7,12 @@ export interface ModelEntry {
   kind: 'diffusion' | 'autoregressive';
   parameters: number;
   downloadBytes: number;
+  /** Bytes of weights in the engine (int8 matrices stay int8), scripts/models-index.mjs. */
+  memoryBytes?: number;
+  dtype?: string;
+  /** An int8 export of the float model `from` (training/export.py --int8); qualityHolds: its
+   *  eval.py numbers are within issue #12's bar of the float model's (null: not evaluated). */
+  quantized?: { from: string; group_size?: number; compensation?: string; qualityHolds?: boolean | null };
   max_seq_len?: number;
   eval?: Record<string, unknown>;
 }
@@ -34,11 +40,13 @@ export async function fetchModelsIndex(fetchFn: typeof fetch = fetch): Promise<M
   }
 }
 
-/** Bigger is better among what is shipped; ties go to the larger download (less quantized). */
-function rank(models: ModelEntry[], kind: ModelEntry['kind']): string[] {
+/** Bigger is better among what is shipped; at one size an int8 export whose quality holds comes
+ *  first (half the download, a quarter of the memory), then the larger download (less quantized). */
+export function rank(models: ModelEntry[], kind: ModelEntry['kind']): string[] {
+  const holds = (m: ModelEntry) => (m.quantized?.qualityHolds ? 1 : 0);
   return models
     .filter((m) => m.kind === kind)
-    .sort((a, b) => b.parameters - a.parameters || b.downloadBytes - a.downloadBytes || a.id.localeCompare(b.id))
+    .sort((a, b) => b.parameters - a.parameters || holds(b) - holds(a) || b.downloadBytes - a.downloadBytes || a.id.localeCompare(b.id))
     .map((m) => m.id);
 }
 

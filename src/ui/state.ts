@@ -38,6 +38,8 @@ export type ModelState =
       engineReason: string;
       parameterCount: number;
       downloadBytes: number;
+      /** Bytes of weights in the engine's memory (LoadModelResponse.weightBytes). */
+      weightBytes?: number;
       fromCache: boolean;
       /** Every file of the model is in the service worker's cache: it loads offline next time. */
       offlineCached: boolean;

@@ -338,6 +338,7 @@ export class ModelRegistry {
         config: model.config,
         parameterCount: model.parameterCount,
         deviceBytes: model.deviceBytes,
+        weightBytes: model.weightBytes,
         downloadBytes: fetchedBytes,
         // The files that matter: manifest.json is fetched from the network first when online.
         fromCache: [...fromCache].filter(([f]) => f !== 'manifest.json').length > 0 && [...fromCache].filter(([f]) => f !== 'manifest.json').every(([, hit]) => hit),
