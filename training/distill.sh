@@ -17,5 +17,5 @@ mkdir -p training/runs
     >> training/runs/traj.log 2>&1
 nice -n 10 /usr/bin/python3 training/train.py --kind diffusion --attention block_causal --block-size 8 \
   --ar-weight 0.5 --fim-share 0.4 --random-share 0.03 --init "$INIT" --tokens "$TOKENS" --seed 2027 \
-  --batch 8 --lr 1e-4 --min-lr 1e-5 --warmup 20 --ckpt-every 50 \
+  --batch 8 --lr 3e-4 --min-lr 3e-5 --warmup 20 --ckpt-every 50 \
   --distill "$TRAJ" --distill-batch 8 --distill-weight 1.0 --out "$OUT" >> "$OUT.log" 2>&1

@@ -198,14 +198,16 @@ def block_losses(logits, lay):
 # row r predicts position s+r+1 and the AR head keeps those drafts while it agrees with them. So
 # here a window is prompt | own continuation | pads, the continuation is tiled with fully masked
 # blocks from a random offset (drafts start anywhere), and every block row whose target is inside
-# its block and inside the continuation is trained on that target (CE, weight 1: no ELBO, the
-# point is to be sure where the AR head is sure). The prompt part keeps the AR loss.
+# its block and inside the continuation is trained on that target (CE weighted decay^r for block
+# row r: no ELBO, the point is to be sure where the AR head is sure, first drafts first). The
+# prompt part keeps the AR loss.
 # ---------------------------------------------------------------------------------------------
 
-def draft_layout(x, prompt_len, valid_len, special, block=8, generator=None):
+def draft_layout(x, prompt_len, valid_len, special, block=8, generator=None, decay=0.7):
     """x: (B, L) windows prompt | continuation | pads; prompt_len, valid_len: (B,) ints (the
     continuation is x[prompt_len:valid_len]). Returns block_layout's dict (tokens, positions,
-    mask, x, diff_w, ar_ok) for that drafting state."""
+    mask, x, diff_w, ar_ok) for that drafting state; diff_w of block row r is decay^r (a draft
+    only counts when every draft before it was kept, so the first ones matter most)."""
     B, L = x.shape
     dev = x.device
     idx = torch.arange(L, device=dev)
@@ -227,7 +229,7 @@ def draft_layout(x, prompt_len, valid_len, special, block=8, generator=None):
         mask[b, 0, L:, L:] = idx[None, :] <= idx[:, None]
         nxt = torch.zeros(L, dtype=torch.bool, device=dev)
         nxt[:-1] = (start[1:] == start[:-1]) & multi[:-1] & (idx[1:] < n)
-        diff_w[b] = nxt.float()
+        diff_w[b] = nxt.float() * decay ** (idx - start).float()
         ar_ok[b, :-1] = idx[1:] < a
     positions = torch.cat([idx, idx])[None].expand(B, 2 * L)
     return {"tokens": tokens, "positions": positions, "mask": mask, "x": x,

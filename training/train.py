@@ -124,7 +124,7 @@ def traj_batch(traj, step, B, seed):
 
 
 def draft_loss(logits, lay):
-    """Mean CE of the drafting rows on the model's own continuation (objective.draft_layout)."""
+    """Weighted mean CE of the drafting rows on the model's own continuation (draft_layout)."""
     x, w = lay["x"], lay["diff_w"]
     B, L = x.shape
     tgt = torch.cat([x[:, 1:], x[:, :1]], dim=1)
