@@ -2,6 +2,7 @@
 
 import { formatBytes } from './format';
 import { formatParams } from './modelsIndex';
+import { applyUpdate } from './useOffline';
 import type { AdapterState, ModelState, OfflineState } from './state';
 
 export interface StatusBarProps {
@@ -16,6 +17,14 @@ export function StatusBar({ adapter, model, offline }: StatusBarProps) {
       <AdapterItem adapter={adapter} />
       <ModelItem model={model} />
       <span className="status-spacer" />
+      {offline.updateReady ? (
+        <span className="status-item status-update" data-testid="update-prompt">
+          A new version of Quicksilver is ready (your text is kept).
+          <button type="button" onClick={applyUpdate} data-testid="update-reload">
+            Reload to update
+          </button>
+        </span>
+      ) : null}
       <span className="status-item" data-testid="status-offline">
         <Dot tone={offline.online ? 'ok' : 'warn'} />
         {offline.online ? 'online' : 'offline'}

@@ -66,4 +66,6 @@ export interface OfflineState {
   /** The service worker has precached the app shell: it will start without network. */
   offlineReady: boolean;
   online: boolean;
+  /** A new version is installed and waits: the update prompt shows (applyUpdate() reloads into it). */
+  updateReady: boolean;
 }
