@@ -21,6 +21,8 @@ export interface TestHook {
   runs(): RunSummary[];
   /** Destroy the worker's GPU device (as if it were lost). */
   loseDevice(): Promise<void>;
+  /** Free a model in the worker (as the engine setting does). */
+  unloadModel(modelId: string): Promise<void>;
   /** Test runs of the code (Pyodide), oldest first, and the Python worker's cold starts. */
   tests(): { log: TestLogEntry[]; starts: WarmInfo[]; coldStarts: number };
   /** The Monaco editor, once created. */
@@ -58,6 +60,7 @@ export function installTestHook(): void {
     },
     runs: () => finishedRuns.map((r) => ({ ...r })),
     loseDevice: () => workerClient().loseDevice(),
+    unloadModel: (modelId) => workerClient().unload(modelId),
     appendToEditor: (text) => (window.__qs?.editor ? appendToEditor(window.__qs.editor, text) : false),
     tests: () => {
       const starts = pythonSandbox().starts.map((s) => ({ ...s }));
