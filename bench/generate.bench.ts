@@ -42,6 +42,7 @@
 //   --engine webgpu|cpu   our WebGPU engine (default) or our CPU engine (WASM SIMD)
 //   --threads N           CPU engine threads (default 1)
 //   --no-readme           do not touch bench/README.md
+//   --out FILE            results file instead of bench/results/generate-<adapter>-<model>.json
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -55,11 +56,12 @@ import { GpuAutoregressiveModel, GpuDiffusionModel } from '../src/engine/models'
 import { nodeGPU } from '../src/test/nodeGpu';
 import { CodeTokenizer, type TokenizerJSON } from '../src/tokenizer';
 import { DEFAULT_SETTINGS, knobsFor } from '../src/ui/settings';
+import { pythonSyntaxError } from '../src/diffusion/pythonSyntax';
 
 const MODELS = 'public/models';
 const HELDOUT = 'training/data/corpus/heldout.jsonl';
 const FALLBACK = 'bench/prompts.json';
-const ALL_CONFIGS = ['ar', 'default', 'verify', 'verifyblock', 'onetok', 'inorder', 'fixed', 'threshold', 'blocks'] as const;
+const ALL_CONFIGS = ['ar', 'default', 'syntax', 'verify', 'verifyblock', 'onetok', 'inorder', 'fixed', 'threshold', 'blocks'] as const;
 type BaseConfig = (typeof ALL_CONFIGS)[number];
 /** A configuration, optionally with its own threshold: 'default', 'default@0.7', 'blocks@0.5'. */
 type ConfigName = BaseConfig | `${BaseConfig}@${string}`;
@@ -82,6 +84,8 @@ interface Options {
   readme: boolean;
   engine: 'webgpu' | 'cpu';
   threads: number;
+  /** Results file (default bench/results/generate-<adapter>-<model>.json). */
+  out?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -121,6 +125,7 @@ function parseArgs(argv: string[]): Options {
     readme: !argv.includes('--no-readme'),
     engine: value('engine') === 'cpu' ? 'cpu' : 'webgpu',
     threads: num('threads', 1),
+    out: value('out'),
   };
 }
 
@@ -169,6 +174,8 @@ interface Run {
   finishReason: SampleResult['finishReason'];
   text: string;
   syntaxOk?: boolean;
+  /** The syntax hook's counts (config syntax): tokens turned down, extra forwards, parses, parse ms. */
+  syntax?: { rejected: number; forwards: number; parses: number; parseMs: number };
 }
 
 interface Row {
@@ -201,6 +208,8 @@ function describeConfig(c: ConfigName, o: Options): string {
       return 'AR + KV cache';
     case 'default':
       return `default (τ=${tau})`;
+    case 'syntax':
+      return `default (τ=${tau}) + syntax check`;
     case 'onetok':
       return 'diffusion 1 tok/step, in order';
     case 'verify':
@@ -226,6 +235,8 @@ function request(c: ConfigName, prompt: number[], genLength: number, o: Options)
       return base;
     case 'default':
       return { ...knobsFor({ ...DEFAULT_SETTINGS, tau }, genLength), prompt, truncate: false };
+    case 'syntax': // the same with the sampler's Python syntax hook (src/diffusion/syntaxGate.ts)
+      return { ...knobsFor({ ...DEFAULT_SETTINGS, tau, syntaxCheck: true }, genLength), prompt, truncate: false };
     case 'onetok':
       return { ...base, schedule: { kind: 'fixed', tokensPerStep: 1 }, commitOrder: 'leftToRight' };
     case 'verify':
@@ -312,7 +323,8 @@ export async function main(argv: string[]): Promise<void> {
         const model = config === 'ar' ? aModel! : dModel!;
         const c0 = { ...model.counters };
         const req = request(config, prompt, genLength, o);
-        const res = config === 'ar' ? await generateAutoregressive(aModel!, req) : await generate(dModel!, req);
+        const hooks = req.syntaxCheck ? { decode: (ids: number[]) => tokenizer.decode(ids), syntax: pythonSyntaxError } : {};
+        const res = config === 'ar' ? await generateAutoregressive(aModel!, req) : await generate(dModel!, req, hooks);
         const c1 = model.counters;
         runs.push({
           config,
@@ -327,6 +339,7 @@ export async function main(argv: string[]): Promise<void> {
           ms: res.stats.ms,
           finishReason: res.finishReason,
           text: tokenizer.decode(res.generated),
+          ...(res.stats.syntax ? { syntax: res.stats.syntax } : {}),
         });
         if (res.stats.forwards !== c1.forwards - c0.forwards) throw new Error(`sampler counted ${res.stats.forwards} forwards, engine ${c1.forwards - c0.forwards}`);
       }
@@ -378,6 +391,17 @@ export async function main(argv: string[]): Promise<void> {
 
   const table = markdownTable(rows, o);
   console.log(`\n${table}\n`);
+  // The syntax hook's own cost (config syntax): parse time per step, tokens turned down.
+  const gated = runs.filter((r) => r.syntax);
+  const syntaxHook = gated.length === 0 ? null : {
+    runs: gated.length,
+    rejected: gated.reduce((a, r) => a + r.syntax!.rejected, 0),
+    extraForwards: gated.reduce((a, r) => a + r.syntax!.forwards, 0),
+    parses: gated.reduce((a, r) => a + r.syntax!.parses, 0),
+    parseMsPerStep: gated.reduce((a, r) => a + r.syntax!.parseMs, 0) / gated.reduce((a, r) => a + r.steps, 0),
+    parseMsPerParse: gated.reduce((a, r) => a + r.syntax!.parseMs, 0) / Math.max(1, gated.reduce((a, r) => a + r.syntax!.parses, 0)),
+  };
+  if (syntaxHook) console.log(`syntax hook: ${JSON.stringify(syntaxHook)}`);
   const command = `npm run bench:generate --${argv.length ? ' ' + argv.join(' ') : ''}`.replace(/ --$/, '');
   const result = {
     adapter: info,
@@ -393,11 +417,12 @@ export async function main(argv: string[]): Promise<void> {
     prompts: { source, list: prompts, tokens: promptIds.map((p) => p.length) },
     lengths,
     rows: rows.map((r) => ({ ...r, label: describeConfig(r.config as ConfigName, o) })),
+    syntaxHook,
     runs,
     seconds: Math.round((performance.now() - t0) / 1000),
   };
   mkdirSync('bench/results', { recursive: true });
-  const out = `bench/results/generate-${adapter}-${o.diffusion}.json`;
+  const out = o.out ?? `bench/results/generate-${adapter}-${o.diffusion}.json`;
   writeFileSync(out, JSON.stringify(result, null, 1) + '\n');
   console.log(`wrote ${out} (${result.seconds} s)`);
   if (o.readme) {

@@ -1,6 +1,7 @@
 // The sampler's side of the worker: text in, text out, one run at a time, cancellable by request
 // id. src/worker/worker.ts holds one SamplerHost; loadModel() hands it the model and tokenizer.
 
+import { pythonSyntaxError } from './pythonSyntax';
 import type { AutoregressiveModel, DiffusionModel } from '../engine/types';
 import { generateAutoregressive } from './autoregressive';
 import { RequestError } from './request';
@@ -106,7 +107,7 @@ export class SamplerHost {
   }
 
   private async run(
-    req: { requestId: string; modelId?: string },
+    req: { requestId: string; modelId?: string; syntaxCheck?: boolean },
     onEvent: ((e: GenerationEvent) => void) | undefined,
     start: (model: DiffusionModel | AutoregressiveModel, codec: TextCodec, hooks: SamplerHooks) => Promise<SampleResult>,
   ): Promise<GenerationResult> {
@@ -123,6 +124,8 @@ export class SamplerHost {
       const result = await start(model, codec, {
         signal: controller.signal,
         decode: (ids) => codec.decode(ids),
+        // the Python syntax check between steps, when asked for (SamplerKnobs.syntaxCheck)
+        ...(req.syntaxCheck ? { syntax: pythonSyntaxError } : {}),
         onStart: (layout) => onEvent?.({ type: 'start', requestId, layout, pieces: layout.tokens.map(text) }),
         onStep: (step) => onEvent?.({ type: 'step', requestId, step, pieces: step.changes.map((c) => text(c.token)) }),
       });

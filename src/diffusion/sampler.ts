@@ -21,6 +21,7 @@ import type { Decisions, DiffusionModel } from '../engine/types';
 import { isBlockCausal, layoutGenerate, layoutInfill, RequestError, resolveKnobs, type ResolvedKnobs } from './request';
 import { checkDecisions, checkpoint, makeStats, now, requireKind, throwIfCancelled } from './runtime';
 import { byConfidenceDesc, confidenceOf, numTransferTokens, splitBlocks } from './schedule';
+import { SyntaxGate } from './syntaxGate';
 import type { CanvasLayout, GenerateRequest, InfillRequest, SampleResult, SamplerHooks, StepEvent, TokenChange } from './types';
 
 /** Generate `genLength` tokens after `prompt` with a diffusion model. */
@@ -218,6 +219,8 @@ function result(canvas: Int32Array, layout: CanvasLayout, isEnd: (t: number) => 
  *     >= tau); else no drafts (they were drafted after a wrong token), the next step drafts anew
  *   B: blockLength, or (draftLength 'adaptive') the last run of confident drafts + 2
  *   the span ends at the first eos/pad, as in denoise
+ *   with hooks.syntax, the kept tokens pass the syntax gate first (syntaxGate.ts): from the first
+ *   that breaks the text's syntax on, they are replaced by the best alternative that keeps it
  */
 async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs: ResolvedKnobs, hooks: SamplerHooks): Promise<SampleResult> {
   const { mask, pad, eos } = model.config.special_tokens;
@@ -234,6 +237,7 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
   let rows = knobs.blockLength; // mask rows of the next step (draftLength)
   let step = 0;
   let ended = false;
+  const gate = hooks.syntax && hooks.decode ? new SyntaxGate(model, layout, hooks.syntax, hooks.decode, (upTo) => cacheOrder(canvas.length, spanEnd, upTo)) : null;
   while (c < spanEnd && !ended) {
     await checkpoint(signal);
     const k = Math.min(drafts.length, spanEnd - c - 1);
@@ -252,12 +256,15 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     // verify: keep drafts while the AR head agrees, then the AR head's token after them
     let j = 0;
     while (j < k && drafts[j] === d.token[j]) j++;
-    const kept = [...drafts.slice(0, j), d.token[j]];
+    let kept = [...drafts.slice(0, j), d.token[j]];
+    let rejected: { position: number; token: number } | null = null;
+    if (gate) ({ kept, rejected } = await gate.gate(canvas, c, kept));
+    const intact = kept.length === j + 1 && !rejected; // else the drafts were made after a token now gone
     const changes: TokenChange[] = [];
     for (const [i, t] of kept.entries()) {
       if (ended) break;
       canvas[c + i] = t;
-      changes.push({ position: c + i, token: t, confidence: confidenceOf(d, i, knobs.confidence), state: 'committed' });
+      changes.push({ position: c + i, token: t, confidence: confidenceOf(d, i, knobs.confidence), state: 'committed', ...(rejected?.position === c + i ? { rejected: rejected.token } : {}) });
       if (isEnd(t)) ended = true;
     }
     c += changes.length;
@@ -267,7 +274,7 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     }
     // next drafts: the block's rows, when every draft held (they were drafted after them)
     drafts = [];
-    if (!ended && j === k) {
+    if (!ended && j === k && intact) {
       for (let i = 0; i < B - 1 && confidenceOf(d, k + 1 + i, knobs.confidence) >= tau; i++) drafts.push(d.token[k + 1 + i]);
     }
     if (knobs.draftLength === 'adaptive') rows = Math.min(knobs.blockLength, Math.max(2, (j === k ? drafts.length : j) + 2));
@@ -277,7 +284,9 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     hooks.onStep?.({ step, block: 0, changes, forwardSkipped: false, maskedLeft });
     step++;
   }
-  return result(canvas, layout, isEnd, hooks, { steps: step, forwards: step, skippedForwards: 0, revisions: 0, ms: now() - started });
+  const res = result(canvas, layout, isEnd, hooks, { steps: step, forwards: step + (gate?.forwards ?? 0), skippedForwards: 0, revisions: 0, ms: now() - started });
+  if (gate) res.stats.syntax = { rejected: gate.rejected, forwards: gate.forwards, parses: gate.parses, parseMs: gate.parseMs };
+  return res;
 }
 
 /**

@@ -145,6 +145,11 @@ export interface SamplerKnobs {
    * the current block (state `'masked'`), for "ghost text" in the UI. Default false.
    */
   previews?: boolean;
+  /**
+   * Check the Python syntax of the text between steps (SamplerHooks.syntax, which the worker
+   * provides when this is set; commitOrder 'verify' only). Default false.
+   */
+  syntaxCheck?: boolean;
 }
 
 /** Left-to-right generation: the canvas is `prompt` followed by `genLength` masks. */
@@ -204,6 +209,8 @@ export interface TokenChange {
    */
   confidence: number;
   state: ChangeState;
+  /** Set when the syntax check turned this token down here: `token` is the alternative committed instead. */
+  rejected?: number;
 }
 
 /** One step, as streamed to the UI: a small delta, never logits. */
@@ -237,6 +244,8 @@ export interface SampleStats {
   tokensPerSecond: number;
   /** tokensGenerated / steps (0 if no steps). */
   tokensPerStep: number;
+  /** With the syntax hook: tokens turned down, extra one-row forwards (in `forwards`), parses and their ms. */
+  syntax?: { rejected: number; forwards: number; parses: number; parseMs: number };
 }
 
 export interface SampleResult {
@@ -266,6 +275,13 @@ export interface SamplerHooks {
   signal?: AbortSignal;
   /** The tokenizer's decode, for `SampleResult.text`. */
   decode?: (ids: number[]) => string;
+  /**
+   * Python syntax check between steps (commitOrder 'verify' only; needs `decode`): the offset of
+   * the first syntax error in `text` at or after `from` that no continuation can fix, or -1.
+   * Tokens that would put one there are replaced by the best alternative that keeps the syntax
+   * (src/diffusion/syntaxGate.ts). The worker uses pythonSyntaxError (lezer).
+   */
+  syntax?: (text: string, from: number) => number;
 }
 
 /**

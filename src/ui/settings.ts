@@ -148,6 +148,8 @@ export function knobsFor(s: Settings, genLength = s.genLength): SamplerKnobs {
       knobs.revision = { rho: 0.25, maxPerStep: 2, maxPerPosition: 1 };
       knobs.commitOrder = 'leftToRight';
     }
+    // the Python syntax check works on verified decoding (the model default without revision)
+    if (s.syntaxCheck && !s.revision) knobs.syntaxCheck = true;
     return knobs;
   }
   const blockLength = s.strategy === 'fixed' ? genLength : Math.min(s.blockLength, genLength);
