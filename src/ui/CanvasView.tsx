@@ -42,6 +42,12 @@ function CellView({ cell }: { cell: Cell }) {
       return <span className="cell cell-end" title={`position ${cell.position}: end of text`} />;
     case 'fixed':
       return <span className="cell cell-fixed">{cell.text}</span>;
+    case 'syntax':
+      return (
+        <span className="cell cell-new cell-syntax" style={{ '--c': cell.confidence.toFixed(3) } as CSSProperties} title={`position ${cell.position}: ${JSON.stringify(cell.text)}, chosen this step in place of the model's token, which broke the Python syntax`}>
+          {cell.text}
+        </span>
+      );
     default: {
       const nl = cell.text.includes('\n');
       const pct = Math.round(cell.confidence * 100);
@@ -65,6 +71,7 @@ export function CanvasLegend() {
       <span><span className="cell cell-masked" /> masked</span>
       <span><span className="cell cell-new" style={{ '--c': 1 } as CSSProperties}>ab</span> new this step</span>
       <span><span className="cell cell-masked cell-revised" /> re-masked</span>
+      <span><span className="cell cell-new cell-syntax" style={{ '--c': 1 } as CSSProperties}>ab</span> re-chosen for syntax</span>
       <span className="legend-ramp">
         confidence <span className="cell cell-committed" style={{ '--c': 0.1 } as CSSProperties}>low</span>
         <span className="cell cell-committed" style={{ '--c': 1 } as CSSProperties}>high</span>

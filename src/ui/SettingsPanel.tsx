@@ -183,6 +183,31 @@ export function SettingsPanel({ settings: s, onChange, onReset, onClose, index, 
             Revision <span className="field-hint">re-mask committed tokens the model later doubts</span>
           </span>
         </label>
+        <label className="check">
+          <input type="checkbox" checked={s.syntaxCheck} onChange={(e) => onChange({ syntaxCheck: e.target.checked })} data-testid="settings-syntax" />
+          <span>
+            Syntax check <span className="field-hint">a token that breaks the Python syntax is replaced by the model's best one that keeps it (model default decoding, no revision); off by default: it did not raise the share of bodies that parse (bench/README.md)</span>
+          </span>
+        </label>
+      </fieldset>
+
+      <fieldset>
+        <legend>Tests</legend>
+        <label className="check">
+          <input type="checkbox" checked={s.runTests} onChange={(e) => onChange({ runTests: e.target.checked })} data-testid="settings-run-tests" />
+          <span>
+            Run the tests after generating <span className="field-hint">doctests and asserts, in Python in the browser (Pyodide, sandboxed, offline once loaded)</span>
+          </span>
+        </label>
+        <label className="field">
+          <span>Attempts of “generate until tests pass”</span>
+          <input type="number" min={LIMITS.attempts.min} max={LIMITS.attempts.max} value={s.attempts} onChange={(e) => Number.isFinite(num(e.target.value)) && onChange({ attempts: Math.max(LIMITS.attempts.min, Math.min(LIMITS.attempts.max, Math.round(num(e.target.value)))) })} data-testid="settings-attempts" />
+        </label>
+        <label className="field">
+          <span>Time budget of all attempts, s</span>
+          <input type="number" min={LIMITS.attemptSeconds.min} max={LIMITS.attemptSeconds.max} value={s.attemptSeconds} onChange={(e) => Number.isFinite(num(e.target.value)) && onChange({ attemptSeconds: Math.max(LIMITS.attemptSeconds.min, Math.min(LIMITS.attemptSeconds.max, Math.round(num(e.target.value)))) })} />
+        </label>
+        <p className="field-hint">Attempts after the first sample (temperature 0.8 when it is 0) with the next seeds.</p>
       </fieldset>
 
       <fieldset>

@@ -73,3 +73,16 @@ describe('RunRecord', () => {
     expect(rec.finished).toBe(true);
   });
 });
+
+describe('RunRecord: tokens re-chosen for syntax', () => {
+  it('shows the step that replaced a token as "syntax", later frames as committed, earlier ones masked', () => {
+    const rec = new RunRecord('s', 'generate', 'm', specials);
+    rec.onEvent({ type: 'start', requestId: 's', layout: { tokens: [1, 2, MASK, MASK], spanStart: 2, spanEnd: 4, droppedPrefix: 0, droppedSuffix: 0 }, pieces: ['a', 'b', '', ''] }, 0);
+    rec.onEvent({ type: 'step', requestId: 's', step: { step: 0, block: 0, forwardSkipped: false, maskedLeft: 1, changes: [{ position: 2, token: 3, confidence: 0.5, state: 'committed', rejected: 9 }] }, pieces: ['c'] }, 10);
+    rec.onEvent({ type: 'step', requestId: 's', step: { step: 1, block: 0, forwardSkipped: false, maskedLeft: 0, changes: [{ position: 3, token: 4, confidence: 0.9, state: 'committed' }] }, pieces: ['d'] }, 20);
+    expect(rec.cells(0).map((c) => c.state)).toEqual(['fixed', 'fixed', 'masked', 'masked']);
+    expect(rec.cells(1).map((c) => c.state)).toEqual(['fixed', 'fixed', 'syntax', 'masked']);
+    expect(rec.cells(1)[2]!.text).toBe('c');
+    expect(rec.cells(2).map((c) => c.state)).toEqual(['fixed', 'fixed', 'committed', 'new']);
+  });
+});

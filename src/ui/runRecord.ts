@@ -10,9 +10,10 @@ import type { CanvasLayout, GenerationEvent, GenerationResult, StepEvent } from 
  * - `fixed`: prompt / prefix / suffix text (never changes);
  * - `masked`: still masked; `revised`: re-masked in this very step (error correction);
  * - `new`: committed in this step; `committed`: committed earlier;
+ * - `syntax`: committed in this step in place of the model's token, which broke the syntax;
  * - `end`: an eos/pad token (the span ended).
  */
-export type CellState = 'fixed' | 'masked' | 'revised' | 'new' | 'committed' | 'end';
+export type CellState = 'fixed' | 'masked' | 'revised' | 'new' | 'syntax' | 'committed' | 'end';
 
 export interface Cell {
   position: number;
@@ -143,10 +144,10 @@ export class RunRecord {
     const f = this.clamp(frame);
     const tokens = this.snapshots[f]!;
     const conf = this.confidences[f]!;
-    const changed = new Map<number, 'new' | 'revised'>();
+    const changed = new Map<number, 'new' | 'syntax' | 'revised'>();
     if (f > 0) {
       for (const c of this.steps[f - 1]!.changes) {
-        if (c.state === 'committed') changed.set(c.position, 'new');
+        if (c.state === 'committed') changed.set(c.position, c.rejected !== undefined ? 'syntax' : 'new');
         else if (c.state === 'revised') changed.set(c.position, 'revised');
       }
     }
@@ -157,7 +158,7 @@ export class RunRecord {
       if (!this.inSpan(i)) state = 'fixed';
       else if (token === this.specials.mask) state = changed.get(i) === 'revised' ? 'revised' : 'masked';
       else if (token === this.specials.eos || token === this.specials.pad) state = 'end';
-      else state = changed.get(i) === 'new' ? 'new' : 'committed';
+      else state = changed.get(i) === 'new' || changed.get(i) === 'syntax' ? changed.get(i) as 'new' | 'syntax' : 'committed';
       cells[i] = { position: i, token, text: state === 'masked' || state === 'revised' ? '' : (this.pieces.get(token) ?? ''), state, confidence: conf[i]! };
     }
     return cells;
