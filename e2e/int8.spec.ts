@@ -1,0 +1,57 @@
+// int8 models (issue #12) on both engines: the int8 export of the default diffusion model loads,
+// the model line shows the weights' memory, and it generates code on the CPU engine ('auto' on
+// this software adapter) and on WebGPU (SwiftShader). The default follows public/models/index.json:
+// the int8 export when its `quantized.qualityHolds` (eval.py within the issue's bar of the float16
+// model), else the float16 model; settings list both, with download and memory.
+
+import { expect, test, type Page } from '@playwright/test';
+import { recordErrors } from './helpers';
+
+const INT8 = 'qs-code-diffusion-small-v2-int8';
+
+async function open(page: Page, url: string) {
+  // a short run keeps SwiftShader's WebGPU within the test's time; the model's own decoding
+  await page.addInitScript(() => {
+    localStorage.setItem('quicksilver.settings.v2', JSON.stringify({ genLength: 12, strategy: 'model', temperature: 0, seed: 0, autocomplete: false }));
+  });
+  await page.goto(url);
+}
+
+for (const engine of ['auto', 'webgpu'] as const) {
+  test(`the int8 export of the default model loads and generates (engine ${engine})`, async ({ page }) => {
+    test.setTimeout(240_000);
+    const errors = recordErrors(page);
+    await open(page, `/?model=${INT8}&engine=${engine}`);
+    const status = page.getByTestId('model-status');
+    await expect(status).toHaveAttribute('data-state', 'ready', { timeout: 90_000 });
+    await expect(status).toContainText(INT8);
+    await expect(page.getByTestId('model-status-engine')).toHaveAttribute('data-engine', engine === 'auto' ? 'cpu' : 'webgpu');
+    // int8 weights in memory: 2.6 MiB on either engine (the float16 model: 9.8 MiB on WebGPU, 12.8 on the CPU engine)
+    await expect(page.getByTestId('model-status-memory')).toHaveText(/^2\.\d MB of weights in memory$/);
+    await page.getByTestId('run').click();
+    await expect(page.getByTestId('run-view')).toHaveAttribute('data-status', 'done', { timeout: 180_000 });
+    const runs = await page.evaluate(() => window.__qs!.runs());
+    const run = runs.filter((r) => r.label === 'generate').at(-1)!;
+    expect(run.modelId).toBe(INT8);
+    expect(run.error).toBeNull();
+    expect(run.tokensGenerated).toBeGreaterThan(0);
+    expect(run.text.length).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+  });
+}
+
+test('the default is the int8 export where its quality holds (index.json), else float16; settings list both with download and memory', async ({ page }) => {
+  test.setTimeout(90_000);
+  await open(page, '/');
+  const index = (await page.evaluate(() => fetch('/models/index.json').then((r) => r.json()))) as { models: { id: string; quantized?: { qualityHolds?: boolean | null } }[] };
+  const holds = index.models.find((m) => m.id === INT8)?.quantized?.qualityHolds === true;
+  const expected = holds ? INT8 : 'qs-code-diffusion-small-v2';
+  const status = page.getByTestId('model-status');
+  await expect(status).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+  await expect(status.locator('.model-line-id')).toHaveText(expected);
+  await page.getByTestId('settings-button').click();
+  const select = page.getByTestId('settings-model');
+  await expect(select.locator('option').first()).toContainText(`Best available (${expected})`);
+  await expect(select.locator(`option[value="${INT8}"]`)).toContainText(/MB download · 2\.\d MB in memory/);
+  await expect(select.locator('option[value="qs-code-diffusion-small-v2"]')).toContainText(/MB download · 9\.\d MB in memory/);
+});
