@@ -38,7 +38,7 @@ step 600 npm run build
 step 300 npm run build:lib
 step 120 npx tsc -p examples/tsconfig.json
 # dist/ was just built: the Playwright web server only serves it.
-step 900 env QS_E2E_SKIP_BUILD=1 npm run test:e2e
+step 1800 env QS_E2E_SKIP_BUILD=1 npm run test:e2e
 
 echo
 echo '=== all checks passed'
