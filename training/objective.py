@@ -176,15 +176,20 @@ def block_layout(x, special, n_ordinary, eps=1e-3, random_share=0.0, fim_share=0
             "diff_w": diff_w, "ar_ok": ar_ok}
 
 
+def _next_token_ce(rows, x):
+    """(B, L) CE of rows (B, L, V) against x[i+1] (the last row's target unused)."""
+    B, L = x.shape
+    tgt = torch.cat([x[:, 1:], x[:, :1]], dim=1)
+    return F.cross_entropy(rows.float().reshape(-1, rows.shape[-1]), tgt.reshape(-1),
+                           reduction="none").view(B, L)
+
+
 def block_losses(logits, lay):
     """(diffusion ELBO term per position, AR NLL per valid position) from the 2L-row logits."""
     x = lay["x"]
-    B, L = x.shape
-    V = logits.shape[-1]
-    tgt = torch.cat([x[:, 1:], x[:, :1]], dim=1)                    # x[i+1] (last one unused)
-    noisy, clean = logits[:, :L].float(), logits[:, L:].float()
-    ce_n = F.cross_entropy(noisy.reshape(-1, V), tgt.reshape(-1), reduction="none").view(B, L)
-    ce_c = F.cross_entropy(clean.reshape(-1, V), tgt.reshape(-1), reduction="none").view(B, L)
+    L = x.shape[1]
+    ce_n = _next_token_ce(logits[:, :L], x)
+    ce_c = _next_token_ce(logits[:, L:], x)
     diff = (ce_n * lay["diff_w"]).sum() / x.numel()
     ok = lay["ar_ok"]
     ar = (ce_c * ok).sum() / ok.sum().clamp(min=1)
@@ -234,3 +239,10 @@ def draft_layout(x, prompt_len, valid_len, special, block=8, generator=None, dec
     positions = torch.cat([idx, idx])[None].expand(B, 2 * L)
     return {"tokens": tokens, "positions": positions, "mask": mask, "x": x,
             "diff_w": diff_w, "ar_ok": ar_ok}
+
+
+def draft_loss(logits, lay):
+    """Weighted mean CE of draft_layout's drafting rows on the model's own continuation."""
+    w = lay["diff_w"]
+    ce = _next_token_ce(logits[:, :lay["x"].shape[1]], lay["x"])
+    return (ce * w).sum() / w.sum().clamp(min=1)

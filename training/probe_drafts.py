@@ -1,6 +1,6 @@
-"""Tokens per forward of a block-causal checkpoint's verified decoding, without exporting it:
-the app's default decoding (eval.py verify_decode, greedy, tau 0.3, adaptive rows) on N held-out
-function headers. For watching a distillation
+"""Tokens per forward and syntax-valid share of a block-causal checkpoint's verified decoding,
+without exporting it: eval.py's syntax_valid with the app's default decoding (greedy, tau 0.3,
+adaptive rows) on N held-out function headers. For watching a distillation
 run (training/distill.sh) while it trains:
 
   OMP_NUM_THREADS=1 python3 training/probe_drafts.py --ckpt training/runs/v2-distill/ckpt.pt --n 30
@@ -15,7 +15,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from eval import function_prompts, verify_decode  # noqa: E402
+from eval import function_prompts, syntax_valid  # noqa: E402
 from export import load_model  # noqa: E402
 from model import ModelConfig, Transformer  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
@@ -40,15 +40,10 @@ def main():
     model.eval()
     tok = Tokenizer.load(os.path.join(HERE, "data", "tokenizer.json"))
     docs = [json.loads(l)["text"] for l in open(os.path.join(HERE, "data", "corpus", "heldout.jsonl"))]
-    gen = fwd = 0
     with torch.no_grad():
-        for h in function_prompts(docs, args.n):
-            ids, f = verify_decode(model, tok, tok.encode(h), args.tokens, (), args.tau, model.cfg.block_size)
-            cut = [i for i, t in enumerate(ids) if t in (tok.pad, tok.eos)]
-            gen += cut[0] if cut else len(ids)
-            fwd += f
-    print(json.dumps({"step": step, "prompts": args.n, "tokens": gen, "forwards": fwd,
-                      "tokens_per_forward": round(gen / max(1, fwd), 3)}))
+        ok, tpf = syntax_valid(model, tok, function_prompts(docs, args.n), args.tokens, args.tau)
+    print(json.dumps({"step": step, "prompts": args.n, "syntax_valid": ok,
+                      "tokens_per_forward": round(tpf, 3)}))
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import torch.distributed as dist
 
 from model import ModelConfig, Transformer
 from objective import (ar_loss, block_layout, block_losses, corrupt, diffusion_loss, diffusion_loss_shift,
-                       draft_layout, make_infill)
+                       draft_layout, draft_loss, make_infill)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIZES = {  # name -> architecture (vocab comes from the tokenizer)
@@ -121,16 +121,6 @@ def traj_batch(traj, step, B, seed):
     perm = np.random.default_rng([seed, 99]).permutation(len(X))
     ids = perm[(step * B + np.arange(B)) % len(X)]
     return X[ids], a[ids], n[ids]
-
-
-def draft_loss(logits, lay):
-    """Weighted mean CE of the drafting rows on the model's own continuation (draft_layout)."""
-    x, w = lay["x"], lay["diff_w"]
-    B, L = x.shape
-    tgt = torch.cat([x[:, 1:], x[:, :1]], dim=1)
-    ce = torch.nn.functional.cross_entropy(logits[:, :L].float().reshape(-1, logits.shape[-1]),
-                                           tgt.reshape(-1), reduction="none").view(B, L)
-    return (ce * w).sum() / w.sum().clamp(min=1)
 
 
 def git_commit():

@@ -17,21 +17,10 @@ import { join } from 'node:path';
 import { generate } from '../src/diffusion';
 import { CpuDiffusionModel, loadCpuModel } from '../src/engine/cpu';
 import type { ModelFiles } from '../src/engine/load';
+import { rng } from '../src/engine/testkit';
 import { DEFAULT_SETTINGS, knobsFor } from '../src/ui/settings';
 
 interface Rec { offset: number; prompt: number[]; gen: number[] }
-
-/** mulberry32: a small seeded PRNG, so offsets are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function main(argv: string[]): Promise<void> {
   const opt = (k: string, d: string) => {

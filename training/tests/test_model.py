@@ -8,6 +8,13 @@ from objective import ar_loss, corrupt, diffusion_loss, make_infill
 CFG = dict(vocab_size=50, dim=16, n_layers=2, n_heads=2, ffn_dim=24, max_seq_len=12)
 
 
+def block_causal_model():
+    """A random block-causal model (context 40, blocks of 8, shift) and its special tokens."""
+    cfg = ModelConfig(kind="diffusion", vocab_size=64, dim=32, n_layers=2, n_heads=4, ffn_dim=64,
+                      max_seq_len=40, attention="block_causal", block_size=8, shift=True)
+    return Transformer(cfg).eval(), {"mask": 63, "pad": 62, "eos": 61}
+
+
 def test_forward_shape_and_bidirectional_vs_causal():
     torch.manual_seed(0)
     x = torch.randint(0, 50, (3, 10))
@@ -107,10 +114,7 @@ def test_block_layout_never_shows_a_row_its_target():
     from model import block_step
     from objective import block_layout, block_losses
     torch.manual_seed(0)
-    cfg = ModelConfig(kind="diffusion", vocab_size=64, dim=32, n_layers=2, n_heads=4, ffn_dim=64,
-                      max_seq_len=40, attention="block_causal", block_size=8, shift=True)
-    m = Transformer(cfg).eval()
-    sp = {"mask": 63, "pad": 62, "eos": 61}
+    m, sp = block_causal_model()
     g = torch.Generator().manual_seed(1)
     L = 40
     x = torch.randint(0, 61, (8, L), generator=g)
@@ -161,10 +165,7 @@ def test_draft_layout_rows_are_the_verified_decoding_state():
     from model import block_step
     from objective import draft_layout
     torch.manual_seed(0)
-    cfg = ModelConfig(kind="diffusion", vocab_size=64, dim=32, n_layers=2, n_heads=4, ffn_dim=64,
-                      max_seq_len=40, attention="block_causal", block_size=8, shift=True)
-    m = Transformer(cfg).eval()
-    sp = {"mask": 63, "pad": 62, "eos": 61}
+    m, sp = block_causal_model()
     g = torch.Generator().manual_seed(3)
     L, B = 40, 8
     x = torch.randint(0, 61, (4, L), generator=g)
