@@ -7,7 +7,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { recordErrors } from './helpers';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -68,6 +68,21 @@ async function controlled(page: Page) {
   await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 30_000 });
 }
 
+/** With the network off: reload (the page from the service worker, the model from the library's cache), then run `body`. */
+async function offlineReload(page: Page, context: BrowserContext, body: () => Promise<void>) {
+  await controlled(page);
+  await context.setOffline(true);
+  try {
+    const response = await page.reload();
+    expect(response?.fromServiceWorker()).toBe(true);
+    await expect(page.locator('#status')).toHaveAttribute('data-state', 'ready', { timeout: 45_000 });
+    await expect(page.locator('#status')).toHaveAttribute('data-from-cache', 'true');
+    await body();
+  } finally {
+    await context.setOffline(false);
+  }
+}
+
 /** Click Generate on the textarea page; every (step, masked, text) the textarea shows, and the final state. */
 async function denoise(page: Page) {
   await page.evaluate(() => {
@@ -109,20 +124,12 @@ test('textarea example: the library denoises step by step into a plain textarea,
   expect(online.seen.length).toBe(online.steps + 1);
 
   // Offline: the page from the service worker, the model from the library's cache, the same text.
-  await controlled(page);
-  await context.setOffline(true);
-  try {
-    const response = await page.reload();
-    expect(response?.fromServiceWorker()).toBe(true);
-    await expect(page.locator('#status')).toHaveAttribute('data-state', 'ready', { timeout: 45_000 });
-    await expect(page.locator('#status')).toHaveAttribute('data-from-cache', 'true');
+  await offlineReload(page, context, async () => {
     expect(await page.evaluate(() => navigator.onLine)).toBe(false);
     const offline = await denoise(page);
     expect(offline.text).toBe(online.text);
     expect(offline.steps).toBe(online.steps);
-  } finally {
-    await context.setOffline(false);
-  }
+  });
   expect(errors).toEqual([]);
 });
 
@@ -197,17 +204,9 @@ test('monaco example: typing `for i in range(` (auto-closed) and Tab gives code 
   // A suggestion of several lines was only partly taken by the line key.
   if (full.slice(word.length).trim().includes('\n')) expect(line.length).toBeLessThan(full.length);
 
-  await controlled(page);
-  await context.setOffline(true);
-  try {
-    const response = await page.reload();
-    expect(response?.fromServiceWorker()).toBe(true);
-    await expect(page.locator('#status')).toHaveAttribute('data-state', 'ready', { timeout: 45_000 });
-    await expect(page.locator('#status')).toHaveAttribute('data-from-cache', 'true');
+  await offlineReload(page, context, async () => {
     const offline = await typeLoopAndAccept(page);
     expect(offline.after).toBe(online.after);
-  } finally {
-    await context.setOffline(false);
-  }
+  });
   expect(errors).toEqual([]);
 });

@@ -15,6 +15,24 @@ function rand(n: number, seed: number, lo = -1, hi = 1): Float32Array {
   return Float32Array.from({ length: n }, () => r(lo, hi));
 }
 
+/**
+ * C (M, ldc) at pc after a matmul that started from c0: its first N columns equal want (M, N)
+ * (+ c0 when accumulating) within tol, relative; the columns past N untouched.
+ */
+function expectMatmulOut(rt: CpuRuntime, pc: number, c0: Float32Array, want: Float64Array, M: number, N: number, ldc: number, acc: boolean, tol: number): void {
+  const c = rt.f32.subarray(pc >> 2, (pc >> 2) + M * ldc);
+  const got = new Float64Array(M * N);
+  const ref = new Float64Array(M * N);
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      got[m * N + n] = c[m * ldc + n];
+      ref[m * N + n] = want[m * N + n] + (acc ? c0[m * ldc + n] : 0);
+    }
+    for (let n = N; n < ldc; n++) expect(c[m * ldc + n]).toBe(c0[m * ldc + n]);
+  }
+  expect(relError(got, ref), `acc=${acc}`).toBeLessThan(tol);
+}
+
 const runtimes: CpuRuntime[] = [];
 async function runtime(threads: number, bytes = 32 << 20, maxKeys = 512): Promise<CpuRuntime> {
   const rt = await CpuRuntime.create({ bytes, threads, maxKeys, parallelWork: 0 }); // every op split between the threads
@@ -52,18 +70,7 @@ for (const threads of [1, 2]) {
       for (const acc of [false, true]) {
         const pc = rt.upload(c0);
         rt.matmul(pa, lda, pw, pc, ldc, M, N, K, acc);
-        const c = rt.f32.subarray(pc >> 2, (pc >> 2) + M * ldc);
-        const got = new Float64Array(M * N);
-        const ref = new Float64Array(M * N);
-        for (let m = 0; m < M; m++) {
-          for (let n = 0; n < N; n++) {
-            got[m * N + n] = c[m * ldc + n];
-            ref[m * N + n] = want[m * N + n] + (acc ? c0[m * ldc + n] : 0);
-          }
-          // columns past N untouched
-          for (let n = N; n < ldc; n++) expect(c[m * ldc + n]).toBe(c0[m * ldc + n]);
-        }
-        expect(relError(got, ref), `acc=${acc}`).toBeLessThan(1e-5);
+        expectMatmulOut(rt, pc, c0, want, M, N, ldc, acc, 1e-5);
       }
     });
 
@@ -92,18 +99,8 @@ for (const threads of [1, 2]) {
       for (const acc of [false, true]) {
         const pc = rt.upload(c0);
         rt.matmulI8(pa, lda, pq, pc, ldc, M, N, K, acc);
-        const c = rt.f32.subarray(pc >> 2, (pc >> 2) + M * ldc);
-        const got = new Float64Array(M * N);
-        const ref = new Float64Array(M * N);
-        for (let m = 0; m < M; m++) {
-          for (let n = 0; n < N; n++) {
-            got[m * N + n] = c[m * ldc + n];
-            ref[m * N + n] = want[m * N + n] + (acc ? c0[m * ldc + n] : 0);
-          }
-          for (let n = N; n < ldc; n++) expect(c[m * ldc + n]).toBe(c0[m * ldc + n]);
-        }
         // int16 activations: each within sx/2 = max|a| / 65534 of a
-        expect(relError(got, ref), `acc=${acc}`).toBeLessThan(1e-4);
+        expectMatmulOut(rt, pc, c0, want, M, N, ldc, acc, 1e-4);
       }
       // the int8 embedding's gather: one dequantised row
       const dst = rt.alloc(K);
