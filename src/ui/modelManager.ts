@@ -180,9 +180,11 @@ export class ModelManager {
     }
     if (!navigator.onLine) return;
     const urls = [...MODEL_FILES.map((f) => `/models/${modelId}/${f}`), '/models/index.json'];
+    // What the cache already holds needs no second download through the page (every later load).
+    const pending = await missingFromCache(urls, 0);
     const fetched = new Map<string, { bytes: ArrayBuffer; headers: Headers }>();
     try {
-      for (const url of urls) {
+      for (const url of pending) {
         const res = await fetch(url);
         if (!res.ok) return;
         fetched.set(url, { bytes: await res.arrayBuffer(), headers: res.headers });
@@ -194,7 +196,7 @@ export class ModelManager {
     // The service worker stores what it served a moment later, and may be refused (a full
     // storage quota): look in the cache rather than trust that it worked, and store what is
     // missing from here, which names the browser's reason when it is refused again.
-    const missing = await missingFromCache(urls);
+    const missing = pending.length > 0 ? await missingFromCache(pending) : [];
     const refused: string[] = [];
     let reason = '';
     if (missing.length > 0 && typeof caches !== 'undefined') {
