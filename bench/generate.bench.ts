@@ -5,6 +5,7 @@
 //   default    diffusion with the app's default settings (src/ui/settings.ts DEFAULT_SETTINGS →
 //              knobsFor, --tau overrides τ): for a block-causal model, cached block steps of its
 //              block_size, the confident run from the left (leftToRight) each step
+//   nolookup   default without drafts copied from the text (lookup 0): the block's drafts only
 //   verify     block-causal diffusion, self-speculative: the block drafts, the AR head verifies
 //              (commitOrder 'verify', drafts above --tau), blocks of at most --block (draftLength
 //              'adaptive': the last run of confident drafts + 2 mask rows)
@@ -61,7 +62,7 @@ import { pythonSyntaxError } from '../src/diffusion/pythonSyntax';
 const MODELS = 'public/models';
 const HELDOUT = 'training/data/corpus/heldout.jsonl';
 const FALLBACK = 'bench/prompts.json';
-const ALL_CONFIGS = ['ar', 'default', 'syntax', 'verify', 'verifyblock', 'onetok', 'inorder', 'fixed', 'threshold', 'blocks'] as const;
+const ALL_CONFIGS = ['ar', 'default', 'syntax', 'nolookup', 'verify', 'verifyblock', 'onetok', 'inorder', 'fixed', 'threshold', 'blocks'] as const;
 type BaseConfig = (typeof ALL_CONFIGS)[number];
 /** A configuration, optionally with its own threshold: 'default', 'default@0.7', 'blocks@0.5'. */
 type ConfigName = BaseConfig | `${BaseConfig}@${string}`;
@@ -210,6 +211,8 @@ function describeConfig(c: ConfigName, o: Options): string {
       return `default (τ=${tau})`;
     case 'syntax':
       return `default (τ=${tau}) + syntax check`;
+    case 'nolookup':
+      return `default (τ=${tau}), no drafts copied from the text`;
     case 'onetok':
       return 'diffusion 1 tok/step, in order';
     case 'verify':
@@ -239,6 +242,8 @@ function request(c: ConfigName, prompt: number[], genLength: number, o: Options)
       return { ...knobsFor({ ...DEFAULT_SETTINGS, tau, syntaxCheck: true }, genLength), prompt, truncate: false };
     case 'onetok':
       return { ...base, schedule: { kind: 'fixed', tokensPerStep: 1 }, commitOrder: 'leftToRight' };
+    case 'nolookup': // the same without prompt-lookup drafts (GenerateRequest.lookup 0)
+      return { ...knobsFor({ ...DEFAULT_SETTINGS, tau }, genLength), prompt, truncate: false, lookup: 0 };
     case 'verify':
       return { ...base, schedule: { kind: 'threshold', tau }, commitOrder: 'verify', blockLength: o.block };
     case 'verifyblock':

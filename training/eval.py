@@ -256,21 +256,50 @@ def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="v
 
 
 @torch.no_grad()
-def verify_decode(model, tok, prefix, n, suffix, tau, block):
+def lookup_draft(text, suffix, max_len):
+    """sampler.ts lookupDraft (prompt lookup): up to max_len tokens that followed the latest earlier
+    occurrence of the text's last 3 (else 2) tokens, in the text, then in the suffix; a copy that
+    reaches the end of the text goes on with its own tokens."""
+    c = len(text)
+    if max_len <= 0:
+        return []
+    for n in range(min(3, c - 1), 1, -1):
+        tail = text[c - n:]
+        for s in range(c - n - 1, -1, -1):
+            if text[s:s + n] == tail:
+                out = []
+                for i in range(max_len):
+                    out.append(text[s + n + i] if s + n + i < c else out[s + n + i - c])
+                return out
+        for s in range(len(suffix) - n):
+            if list(suffix[s:s + n]) == tail:
+                return list(suffix[s + n:s + n + max_len])
+    return []
+
+
+def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16):
     """commitOrder 'verify' (sampler.ts draftAndVerify), greedy: the text plus drafts d_1..d_k run
     as clean causal rows and a block of masks after them drafts ahead; keep the drafts while the
     AR head agrees, then the AR head's token; all kept: the block's run of predictions >= tau are
     the next drafts; the next block has that run + 2 rows (at most `block`: draftLength
-    'adaptive'). Returns (the n span ids, forwards)."""
+    'adaptive'; none for 1, 3, 7, 8, .. steps after mask rows that drafted nothing); drafts copied
+    from the text (lookup_draft, at most L: lookup / 2 at first, doubled after a copy kept whole,
+    else kept + 1, at least 2) replace them when longer.
+    Returns (the n span ids, forwards)."""
     dev = next(model.parameters()).device
     start, end = len(prefix), len(prefix) + n
     text = list(prefix)
     suf_pos = list(range(end, end + len(suffix)))
-    drafts, forwards, rows = [], 0, block       # rows: draftLength 'adaptive' (sampler.ts)
+    copy_len = (lookup + 1) // 2
+    drafts = lookup_draft(text, suffix, min(copy_len, end - len(text) - 1))
+    from_lookup = bool(drafts)
+    forwards, rows = 0, block                   # rows: draftLength 'adaptive' (sampler.ts)
+    rest = backoff = 0                          # steps with no mask rows, the last rest granted
     while len(text) < end:
         c = len(text)
         k = min(len(drafts), end - c - 1)
-        B = min(rows, end - c - k)
+        # no mask rows: the engines run an empty block; here one mask row, whose logits go unused
+        B = 1 if rest > 0 else min(rows, end - c - k)
         ctx = list(suffix) + text + drafts[:k]
         logits = block_step(model, torch.tensor([ctx], device=dev), suf_pos + list(range(c + k)),
                             torch.full((1, B), tok.mask, device=dev), c + k, context_rows=k)[0].float().cpu()
@@ -293,6 +322,17 @@ def verify_decode(model, tok, prefix, n, suffix, tau, block):
                     break
                 drafts.append(int(pred[i]))
         rows = min(block, max(2, (len(drafts) if j == k else j) + 2))
+        if rest == 0 and B >= 2 and j == k:     # mask rows that drafted nothing: none for 1, 3, 7, 8.. steps
+            backoff = 0 if drafts else min(8, 2 * backoff + 1)
+            rest = backoff
+        elif rest > 0:
+            rest -= 1
+        if from_lookup:
+            copy_len = min(lookup, 2 * copy_len) if j == k else max(2, j + 1)
+        copied = lookup_draft(text, suffix, min(copy_len, end - len(text) - 1))
+        from_lookup = len(copied) > len(drafts)
+        if from_lookup:
+            drafts = copied
     return text[start:end], forwards
 
 

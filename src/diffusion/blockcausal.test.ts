@@ -8,7 +8,7 @@ import { loadCpuModel } from '../engine/cpu';
 import { decideRef } from '../engine/reference';
 import { randomModelFiles, type TinySpec } from '../engine/testkit';
 import type { BlockStep, DecideOptions, Decisions, DiffusionModel } from '../engine/types';
-import { generate, infill } from './sampler';
+import { generate, infill, lookupDraft } from './sampler';
 import type { SamplerKnobs, StepEvent } from './types';
 
 const SPEC: TinySpec = { kind: 'diffusion', vocab: 61, dim: 32, heads: 4, ffn: 40, layers: 2, maxSeq: 64, tie: true, dtype: 'F16', blockSize: 4 };
@@ -32,13 +32,13 @@ function uncached(m: DiffusionModel): DiffusionModel & { steps: BlockStep[] } {
     async decideBlock(step: BlockStep, opts: DecideOptions): Promise<Decisions> {
       steps.push(step);
       const V = m.config.vocab_size;
-      const logits = await m.blockLogits!(step, true);
+      const logits = step.block.length > 0 ? await m.blockLogits!(step, true) : new Float32Array(0);
       // context rows (the AR head): the block step that ends the context at that row
       const rows: { logits: Float32Array; position: number; current: number }[] = [];
       for (const r of step.contextRows ?? []) {
         const pos = step.contextPositions[r] + 1;
         const l = await m.blockLogits!({ ...step, context: step.context.slice(0, r + 1), contextPositions: step.contextPositions.slice(0, r + 1), block: Int32Array.of(MASK), blockPos0: pos, contextRows: undefined }, true);
-        rows.push({ logits: l.subarray(0, V), position: pos, current: r + 1 < step.context.length ? step.context[r + 1] : step.block[0] });
+        rows.push({ logits: l.subarray(0, V), position: pos, current: r + 1 < step.context.length ? step.context[r + 1] : (step.block[0] ?? 0) });
       }
       for (const o of step.offsets) rows.push({ logits: logits.subarray(o * V, (o + 1) * V), position: step.blockPos0 + o, current: step.block[o] });
       const n = rows.length;
@@ -141,7 +141,7 @@ describe("commitOrder 'verify' (self-speculative)", () => {
     const want = await arHeadGreedy(model, prompt, 24);
     for (const [tau, draftLength] of [[0.01, 'adaptive'], [0.3, 'adaptive'], [1, 'adaptive'], [0.01, 'block']] as const) {
       for (const m of [model, uncached(model)]) {
-        const r = await generate(m, { prompt, genLength: 24, commitOrder: 'verify', draftLength, schedule: { kind: 'threshold', tau } });
+        const r = await generate(m, { prompt, genLength: 24, commitOrder: 'verify', draftLength, lookup: 0, schedule: { kind: 'threshold', tau } });
         const end = want.findIndex((t) => t === SPEC.vocab - 2 || t === SPEC.vocab - 3);
         expect(r.generated).toEqual(end < 0 ? want : want.slice(0, end));
         expect(r.stats.forwards).toBeLessThanOrEqual(24);
@@ -168,7 +168,7 @@ describe("commitOrder 'verify' (self-speculative)", () => {
       },
     };
     void V;
-    const r = await generate(fake, { prompt: [1, 2, 3], genLength: 33, commitOrder: 'verify', blockLength: 8, schedule: { kind: 'threshold', tau: 0.9 } });
+    const r = await generate(fake, { prompt: [1, 2, 3], genLength: 33, commitOrder: 'verify', blockLength: 8, lookup: 0, schedule: { kind: 'threshold', tau: 0.9 } });
     expect(r.generated).toEqual(Array.from({ length: 33 }, (_, i) => tokenAt(3 + i)));
     // step 1: 1 token + 7 drafts; then 8 per step (7 drafts + the AR token)
     expect(r.stats.forwards).toBe(5);
@@ -176,17 +176,93 @@ describe("commitOrder 'verify' (self-speculative)", () => {
     expect(calls.map((c) => c.block.length)).toEqual([8, 8, 8, 8, 1]);   // the last: 1 position after the drafts
     // drafts below tau are not drafted: one token per step, and (adaptive) 2 mask rows after the first
     calls.length = 0;
-    const slow = await generate(fake, { prompt: [1, 2, 3], genLength: 10, commitOrder: 'verify', blockLength: 8, schedule: { kind: 'threshold', tau: 0.99 } });
+    const slow = await generate(fake, { prompt: [1, 2, 3], genLength: 10, commitOrder: 'verify', blockLength: 8, lookup: 0, schedule: { kind: 'threshold', tau: 0.99 } });
     expect(slow.stats.forwards).toBe(10);
     expect(slow.generated).toEqual(Array.from({ length: 10 }, (_, i) => tokenAt(3 + i)));
-    expect(calls.slice(0, 3).map((c) => c.block.length)).toEqual([8, 2, 2]);
+    // (adaptive) mask rows that drafted nothing are left out for 1, then 3, then 7 steps; 2 rows
+    // probe in between: the AR head's row alone decides those steps
+    expect(calls.map((c) => c.block.length)).toEqual([8, 0, 2, 0, 0, 0, 2, 0, 0, 0]);
     calls.length = 0;
-    await generate(fake, { prompt: [1, 2, 3], genLength: 10, commitOrder: 'verify', draftLength: 'block', blockLength: 8, schedule: { kind: 'threshold', tau: 0.99 } });
+    await generate(fake, { prompt: [1, 2, 3], genLength: 10, commitOrder: 'verify', draftLength: 'block', blockLength: 8, lookup: 0, schedule: { kind: 'threshold', tau: 0.99 } });
     expect(calls.slice(0, 3).map((c) => c.block.length)).toEqual([8, 8, 8]);
+  });
+
+  it('with drafts copied from the text (lookup), still exactly the AR head\'s greedy tokens, in fewer forwards when the text repeats', async () => {
+    // prompts that repeat themselves, and one that does not; a random model's greedy text loops too
+    const prompts = [[5, 9, 11, 5, 9, 11, 5, 9], [3, 4, 5, 6, 7, 8, 9, 10], [12, 13, 12, 13, 12]];
+    let saved = 0;
+    let emptyBlocks = 0;
+    for (const p of prompts) {
+      const want = await arHeadGreedy(model, p, 32);
+      const end = want.findIndex((t) => t === SPEC.vocab - 2 || t === SPEC.vocab - 3);
+      const off = await generate(model, { prompt: p, genLength: 32, commitOrder: 'verify', lookup: 0, schedule: { kind: 'threshold', tau: 0.3 } });
+      for (const [lookup, m] of [[16, model], [3, model], [16, uncached(model)]] as const) {
+        const r = await generate(m, { prompt: p, genLength: 32, commitOrder: 'verify', lookup, schedule: { kind: 'threshold', tau: 0.3 } });
+        expect(r.generated).toEqual(end < 0 ? want : want.slice(0, end));
+        expect(r.stats.drafts!.fromBlock + r.stats.drafts!.fromLookup).toBe(r.generated.length + (r.finishReason === 'eos' ? 1 : 0) - r.stats.forwards);
+        if (lookup === 16 && m === model) saved += off.stats.forwards - r.stats.forwards;
+        if ('steps' in m) emptyBlocks += m.steps.filter((s: BlockStep) => s.block.length === 0).length;
+      }
+    }
+    expect(saved).toBeGreaterThan(0);
+    expect(emptyBlocks).toBeGreaterThan(0); // steps with no mask rows (the block drafted nothing) were checked too
+  });
+
+  it('lookup: a periodic text is copied 8, then 16 tokens at a time when the block is never sure', async () => {
+    // a fake whose AR head continues the period-5 pattern and whose block rows are unsure (prob 0.5)
+    const tokenAt = (p: number) => 20 + (p % 5);
+    const calls: BlockStep[] = [];
+    const fake: DiffusionModel = {
+      config: { ...model.config },
+      decide: () => Promise.reject(new Error('no')),
+      logits: () => Promise.reject(new Error('no')),
+      dispose: () => {},
+      async decideBlock(step) {
+        calls.push(step);
+        const rows = Array.from(step.contextRows ?? []);
+        const pos = [...rows.map((r) => step.contextPositions[r] + 1), ...Array.from(step.offsets, (o) => step.blockPos0 + o)];
+        const n = pos.length;
+        return { token: Int32Array.from(pos, tokenAt), prob: new Float32Array(n).fill(0.5), margin: new Float32Array(n).fill(0.1), entropy: new Float32Array(n).fill(1), currentProb: new Float32Array(n) };
+      },
+    };
+    const prompt = Array.from({ length: 7 }, (_, p) => tokenAt(p));
+    const want = Array.from({ length: 40 }, (_, i) => tokenAt(7 + i));
+    const r = await generate(fake, { prompt, genLength: 40, commitOrder: 'verify', blockLength: 8, schedule: { kind: 'threshold', tau: 0.9 } });
+    expect(r.generated).toEqual(want);
+    // each step: the drafts copied (after [20 21], going on with its own copy) + the AR token;
+    // 8 at first, 16 once a copy was kept whole, then the 13 left before the span's last token
+    expect(calls.map((c) => c.contextRows!.length)).toEqual([9, 17, 14]);
+    expect(r.stats.forwards).toBe(3);
+    expect(r.stats.drafts).toEqual({ fromBlock: 0, fromLookup: 37 });
+    const off = await generate(fake, { prompt, genLength: 40, commitOrder: 'verify', blockLength: 8, lookup: 0, schedule: { kind: 'threshold', tau: 0.9 } });
+    expect(off.generated).toEqual(want);
+    expect(off.stats.forwards).toBe(40);
   });
 
   it('refuses models that are not block-causal', async () => {
     const { FakeDiffusionModel } = await import('./fakes');
     await expect(generate(new FakeDiffusionModel(), { prompt: [1], genLength: 4, commitOrder: 'verify' })).rejects.toThrow(/block-causal/);
+  });
+});
+
+describe('lookupDraft (prompt lookup)', () => {
+  const c = (a: number[]) => Int32Array.from(a);
+  it('copies what followed the latest earlier match of the last 3 tokens, else 2 (never 1), up to max', () => {
+    //            0  1  2  3  4  5  6  7  8  9 10 11
+    const text = [1, 2, 3, 9, 7, 2, 3, 8, 4, 1, 2, 3];
+    expect(lookupDraft(c(text), 12, [], 9)).toEqual([9, 7, 2, 3, 8, 4, 1, 2, 3]); // [1 2 3] at 0
+    expect(lookupDraft(c(text), 12, [], 11)).toEqual([9, 7, 2, 3, 8, 4, 1, 2, 3, 9, 7]); // on with its own copy
+    expect(lookupDraft(c(text), 12, [], 2)).toEqual([9, 7]);
+    expect(lookupDraft(c([5, 2, 3, 8, 4, 1, 2, 3]), 8, [], 4)).toEqual([8, 4, 1, 2]); // [2 3] at 1 (no [1 2 3] before)
+    expect(lookupDraft(c([3, 6, 4, 3, 5, 4]), 6, [], 3)).toEqual([]); // only [4] matches: not used
+    expect(lookupDraft(c([3, 4, 6, 3, 4, 5, 3, 4]), 8, [], 3)).toEqual([5, 3, 4]); // [3 4]: the latest match, at 3
+    expect(lookupDraft(c([1, 2, 3, 4]), 4, [], 8)).toEqual([]);
+    expect(lookupDraft(c(text), 12, [], 0)).toEqual([]);
+    // only canvas[0, c) counts: what is after c (masks, the span) is not text
+    expect(lookupDraft(c([1, 2, 1, 2, 9, 9]), 4, [], 3)).toEqual([1, 2, 1]);
+  });
+  it('looks in the suffix (infill) when the text before has no match', () => {
+    expect(lookupDraft(c([4, 5, 6, 7]), 4, [9, 6, 7, 8, 10, 11], 3)).toEqual([8, 10, 11]);
+    expect(lookupDraft(c([4, 5, 6, 7]), 4, [9, 6, 7], 3)).toEqual([]);
   });
 });

@@ -14,6 +14,7 @@ describe('resolveKnobs', () => {
       blockLength: 8,
       commitOrder: 'confidence',
       draftLength: 'adaptive',
+      lookup: 16,
       temperature: 0,
       seed: 0,
       revision: null,
@@ -30,6 +31,8 @@ describe('resolveKnobs', () => {
     expect(resolveKnobs({ genLength: 32, blockLength: 4, commitOrder: 'confidence' }, { attention: 'block_causal', block_size: 8 })).toMatchObject({ blockLength: 4, commitOrder: 'confidence' });
     expect(() => resolveKnobs({ genLength: 8, commitOrder: 'random' as never })).toThrow(/commitOrder/);
     expect(() => resolveKnobs({ genLength: 8, draftLength: 'long' as never })).toThrow(/draftLength/);
+    expect(resolveKnobs({ genLength: 8, lookup: 0 }).lookup).toBe(0);
+    for (const bad of [-1, 2.5, '4']) expect(() => resolveKnobs({ genLength: 8, lookup: bad as never })).toThrow(/lookup must be an integer >= 0/);
   });
 
   const bad: Array<[string, Partial<SamplerKnobs>, RegExp]> = [

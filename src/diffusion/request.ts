@@ -31,6 +31,7 @@ export interface ResolvedKnobs {
   blockLength: number;
   commitOrder: CommitOrder;
   draftLength: 'adaptive' | 'block';
+  lookup: number;
   temperature: number;
   seed: number;
   revision: { rho: number; maxPerStep: number; maxPerPosition: number; finalSteps: number } | null;
@@ -87,6 +88,8 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
   }
   const draftLength = req.draftLength ?? 'adaptive';
   if (draftLength !== 'adaptive' && draftLength !== 'block') throw new RequestError(`draftLength must be 'adaptive' or 'block', got ${String(draftLength)}`);
+  const lookup = req.lookup ?? 16;
+  if (!isInt(lookup) || lookup < 0) throw new RequestError(`lookup must be an integer >= 0 (0: no drafts copied from the text), got ${String(lookup)}`);
   if (commitOrder === 'verify' && !blockCausal) throw new RequestError("commitOrder 'verify' needs a block-causal model (its AR head verifies the drafts)");
   const numBlocks = Math.ceil(genLength / blockLength);
   const { temperature, seed } = resolveSampling(req);
@@ -137,6 +140,7 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
     blockLength,
     commitOrder,
     draftLength,
+    lookup,
     temperature,
     seed,
     revision,

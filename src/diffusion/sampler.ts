@@ -217,7 +217,12 @@ function result(canvas: Int32Array, layout: CanvasLayout, isEnd: (t: number) => 
  *     keep d_1 .. d_j while d_i = a_{i-1}, then a_j: j + 1 tokens, exactly the AR head's choices
  *     all k kept: the block's rows are the next drafts (the run from the first with confidence
  *     >= tau); else no drafts (they were drafted after a wrong token), the next step drafts anew
- *   B: blockLength, or (draftLength 'adaptive') the last run of confident drafts + 2
+ *   B: blockLength, or (draftLength 'adaptive') the last run of confident drafts + 2, and 0 (no
+ *     mask rows) for 1, 3, 7, 8, .. steps after rows that drafted nothing
+ *   lookup: drafts copied from the text instead, when longer: what followed the latest earlier
+ *     occurrence of the text's last 3 (else 2) tokens (prompt lookup; lookupDraft), at most L of
+ *     them: L starts at lookup / 2, doubles (up to lookup) when a copy is kept whole, else
+ *     becomes what was kept + 1 (at least 2): every draft is a row of compute
  *   the span ends at the first eos/pad, as in denoise
  *   with hooks.syntax, the kept tokens pass the syntax gate first (syntaxGate.ts): from the first
  *   that breaks the text's syntax on, they are replaced by the best alternative that keeps it
@@ -233,35 +238,42 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
   const isEnd = (t: number) => t === eos || t === pad;
   const tau = knobs.schedule.kind === 'threshold' ? knobs.schedule.tau : 0;
   let c = spanStart;
-  let drafts: number[] = [];
+  const suffix = Array.from(canvas.subarray(spanEnd));
+  let copyLength = Math.ceil(knobs.lookup / 2); // L
+  let drafts = lookupDraft(canvas, c, suffix, Math.min(copyLength, spanEnd - c - 1));
+  let fromLookup = drafts.length > 0; // where the current drafts came from (stats)
+  const kept = { fromBlock: 0, fromLookup: 0 };
   let rows = knobs.blockLength; // mask rows of the next step (draftLength)
+  let rest = 0; // steps left with no mask rows ('adaptive': the block drafted nothing lately)
+  let backoff = 0; // the last rest granted
   let step = 0;
   let ended = false;
   const gate = hooks.syntax && hooks.decode ? new SyntaxGate(model, layout, hooks.syntax, hooks.decode, (upTo) => cacheOrder(canvas.length, spanEnd, upTo)) : null;
   while (c < spanEnd && !ended) {
     await checkpoint(signal);
     const k = Math.min(drafts.length, spanEnd - c - 1);
-    const B = Math.min(rows, spanEnd - (c + k));
+    const B = rest > 0 ? 0 : Math.min(rows, spanEnd - (c + k));
     const order = cacheOrder(canvas.length, spanEnd, c);
     const context = Int32Array.from([...order.map((p) => canvas[p]), ...drafts.slice(0, k)]);
     const contextPositions = Int32Array.from([...order, ...Array.from({ length: k }, (_, i) => c + i)]);
     const last = order.length + k - 1; // context row of position c + k - 1
     const d = await model.decideBlock!({
       context, contextPositions, block: new Int32Array(B).fill(mask), blockPos0: c + k,
-      offsets: Int32Array.from({ length: B - 1 }, (_, i) => i + 1),
+      offsets: Int32Array.from({ length: Math.max(0, B - 1) }, (_, i) => i + 1),
       contextRows: Int32Array.from({ length: k + 1 }, (_, i) => last - k + i),
     }, { temperature: knobs.temperature, seed: knobs.seed, step });
-    checkDecisions(d, k + B, mask);
+    checkDecisions(d, k + Math.max(1, B), mask);
     throwIfCancelled(signal);
     // verify: keep drafts while the AR head agrees, then the AR head's token after them
     let j = 0;
     while (j < k && drafts[j] === d.token[j]) j++;
-    let kept = [...drafts.slice(0, j), d.token[j]];
+    let keep = [...drafts.slice(0, j), d.token[j]];
     let rejected: { position: number; token: number } | null = null;
-    if (gate) ({ kept, rejected } = await gate.gate(canvas, c, kept));
-    const intact = kept.length === j + 1 && !rejected; // else the drafts were made after a token now gone
+    if (gate) ({ kept: keep, rejected } = await gate.gate(canvas, c, keep));
+    const intact = keep.length === j + 1 && !rejected; // else the drafts were made after a token now gone
+    kept[fromLookup ? 'fromLookup' : 'fromBlock'] += Math.min(j, keep.length);
     const changes: TokenChange[] = [];
-    for (const [i, t] of kept.entries()) {
+    for (const [i, t] of keep.entries()) {
       if (ended) break;
       canvas[c + i] = t;
       changes.push({ position: c + i, token: t, confidence: confidenceOf(d, i, knobs.confidence), state: 'committed', ...(rejected?.position === c + i ? { rejected: rejected.token } : {}) });
@@ -277,14 +289,28 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     if (!ended && j === k && intact) {
       for (let i = 0; i < B - 1 && confidenceOf(d, k + 1 + i, knobs.confidence) >= tau; i++) drafts.push(d.token[k + 1 + i]);
     }
-    if (knobs.draftLength === 'adaptive') rows = Math.min(knobs.blockLength, Math.max(2, (j === k ? drafts.length : j) + 2));
-    if (knobs.previews) drafts.forEach((t, i) => changes.push({ position: c + i, token: t, confidence: confidenceOf(d, k + 1 + i, knobs.confidence), state: 'masked' }));
+    if (knobs.draftLength === 'adaptive') {
+      rows = Math.min(knobs.blockLength, Math.max(2, (j === k ? drafts.length : j) + 2));
+      // mask rows that drafted nothing confident: none for the next 1, 3, 7, 8, ... steps
+      if (B >= 2 && j === k && intact) {
+        backoff = drafts.length === 0 ? Math.min(8, 2 * backoff + 1) : 0;
+        rest = backoff;
+      } else if (rest > 0) rest--;
+    }
+    // or the text's own continuation, when it drafts further
+    if (fromLookup) copyLength = j === k ? Math.min(knobs.lookup, 2 * copyLength) : Math.max(2, j + 1);
+    const copied = ended ? [] : lookupDraft(canvas, c, suffix, Math.min(copyLength, spanEnd - c - 1));
+    fromLookup = copied.length > drafts.length;
+    if (fromLookup) drafts = copied;
+    // (a copied draft has no score yet: confidence 0)
+    if (knobs.previews) drafts.forEach((t, i) => changes.push({ position: c + i, token: t, confidence: fromLookup ? 0 : confidenceOf(d, k + 1 + i, knobs.confidence), state: 'masked' }));
     let maskedLeft = 0;
     for (let p = spanStart; p < spanEnd; p++) if (canvas[p] === mask) maskedLeft++;
     hooks.onStep?.({ step, block: 0, changes, forwardSkipped: false, maskedLeft });
     step++;
   }
   const res = result(canvas, layout, isEnd, hooks, { steps: step, forwards: step + (gate?.forwards ?? 0), skippedForwards: 0, revisions: 0, ms: now() - started });
+  res.stats.drafts = kept;
   if (gate) res.stats.syntax = { rejected: gate.rejected, forwards: gate.forwards, parses: gate.parses, parseMs: gate.parseMs };
   return res;
 }
@@ -295,6 +321,31 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
  */
 function cacheOrder(canvasLength: number, spanEnd: number, upTo: number): number[] {
   return [...Array.from({ length: canvasLength - spanEnd }, (_, i) => spanEnd + i), ...Array.from({ length: upTo }, (_, i) => i)];
+}
+
+/**
+ * Prompt lookup: up to `max` tokens that followed the latest earlier occurrence of the last 3 (else
+ * 2) tokens of canvas[0, c), searched in the text before them, then in `suffix` (infill). A copy
+ * that reaches c goes on with its own tokens (a repeating line drafts its next repeats). One-token
+ * matches are not used: measured, their copies were rejected too often to pay for their rows.
+ */
+export function lookupDraft(canvas: Int32Array, c: number, suffix: number[], max: number): number[] {
+  if (max <= 0) return [];
+  for (let n = Math.min(3, c - 1); n >= 2; n--) {
+    const tail = canvas.subarray(c - n, c);
+    const matchAt = (seq: ArrayLike<number>, s: number) => {
+      for (let i = 0; i < n; i++) if (seq[s + i] !== tail[i]) return false;
+      return true;
+    };
+    for (let s = c - n - 1; s >= 0; s--) {
+      if (!matchAt(canvas, s)) continue;
+      const out: number[] = [];
+      for (let i = 0; i < max; i++) out.push(s + n + i < c ? canvas[s + n + i] : out[s + n + i - c]);
+      return out;
+    }
+    for (let s = 0; s + n < suffix.length; s++) if (matchAt(suffix, s)) return suffix.slice(s + n, s + n + max);
+  }
+  return [];
 }
 
 /** Length of the run of entries from the first whose confidence reaches tau. */

@@ -107,10 +107,23 @@ export interface SamplerKnobs {
    * `'verify'` only: how many mask rows a step drafts with. `'adaptive'` (default): as many as the
    * previous step's run of confident drafts plus 2 (at least 2, at most blockLength; the first
    * step uses blockLength), since every row costs compute on a CPU and rows past what the model is
-   * sure of rarely yield a kept draft; the text is the same either way (the AR head decides every
+   * sure of rarely yield a kept draft; and after mask rows that drafted nothing confident, none at
+   * all (an empty block: the AR head's row alone) for the next 1, then 3, 7, 8, 8, ... steps, until
+   * a probe with 2 rows drafts again. The text is the same either way (the AR head decides every
    * token). `'block'`: always blockLength rows.
    */
   draftLength?: 'adaptive' | 'block';
+  /**
+   * `'verify'` only: drafts copied from the text (prompt lookup), at most this many tokens; 0 turns
+   * them off. Before each step the last 3 (else 2) tokens of the text are looked up in the text
+   * before them (and in the suffix, for infill); the tokens that followed the latest match are the
+   * drafts when they are more than the block's own confident drafts. Their number adapts: half of
+   * `lookup` at first, doubled after a copy the AR head kept whole, else what it kept + 1. Code
+   * repeats itself (names, calls, whole lines), and the AR head still decides every token, so the
+   * text is the same with or without them; only the forwards per token fall. Default 16
+   * (bench/README.md "Decoding").
+   */
+  lookup?: number;
   /**
    * Sampling temperature, >= 0. 0 is greedy (argmax); > 0 is Gumbel-max sampling done by the engine
    * from `seed` and the step index, so a run is reproducible.
@@ -244,6 +257,8 @@ export interface SampleStats {
   tokensPerSecond: number;
   /** tokensGenerated / steps (0 if no steps). */
   tokensPerStep: number;
+  /** commitOrder 'verify': tokens kept from the block's drafts and from drafts copied from the text (`lookup`). */
+  drafts?: { fromBlock: number; fromLookup: number };
   /** With the syntax hook: tokens turned down, extra one-row forwards (in `forwards`), parses and their ms. */
   syntax?: { rejected: number; forwards: number; parses: number; parseMs: number };
 }

@@ -158,4 +158,24 @@ describe.each(engines)('block-causal steps on the %s engine', (_, make) => {
     // offset 0 is the same prediction as the last context row
     expect(d.token[3]).toBe(d.token[2]);
   });
+
+  it('an empty block: only the context rows are decided (the AR head after drafts); the next step still matches the reference', async () => {
+    const V = SPEC.vocab;
+    const ctx = tokens(16, 19);
+    for (const rows of [[15], [12, 13, 14, 15]]) {
+      const d = await model.decideBlock!({ ...step(ctx, range(0, 16), [], 16, []), contextRows: Int32Array.from(rows) }, { temperature: 0, seed: 3, step: 1 });
+      expect(d.token.length).toBe(rows.length);
+      for (const [i, r] of rows.entries()) {
+        const want = referenceBlockLogits(cfg, w, ctx.slice(0, r + 1), range(0, r + 1), [MASK], r + 1).subarray(0, V);
+        const ref = decideRef(want, { temperature: 0, seed: 3, step: 1, position: r + 1, current: r + 1 < 16 ? ctx[r + 1] : 0, maskToken: MASK });
+        expect(d.token[i], `row ${r}`).toBe(ref.token);
+        expect(d.prob[i]).toBeCloseTo(ref.prob, 4);
+      }
+    }
+    // the cache now holds the 16 rows: a block step after them reuses them and is still exact
+    const next = step([...ctx, 4], range(0, 17), [MASK, MASK], 17, [0, 1]);
+    expect(relError(await model.blockLogits!(next, false), ref(next))).toBeLessThan(2e-4);
+    // an empty block with nothing to decide is refused
+    expect(() => new BlockCache(48).plan(step(ctx, range(0, 16), [], 16, []), V)).toThrow(/empty block needs context rows/);
+  });
 });

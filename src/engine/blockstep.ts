@@ -50,7 +50,8 @@ export class BlockCache {
     const B = block.length;
     if (C < 1) throw new Error('block step: the context needs at least one token');
     if (cpos.length !== C) throw new Error(`block step: ${cpos.length} context positions for ${C} tokens`);
-    if (B < 1) throw new Error('block step: empty block');
+    // An empty block: only context rows are decided (the AR head after drafts, no mask rows).
+    if (B < 1 && !(step.contextRows && step.contextRows.length > 0 && offsets.length === 0)) throw new Error('block step: an empty block needs context rows to decide, and no offsets');
     if (C + B > this.maxSeqLen) throw new Error(`block step: ${C} context + ${B} block tokens exceed max_seq_len ${this.maxSeqLen}`);
     if (blockPos0 < 0 || blockPos0 + B > this.maxSeqLen) throw new Error(`block step: block positions ${blockPos0} .. ${blockPos0 + B - 1} outside 0 .. ${this.maxSeqLen - 1}`);
     for (let i = 0; i < C; i++) {
@@ -105,7 +106,7 @@ export class BlockCache {
       const r = rows[i];
       if (r < lastF.slot0 || r >= lastF.slot0 + (lastF === last ? nClean : 0)) throw new Error(`block step: context row ${r} is not in the block's forward`);
       headRows[i] = r - lastF.slot0;
-      current[i] = r + 1 < C ? context[r + 1] : block[0];
+      current[i] = r + 1 < C ? context[r + 1] : B > 0 ? block[0] : 0; // (empty block: nothing there yet)
       positions[i] = cpos[r] + 1;
     }
     for (let i = 0; i < offsets.length; i++) {

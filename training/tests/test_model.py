@@ -192,3 +192,43 @@ def test_draft_layout_rows_are_the_verified_decoding_state():
                 assert torch.allclose(lo[b, i], step[1 + i - s], atol=1e-5), (b, s, i)
                 checked += 1
         assert checked >= 20
+
+
+def test_lookup_draft_matches_the_sampler_cases():
+    # the cases of src/diffusion/blockcausal.test.ts "lookupDraft (prompt lookup)"
+    from eval import lookup_draft
+    text = [1, 2, 3, 9, 7, 2, 3, 8, 4, 1, 2, 3]
+    assert lookup_draft(text, [], 9) == [9, 7, 2, 3, 8, 4, 1, 2, 3]
+    assert lookup_draft(text, [], 11) == [9, 7, 2, 3, 8, 4, 1, 2, 3, 9, 7]
+    assert lookup_draft([5, 2, 3, 8, 4, 1, 2, 3], [], 4) == [8, 4, 1, 2]
+    assert lookup_draft([3, 6, 4, 3, 5, 4], [], 3) == []
+    assert lookup_draft([3, 4, 6, 3, 4, 5, 3, 4], [], 3) == [5, 3, 4]
+    assert lookup_draft([1, 2, 3, 4], [], 8) == []
+    assert lookup_draft(text, [], 0) == []
+    assert lookup_draft([4, 5, 6, 7], [9, 6, 7, 8, 10, 11], 3) == [8, 10, 11]
+    assert lookup_draft([4, 5, 6, 7], [9, 6, 7], 3) == []
+
+
+def test_verify_decode_with_lookup_drafts_is_the_ar_heads_greedy_text():
+    from eval import verify_decode
+    from model import block_step
+    torch.manual_seed(3)
+    model, sp = block_causal_model()
+
+    class Tok:
+        mask, pad, eos = sp["mask"], sp["pad"], sp["eos"]
+
+    prompt = [5, 9, 11, 5, 9, 11, 5, 9]
+    with torch.no_grad():
+        text = list(prompt)
+        for _ in range(24):  # the AR head alone: one row per token
+            lg = block_step(model, torch.tensor([text]), list(range(len(text))),
+                            torch.full((1, 1), Tok.mask), len(text), context_rows=0)[0].float()
+            lg[:, Tok.mask] = -float("inf")
+            text.append(int(lg[0].argmax()))
+        want = text[len(prompt):]
+        off, f_off = verify_decode(model, Tok, prompt, 24, [], 0.3, 8, lookup=0)
+        on, f_on = verify_decode(model, Tok, prompt, 24, [], 0.3, 8, lookup=16)
+    cut = next((i for i, t in enumerate(want) if t in (Tok.pad, Tok.eos)), len(want))
+    assert off[:cut] == want[:cut] and on[:cut] == want[:cut]
+    assert f_on <= f_off
