@@ -124,6 +124,28 @@ describe('sampler with a block-causal model', () => {
   });
 });
 
+/**
+ * A fake block-causal model: every decided row (context rows and block offsets) answers
+ * tokenAt(its position) with the same prob / margin / entropy; its steps are kept in `calls`.
+ */
+function fakeBlockModel(tokenAt: (p: number) => number, d: { prob: number; margin: number; entropy: number }): { fake: DiffusionModel; calls: BlockStep[] } {
+  const calls: BlockStep[] = [];
+  const fake: DiffusionModel = {
+    config: { ...model.config },
+    decide: () => Promise.reject(new Error('no')),
+    logits: () => Promise.reject(new Error('no')),
+    dispose: () => {},
+    async decideBlock(step) {
+      calls.push(step);
+      const rows = Array.from(step.contextRows ?? []);
+      const pos = [...rows.map((r) => step.contextPositions[r] + 1), ...Array.from(step.offsets, (o) => step.blockPos0 + o)];
+      const n = pos.length;
+      return { token: Int32Array.from(pos, tokenAt), prob: new Float32Array(n).fill(d.prob), margin: new Float32Array(n).fill(d.margin), entropy: new Float32Array(n).fill(d.entropy), currentProb: new Float32Array(n) };
+    },
+  };
+  return { fake, calls };
+}
+
 describe("commitOrder 'verify' (self-speculative)", () => {
   /** Greedy decoding of the AR head alone: one block step per token, offset 0 only. */
   async function arHeadGreedy(m: DiffusionModel, prompt: number[], n: number): Promise<number[]> {
@@ -151,23 +173,8 @@ describe("commitOrder 'verify' (self-speculative)", () => {
 
   it('commits a block of drafts per forward when the AR head agrees with them', async () => {
     // a fake block-causal model whose drafts always match its AR head: token(p) = (7p) mod 50
-    const V = 61;
     const tokenAt = (p: number) => (7 * p) % 50;
-    const calls: BlockStep[] = [];
-    const fake: DiffusionModel = {
-      config: { ...model.config },
-      decide: () => Promise.reject(new Error('no')),
-      logits: () => Promise.reject(new Error('no')),
-      dispose: () => {},
-      async decideBlock(step) {
-        calls.push(step);
-        const rows = Array.from(step.contextRows ?? []);
-        const pos = [...rows.map((r) => step.contextPositions[r] + 1), ...Array.from(step.offsets, (o) => step.blockPos0 + o)];
-        const n = pos.length;
-        return { token: Int32Array.from(pos, tokenAt), prob: new Float32Array(n).fill(0.95), margin: new Float32Array(n).fill(0.9), entropy: new Float32Array(n).fill(0.1), currentProb: new Float32Array(n) };
-      },
-    };
-    void V;
+    const { fake, calls } = fakeBlockModel(tokenAt, { prob: 0.95, margin: 0.9, entropy: 0.1 });
     const r = await generate(fake, { prompt: [1, 2, 3], genLength: 33, commitOrder: 'verify', blockLength: 8, lookup: 0, schedule: { kind: 'threshold', tau: 0.9 } });
     expect(r.generated).toEqual(Array.from({ length: 33 }, (_, i) => tokenAt(3 + i)));
     // step 1: 1 token + 7 drafts; then 8 per step (7 drafts + the AR token)
@@ -211,20 +218,7 @@ describe("commitOrder 'verify' (self-speculative)", () => {
   it('lookup: a periodic text is copied 8, then 16 tokens at a time when the block is never sure', async () => {
     // a fake whose AR head continues the period-5 pattern and whose block rows are unsure (prob 0.5)
     const tokenAt = (p: number) => 20 + (p % 5);
-    const calls: BlockStep[] = [];
-    const fake: DiffusionModel = {
-      config: { ...model.config },
-      decide: () => Promise.reject(new Error('no')),
-      logits: () => Promise.reject(new Error('no')),
-      dispose: () => {},
-      async decideBlock(step) {
-        calls.push(step);
-        const rows = Array.from(step.contextRows ?? []);
-        const pos = [...rows.map((r) => step.contextPositions[r] + 1), ...Array.from(step.offsets, (o) => step.blockPos0 + o)];
-        const n = pos.length;
-        return { token: Int32Array.from(pos, tokenAt), prob: new Float32Array(n).fill(0.5), margin: new Float32Array(n).fill(0.1), entropy: new Float32Array(n).fill(1), currentProb: new Float32Array(n) };
-      },
-    };
+    const { fake, calls } = fakeBlockModel(tokenAt, { prob: 0.5, margin: 0.1, entropy: 1 });
     const prompt = Array.from({ length: 7 }, (_, p) => tokenAt(p));
     const want = Array.from({ length: 40 }, (_, i) => tokenAt(7 + i));
     const r = await generate(fake, { prompt, genLength: 40, commitOrder: 'verify', blockLength: 8, schedule: { kind: 'threshold', tau: 0.9 } });
