@@ -10,7 +10,8 @@ Usage: python3 training/export.py --ckpt training/runs/diff/ckpt.pt --id qs-code
 int8 (training/quantize.py: per-group scales, GPTQ-style error feedback on calibration windows),
 from an exported float16 folder:
        python3 training/export.py --int8 public/models/qs-code-diffusion-small-v2 \
-           --id qs-code-diffusion-small-v2-int8 [--group 64] [--method gptq] [--calib-windows 128]
+           --id qs-code-diffusion-small-v2-int8 [--group 64] [--method gptq] [--calib-windows 128] \
+           [--tune-steps 200] (scale tuning after quantising: quantize.tune_scales)
 """
 import argparse
 import hashlib
@@ -167,7 +168,7 @@ def export(ckpt_path, model_id, out_root, data_dir, eval_results=None):
 
 
 def export_int8(src, model_id, out_root, data_dir, group=64, method="gptq", calib_windows=128,
-                embed_method=None, log=print, calib_data=None):
+                embed_method=None, log=print, calib_data=None, tune_steps=0, tune_windows=256):
     """Quantise an exported float16 folder `src` into out_root/model_id (docs/MODEL_FORMAT.md,
     "int8"): every matrix int8 with float16 per-group scales, norms float16; golden.json from the
     dequantised weights."""
@@ -179,6 +180,9 @@ def export_int8(src, model_id, out_root, data_dir, group=64, method="gptq", cali
                                                    special=cfg_json["special_tokens"],
                                                    args=cfg_json.get("training", {}).get("args"))
     qs = quantize.quantize_model(model, batches, group, method, embed_method, log=log)
+    if tune_steps:
+        tune = lambda: quantize.plain_windows(data, model.cfg.max_seq_len, tune_windows, seed=99)
+        qs = quantize.tune_scales(model, load_model(src), qs, tune, tune_steps, log=log)
     tensors = {}
     for name, v in model.state_dict().items():
         if name in qs:
@@ -193,7 +197,9 @@ def export_int8(src, model_id, out_root, data_dir, group=64, method="gptq", cali
     config["dtype"] = "int8"
     config["quantization"] = {"bits": 8, "group_size": group, "scale_dtype": "float16",
                               "symmetric": True, "compensation": method, "embedding": embed_method or method,
-                              "calibration_windows": calib_windows, "from": os.path.basename(os.path.normpath(src))}
+                              "calibration_windows": calib_windows,
+                              **({"scale_tuning": {"steps": tune_steps, "windows": tune_windows}} if tune_steps else {}),
+                              "from": os.path.basename(os.path.normpath(src))}
     config["eval"] = {}
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(config, f, indent=1)
@@ -240,12 +246,16 @@ def main():
     ap.add_argument("--method", default="gptq", choices=["gptq", "rtn"], help="int8: error feedback or plain rounding")
     ap.add_argument("--embed-method", choices=["gptq", "rtn"], help="int8: for the embedding (default --method)")
     ap.add_argument("--calib-windows", type=int, default=128, help="int8: training windows for the Hessians")
+    ap.add_argument("--tune-steps", type=int, default=0,
+                    help="int8: steps of scale tuning after quantising (quantize.tune_scales; 0: none)")
+    ap.add_argument("--tune-windows", type=int, default=256, help="int8: training windows for scale tuning")
     args = ap.parse_args()
     if args.int8:
         if not args.id:
             ap.error("--int8 needs --id")
         print(export_int8(args.int8, args.id, args.out_root, args.data, args.group, args.method,
-                          args.calib_windows, args.embed_method))
+                          args.calib_windows, args.embed_method, tune_steps=args.tune_steps,
+                          tune_windows=args.tune_windows))
         return
     results = json.load(open(args.eval)) if args.eval else {}
     if args.update:

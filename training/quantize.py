@@ -121,6 +121,15 @@ def calibration_batches(model, data, n_windows, batch=8, seed=1234, special=None
             yield {"tokens": x}
 
 
+def plain_windows(data, L, n_windows, batch=8, seed=99):
+    """Yields {"tokens": (batch, L)} windows of `data`: causal rows for AR and block-causal models
+    (their clean rows, the AR head that decides every token of the default decoding)."""
+    rng = np.random.default_rng(seed)
+    starts = rng.integers(0, len(data) - L, size=n_windows)
+    for b0 in range(0, n_windows, batch):
+        yield {"tokens": torch.from_numpy(np.stack([data[s:s + L].astype(np.int64) for s in starts[b0:b0 + batch]]))}
+
+
 class HessianHooks:
     """Accumulates XᵀX of the inputs of the named modules (nn.Linear; 'output' = the final norm's
     output, the tied output projection's input) over every row of every forward while active."""
@@ -205,3 +214,79 @@ def output_error(w, w_hat, H):
     d = np.asarray(w, np.float64) - np.asarray(w_hat, np.float64)
     w = np.asarray(w, np.float64)
     return float(np.einsum("ij,jk,ik->", d, H, d) / np.einsum("ij,jk,ik->", w, H, w))
+
+
+# ---- scale tuning -------------------------------------------------------------------------------
+
+class _Dequant(torch.nn.Module):
+    """Parametrisation W = q · scale0 · (1 + delta) per (row, group): q fixed, delta learned."""
+
+    def __init__(self, q, scales):
+        super().__init__()
+        rows, cols = q.shape
+        self.group = cols // scales.shape[1]
+        self.register_buffer("q", torch.from_numpy(q.astype(np.float32)))
+        self.register_buffer("s0", torch.from_numpy(scales.astype(np.float32)))
+        self.delta = torch.nn.Parameter(torch.zeros_like(self.s0))
+
+    def scales(self):
+        return self.s0 * (1 + self.delta)
+
+    def forward(self, _w):
+        return self.q * torch.repeat_interleave(self.scales(), self.group, dim=1)
+
+
+def tune_scales(model, teacher, qs, batches, steps, lr=1e-4, log=print):
+    """Scale tuning: with every q fixed, learn the float16 scales (a factor per row and group) and
+    the RMSNorm gains so that the int8 model's next-token distributions match the float model's
+    (KL(float || int8), mean over every row of the calibration layout; Adam, `steps` steps over
+    `batches`, cycled). Costs no bytes: the file keeps q, the tuned scales and norms. `model` holds
+    the dequantised weights (quantize_model) and is updated in place; returns the new `qs`."""
+    from torch.nn.utils import parametrize
+    mods = dict(model.named_modules())
+    owners = {}
+    for name, (q, s) in qs.items():
+        mod_name = name[: -len(".weight")]
+        parametrize.register_parametrization(mods[mod_name], "weight", _Dequant(q, s))
+        owners[name] = mods[mod_name]
+    for p in model.parameters():
+        p.requires_grad_(False)
+    params = [o.parametrizations.weight[0].delta for o in owners.values()]
+    norms = [m.weight for m in model.modules() if type(m).__name__ == "RMSNorm"]
+    for p in params + norms:
+        p.requires_grad_(True)
+    opt = torch.optim.Adam([{"params": params}, {"params": norms, "lr": lr * 0.1}], lr=lr)
+    data = list(batches())
+    step = 0
+    first = last = None
+    while step < steps:
+        for kw in data:
+            with torch.no_grad():
+                t = teacher(kw["tokens"], positions=kw.get("positions"), attn_mask=kw.get("attn_mask")).float()
+            out = model(kw["tokens"], positions=kw.get("positions"), attn_mask=kw.get("attn_mask")).float()
+            lt = t.log_softmax(-1)
+            kl = (lt.exp() * (lt - out.log_softmax(-1))).sum(-1).mean()
+            opt.zero_grad()
+            kl.backward()
+            opt.step()
+            first = kl.item() if first is None else first
+            last = kl.item()
+            step += 1
+            if step % 50 == 0:
+                log(f"  scale tuning step {step}/{steps}: KL {last:.3e} (first {first:.3e})")
+            if step >= steps:
+                break
+    out_qs = {}
+    with torch.no_grad():
+        for name, owner in owners.items():
+            dq = owner.parametrizations.weight[0]
+            s16 = dq.scales().numpy().astype(np.float16)
+            s16[s16 == 0] = np.float16(1.0)
+            out_qs[name] = (qs[name][0], s16)
+            parametrize.remove_parametrizations(owner, "weight", leave_parametrized=False)
+            owner.weight.copy_(torch.from_numpy(dequantize(*out_qs[name])))
+        for p in norms:
+            p.copy_(p.half().float())
+    for p in model.parameters():
+        p.requires_grad_(True)
+    return out_qs

@@ -86,3 +86,62 @@ def test_int8_export_of_the_tiny_model(tmp_path):
     with torch.no_grad():
         got = b(torch.tensor(golden[0]["input_ids"])[None])[0][golden[0]["positions"]]
     assert torch.allclose(got, torch.tensor(golden[0]["logits"]), atol=1e-4, rtol=1e-4)
+
+
+def test_scale_tuning_brings_the_int8_model_closer_to_the_float_one():
+    """tune_scales keeps every q, leaves float16 scales and norms, and lowers KL(float || int8) on
+    windows it did not see (random tiny model; plain rounding at a coarse group, so there is
+    error to win back)."""
+    import copy
+    from model import ModelConfig, Transformer
+    torch.manual_seed(0)
+    cfg = ModelConfig(kind="autoregressive", vocab_size=64, dim=32, n_layers=2, n_heads=2, ffn_dim=64, max_seq_len=32)
+    float_model = Transformer(cfg).eval()
+    with torch.no_grad():                      # weights with a spread, as trained ones have
+        for p in float_model.parameters():
+            if p.dim() == 2:
+                p.mul_(torch.exp(torch.randn(p.shape[0], 1)))
+    gen = torch.Generator().manual_seed(1)
+    batches = lambda: ({"tokens": torch.randint(0, 64, (8, 32), generator=gen)} for _ in range(4))
+    held = torch.randint(0, 64, (16, 32), generator=torch.Generator().manual_seed(2))
+
+    def kl(m):
+        with torch.no_grad():
+            a, b = float_model(held).log_softmax(-1), m(held).log_softmax(-1)
+        return (a.exp() * (a - b)).sum(-1).mean().item()
+
+    m = copy.deepcopy(float_model)
+    qs = quantize.quantize_model(m, batches, 0, "rtn", log=lambda s: None)
+    before = kl(m)
+    tuned = quantize.tune_scales(m, float_model, qs, batches, steps=60, lr=3e-3, log=lambda s: None)
+    after = kl(m)
+    assert after < 0.8 * before, (before, after)
+    assert set(tuned) == set(qs)
+    for name, (q, s) in tuned.items():
+        assert np.array_equal(q, qs[name][0]) and s.dtype == np.float16 and s.shape == qs[name][1].shape
+        assert np.allclose(m.state_dict()[name].numpy(), quantize.dequantize(q, s))   # weights = q · scale
+    assert not np.array_equal(tuned["layers.0.ffn.w1.weight"][1], qs["layers.0.ffn.w1.weight"][1])
+    norm = m.state_dict()["norm.weight"]
+    assert torch.equal(norm, norm.half().float())                                       # float16 norms
+    assert not any(hasattr(mod, "parametrizations") for mod in m.modules())
+
+
+def test_fidelity_is_zero_for_the_same_model_and_grows_with_the_error():
+    import copy
+    from model import ModelConfig, Transformer
+    from quant_fidelity import fidelity
+    torch.manual_seed(3)
+    cfg = ModelConfig(kind="autoregressive", vocab_size=64, dim=32, n_layers=1, n_heads=2, ffn_dim=64, max_seq_len=16)
+    f = Transformer(cfg).eval()
+    X = torch.randint(0, 64, (4, 16), generator=torch.Generator().manual_seed(4))
+    same = fidelity(f, copy.deepcopy(f), X)
+    assert same["kl"] == pytest.approx(0, abs=1e-9) and same["greedy_changed"] == 0
+    errs = []
+    for noise in (0.3, 10.0):
+        g = copy.deepcopy(f)
+        with torch.no_grad():
+            for name, p in g.named_parameters():
+                if name.startswith("layers.") and p.dim() == 2:
+                    p.add_(noise * 0.02 * torch.randn_like(p))
+        errs.append(fidelity(f, g, X))
+    assert 0 < errs[0]["kl"] < errs[1]["kl"] and errs[1]["greedy_changed"] > 0
