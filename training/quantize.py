@@ -23,10 +23,17 @@ nn.Linear (and of the tied output projection: the final norm's output), on windo
 training split laid out as the model was trained (block-causal: objective.block_layout's
 [noisy | clean] rows). Quantisation is sequential: layer l's Hessians are collected with the
 embedding and layers < l already quantised, so each layer compensates what came before.
+
+Scale tuning (`tune_scales`, optional, after the error feedback): every q fixed, the float16 scales
+(a factor per row and group) and the RMSNorm gains are learned by Adam so that the int8 model's
+next-token distributions match the float model's (KL on plain training windows: the causal rows,
+the AR head). Like the error feedback it lives in numbers the file already holds.
 """
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from model import RMSNorm
 
 QMAX = 127
 
@@ -252,7 +259,7 @@ def tune_scales(model, teacher, qs, batches, steps, lr=1e-4, log=print):
     for p in model.parameters():
         p.requires_grad_(False)
     params = [o.parametrizations.weight[0].delta for o in owners.values()]
-    norms = [m.weight for m in model.modules() if type(m).__name__ == "RMSNorm"]
+    norms = [m.weight for m in model.modules() if isinstance(m, RMSNorm)]
     for p in params + norms:
         p.requires_grad_(True)
     opt = torch.optim.Adam([{"params": params}, {"params": norms, "lr": lr * 0.1}], lr=lr)
