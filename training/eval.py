@@ -255,7 +255,6 @@ def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="v
     return canvas[start:end], forwards
 
 
-@torch.no_grad()
 def lookup_draft(text, suffix, max_len):
     """sampler.ts lookupDraft (prompt lookup): up to max_len tokens that followed the latest earlier
     occurrence of the text's last 3 (else 2) tokens, in the text, then in the suffix; a copy that
@@ -277,6 +276,7 @@ def lookup_draft(text, suffix, max_len):
     return []
 
 
+@torch.no_grad()
 def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16):
     """commitOrder 'verify' (sampler.ts draftAndVerify), greedy: the text plus drafts d_1..d_k run
     as clean causal rows and a block of masks after them drafts ahead; keep the drafts while the

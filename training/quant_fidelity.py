@@ -12,6 +12,7 @@ import os
 import numpy as np
 import torch
 
+import quantize
 from export import load_model
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,9 +27,8 @@ def causal_logits(model, X, batch=8):
 
 def fidelity(float_model, int8_model, X):
     ref, out = causal_logits(float_model, X), causal_logits(int8_model, X)
-    lp = ref.log_softmax(-1)
-    kl = (lp.exp() * (lp - out.log_softmax(-1))).sum(-1).mean().item()
-    return {"kl": kl, "greedy_changed": (out.argmax(-1) != ref.argmax(-1)).float().mean().item()}
+    return {"kl": quantize.mean_kl(ref, out).item(),
+            "greedy_changed": (out.argmax(-1) != ref.argmax(-1)).float().mean().item()}
 
 
 def main():
@@ -44,9 +44,7 @@ def main():
         cfg = json.load(open(os.path.join(path, "config.json")))
         src = args.float or os.path.join(os.path.dirname(os.path.normpath(path)), cfg["quantization"]["from"])
         f, q = load_model(src), load_model(path)
-        L = f.cfg.max_seq_len
-        starts = np.random.default_rng(args.seed).integers(0, len(held) - L, size=args.windows)
-        X = torch.from_numpy(np.stack([held[s:s + L].astype(np.int64) for s in starts]))
+        X = torch.cat([w["tokens"] for w in quantize.plain_windows(held, f.cfg.max_seq_len, args.windows, seed=args.seed)])
         print(json.dumps({"model": os.path.basename(os.path.normpath(path)), "windows": args.windows,
                           "quantization": cfg["quantization"], **fidelity(f, q, X)}))
 

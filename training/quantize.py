@@ -29,6 +29,8 @@ Scale tuning (`tune_scales`, optional, after the error feedback): every q fixed,
 next-token distributions match the float model's (KL on plain training windows: the causal rows,
 the AR head). Like the error feedback it lives in numbers the file already holds.
 """
+import itertools
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -109,32 +111,29 @@ def gptq(w: np.ndarray, H: np.ndarray, group: int, damp: float = 0.01):
 
 # ---- calibration --------------------------------------------------------------------------------
 
-def calibration_batches(model, data, n_windows, batch=8, seed=1234, special=None, args=None):
-    """Yields model inputs (kwargs) of n_windows windows of `data` (uint16 tokens), laid out as in
-    training: causal windows for AR and full-attention models, block_layout rows for block-causal."""
-    L = model.cfg.max_seq_len
-    rng = np.random.default_rng(seed)
-    starts = rng.integers(0, len(data) - L, size=n_windows)
-    g = torch.Generator().manual_seed(seed)
-    for b0 in range(0, n_windows, batch):
-        x = torch.from_numpy(np.stack([data[s:s + L].astype(np.int64) for s in starts[b0:b0 + batch]]))
-        if model.cfg.attention == "block_causal":
-            from objective import block_layout
-            a = args or {}
-            lay = block_layout(x, special, model.cfg.vocab_size - 3, random_share=a.get("random_share", 0.0),
-                               fim_share=a.get("fim_share", 0.5), generator=g)
-            yield {"tokens": lay["tokens"], "positions": lay["positions"], "attn_mask": lay["mask"]}
-        else:
-            yield {"tokens": x}
-
-
 def plain_windows(data, L, n_windows, batch=8, seed=99):
-    """Yields {"tokens": (batch, L)} windows of `data`: causal rows for AR and block-causal models
-    (their clean rows, the AR head that decides every token of the default decoding)."""
+    """Yields {"tokens": (batch, L)} windows of `data` (uint16 tokens) at random starts: causal rows
+    for AR and block-causal models (their clean rows, the AR head that decides every token of the
+    default decoding)."""
     rng = np.random.default_rng(seed)
     starts = rng.integers(0, len(data) - L, size=n_windows)
     for b0 in range(0, n_windows, batch):
         yield {"tokens": torch.from_numpy(np.stack([data[s:s + L].astype(np.int64) for s in starts[b0:b0 + batch]]))}
+
+
+def calibration_batches(model, data, n_windows, batch=8, seed=1234, special=None, args=None):
+    """Yields model inputs (kwargs) of n_windows windows of `data` (plain_windows), laid out as in
+    training: causal windows for AR and full-attention models, block_layout rows for block-causal."""
+    g = torch.Generator().manual_seed(seed)
+    for kw in plain_windows(data, model.cfg.max_seq_len, n_windows, batch, seed):
+        if model.cfg.attention == "block_causal":
+            from objective import block_layout
+            a = args or {}
+            lay = block_layout(kw["tokens"], special, model.cfg.vocab_size - 3, random_share=a.get("random_share", 0.0),
+                               fim_share=a.get("fim_share", 0.5), generator=g)
+            yield {"tokens": lay["tokens"], "positions": lay["positions"], "attn_mask": lay["mask"]}
+        else:
+            yield kw
 
 
 class HessianHooks:
@@ -243,6 +242,12 @@ class _Dequant(torch.nn.Module):
         return self.q * torch.repeat_interleave(self.scales(), self.group, dim=1)
 
 
+def mean_kl(ref_logits, logits):
+    """KL(softmax(ref_logits) ‖ softmax(logits)), summed over the vocabulary, mean over rows."""
+    return F.kl_div(logits.log_softmax(-1), ref_logits.log_softmax(-1), log_target=True,
+                    reduction="none").sum(-1).mean()
+
+
 def tune_scales(model, teacher, qs, batches, steps, lr=1e-4, log=print):
     """Scale tuning: with every q fixed, learn the float16 scales (a factor per row and group) and
     the RMSNorm gains so that the int8 model's next-token distributions match the float model's
@@ -264,25 +269,18 @@ def tune_scales(model, teacher, qs, batches, steps, lr=1e-4, log=print):
         p.requires_grad_(True)
     opt = torch.optim.Adam([{"params": params}, {"params": norms, "lr": lr * 0.1}], lr=lr)
     data = list(batches())
-    step = 0
-    first = last = None
-    while step < steps:
-        for kw in data:
-            with torch.no_grad():
-                t = teacher(kw["tokens"], positions=kw.get("positions"), attn_mask=kw.get("attn_mask")).float()
-            out = model(kw["tokens"], positions=kw.get("positions"), attn_mask=kw.get("attn_mask")).float()
-            lt = t.log_softmax(-1)
-            kl = (lt.exp() * (lt - out.log_softmax(-1))).sum(-1).mean()
-            opt.zero_grad()
-            kl.backward()
-            opt.step()
-            first = kl.item() if first is None else first
-            last = kl.item()
-            step += 1
-            if step % 50 == 0:
-                log(f"  scale tuning step {step}/{steps}: KL {last:.3e} (first {first:.3e})")
-            if step >= steps:
-                break
+    first = None
+    for step, kw in zip(range(1, steps + 1), itertools.cycle(data)):
+        with torch.no_grad():
+            t = teacher(kw["tokens"], positions=kw.get("positions"), attn_mask=kw.get("attn_mask")).float()
+        out = model(kw["tokens"], positions=kw.get("positions"), attn_mask=kw.get("attn_mask")).float()
+        kl = mean_kl(t, out)
+        opt.zero_grad()
+        kl.backward()
+        opt.step()
+        first = kl.item() if first is None else first
+        if step % 50 == 0:
+            log(f"  scale tuning step {step}/{steps}: KL {kl.item():.3e} (first {first:.3e})")
     out_qs = {}
     with torch.no_grad():
         for name, owner in owners.items():
