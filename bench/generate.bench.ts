@@ -4,8 +4,10 @@
 //   ar         the autoregressive twin with its KV cache (prefill, then one decodeStep per token)
 //   default    diffusion with the app's default settings (src/ui/settings.ts DEFAULT_SETTINGS →
 //              knobsFor, --tau overrides τ): for a block-causal model, cached block steps of its
-//              block_size, the confident run from the left (leftToRight) each step
+//              block_size, drafts verified by the AR head (commitOrder 'verify'), sized by the
+//              engine's row cost (the CPU engine's model.rowCost)
 //   nolookup   default without drafts copied from the text (lookup 0): the block's drafts only
+//   freerows   default with drafts sized as if rows were free (rowCost 0: the rule before)
 //   verify     block-causal diffusion, self-speculative: the block drafts, the AR head verifies
 //              (commitOrder 'verify', drafts above --tau), blocks of at most --block (draftLength
 //              'adaptive': the last run of confident drafts + 2 mask rows)
@@ -25,7 +27,8 @@
 // counters), ms, tokens/s, syntax-valid rate (training/eval.py's rule: the header plus the body cut
 // at its first dedent, or without its last possibly-cut line, must pass ast.parse; all checks in
 // one Python call, bench/syntax.py), and the ratios diffusion / AR for tokens/s and forwards/token.
-// Prompts: function headers from the held-out split (training/eval.py's function_prompts) when
+// Prompt by prompt, the configurations take turns, so a drift in the machine's speed falls on
+// all of them. Prompts: function headers from the held-out split (training/eval.py's function_prompts) when
 // training/data/corpus/heldout.jsonl exists, else bench/prompts.json (the same headers, committed).
 //
 // Writes bench/results/generate-<adapter or cpu-NT>-<diffusion model>.json, prints a markdown table, and
@@ -62,7 +65,7 @@ import { pythonSyntaxError } from '../src/diffusion/pythonSyntax';
 const MODELS = 'public/models';
 const HELDOUT = 'training/data/corpus/heldout.jsonl';
 const FALLBACK = 'bench/prompts.json';
-const ALL_CONFIGS = ['ar', 'default', 'syntax', 'nolookup', 'verify', 'verifyblock', 'onetok', 'inorder', 'fixed', 'threshold', 'blocks'] as const;
+const ALL_CONFIGS = ['ar', 'default', 'syntax', 'nolookup', 'freerows', 'verify', 'verifyblock', 'onetok', 'inorder', 'fixed', 'threshold', 'blocks'] as const;
 type BaseConfig = (typeof ALL_CONFIGS)[number];
 /** A configuration, optionally with its own threshold: 'default', 'default@0.7', 'blocks@0.5'. */
 type ConfigName = BaseConfig | `${BaseConfig}@${string}`;
@@ -213,6 +216,8 @@ function describeConfig(c: ConfigName, o: Options): string {
       return `default (τ=${tau}) + syntax check`;
     case 'nolookup':
       return `default (τ=${tau}), no drafts copied from the text`;
+    case 'freerows':
+      return `default (τ=${tau}), drafts sized as if rows were free (rowCost 0)`;
     case 'onetok':
       return 'diffusion 1 tok/step, in order';
     case 'verify':
@@ -244,6 +249,8 @@ function request(c: ConfigName, prompt: number[], genLength: number, o: Options)
       return { ...base, schedule: { kind: 'fixed', tokensPerStep: 1 }, commitOrder: 'leftToRight' };
     case 'nolookup': // the same without prompt-lookup drafts (GenerateRequest.lookup 0)
       return { ...knobsFor({ ...DEFAULT_SETTINGS, tau }, genLength), prompt, truncate: false, lookup: 0 };
+    case 'freerows': // the same with drafts not sized by the engine's row cost (GenerateRequest.rowCost 0)
+      return { ...knobsFor({ ...DEFAULT_SETTINGS, tau }, genLength), prompt, truncate: false, rowCost: 0 };
     case 'verify':
       return { ...base, schedule: { kind: 'threshold', tau }, commitOrder: 'verify', blockLength: o.block };
     case 'verifyblock':
@@ -321,10 +328,12 @@ export async function main(argv: string[]): Promise<void> {
   if (dModel) await generate(dModel, { prompt: promptIds[0], genLength: 8, temperature: 0 });
   if (aModel) await generateAutoregressive(aModel, { prompt: promptIds[0], genLength: 8, temperature: 0 });
 
+  // Prompt by prompt, every configuration in turn (A B C A B C ...): a drift in the machine's
+  // speed (it is shared) falls on all of them alike, so the ratios hold.
   const runs: Run[] = [];
   for (const genLength of lengths) {
-    for (const config of o.configs) {
-      for (const [pi, prompt] of promptIds.entries()) {
+    for (const [pi, prompt] of promptIds.entries()) {
+      for (const config of o.configs) {
         const model = config === 'ar' ? aModel! : dModel!;
         const c0 = { ...model.counters };
         const req = request(config, prompt, genLength, o);
@@ -348,6 +357,8 @@ export async function main(argv: string[]): Promise<void> {
         });
         if (res.stats.forwards !== c1.forwards - c0.forwards) throw new Error(`sampler counted ${res.stats.forwards} forwards, engine ${c1.forwards - c0.forwards}`);
       }
+    }
+    for (const config of o.configs) {
       const last = runs.filter((r) => r.config === config && r.genLength === genLength);
       const tok = last.reduce((s, r) => s + r.tokens, 0);
       const ms = last.reduce((s, r) => s + r.ms, 0);

@@ -129,6 +129,11 @@ export interface LoadModelResponse {
   fromCache: boolean;
   /** Matmul variant the engine chose for this adapter. */
   matmulVariant: string;
+  /**
+   * Block-causal models where the engine measures it (the CPU engine, at load): what one more row
+   * of a block step costs in single-row steps; the sampler sizes its drafts by it (rowCost).
+   */
+  rowCost?: number;
   /** True when the model was already loaded and this call returned at once. */
   alreadyLoaded: boolean;
   /** A cached file failed its check (stale or damaged): the cache was dropped and the files fetched again. */

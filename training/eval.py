@@ -207,7 +207,7 @@ def diffusion_fill(model, tok, prefix, n, suffix, block=8):
 
 
 @torch.no_grad()
-def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="verify"):
+def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="verify", row_cost=0.0):
     """The app's decoding of a block-causal model (src/diffusion/sampler.ts, greedy, threshold
     tau): blocks of `block` (default config.block_size) left to right; each step one block step
     against the committed text (the suffix first, at its true positions); commit the run of
@@ -218,7 +218,7 @@ def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="v
     dev = next(model.parameters()).device
     block = block or model.cfg.block_size
     if order == "verify":
-        return verify_decode(model, tok, prefix, n, suffix, tau, block)
+        return verify_decode(model, tok, prefix, n, suffix, tau, block, row_cost=row_cost)
     start, end = len(prefix), len(prefix) + n
     canvas = list(prefix) + [tok.mask] * n + list(suffix)
     suf_pos = list(range(end, end + len(suffix)))
@@ -255,14 +255,16 @@ def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="v
     return canvas[start:end], forwards
 
 
-def lookup_draft(text, suffix, max_len):
+def lookup_draft(text, suffix, max_len, only=0):
     """sampler.ts lookupDraft (prompt lookup): up to max_len tokens that followed the latest earlier
-    occurrence of the text's last 3 (else 2) tokens, in the text, then in the suffix; a copy that
-    reaches the end of the text goes on with its own tokens."""
+    occurrence of the text's last 3 (else 2; only: that length alone) tokens, in the text, then in
+    the suffix; a copy that reaches the end of the text goes on with its own tokens."""
     c = len(text)
     if max_len <= 0:
         return []
     for n in range(min(3, c - 1), 1, -1):
+        if only and n != only:
+            continue
         tail = text[c - n:]
         for s in range(c - n - 1, -1, -1):
             if text[s:s + n] == tail:
@@ -276,30 +278,51 @@ def lookup_draft(text, suffix, max_len):
     return []
 
 
+def match_length(text, suffix):
+    """sampler.ts matchLength: the match length lookup_draft copies after (3 or 2), 0 when none."""
+    return next((m for m in range(min(3, len(text) - 1), 1, -1) if lookup_draft(text, suffix, 1, m)), 0)
+
+
 @torch.no_grad()
-def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16):
+def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16, row_cost=0.0):
     """commitOrder 'verify' (sampler.ts draftAndVerify), greedy: the text plus drafts d_1..d_k run
     as clean causal rows and a block of masks after them drafts ahead; keep the drafts while the
     AR head agrees, then the AR head's token; all kept: the block's run of predictions >= tau are
     the next drafts; the next block has that run + 2 rows (at most `block`: draftLength
     'adaptive'; none for 1, 3, 7, 8, .. steps after mask rows that drafted nothing); drafts copied
     from the text (lookup_draft, at most L: lookup / 2 at first, doubled after a copy kept whole,
-    else kept + 1, at least 2) replace them when longer.
+    else kept + 1, at least 2) replace them when longer; row_cost r > 0 (sampler.ts rowCost): each
+    kind of draft ("block", "copy3"/"copy2", "+" after a copy kept whole) drafts at most the n
+    positions with share^n > r (2r for the block's), share = its verified positions kept so far
+    from 2 of 3.
     Returns (the n span ids, forwards)."""
+    record = {}
+
+    def worth(kind, cost):
+        if row_cost <= 0:
+            return math.inf
+        kept_n, seen_n = record.get(kind, (2, 3))
+        share = kept_n / seen_n
+        return 0 if share <= cost else math.floor(math.log(cost) / math.log(share))
+
     dev = next(model.parameters()).device
     start, end = len(prefix), len(prefix) + n
     text = list(prefix)
     suf_pos = list(range(end, end + len(suffix)))
     copy_len = (lookup + 1) // 2
-    drafts = lookup_draft(text, suffix, min(copy_len, end - len(text) - 1))
+    kind = f"copy{match_length(text, suffix)}"
+    drafts = lookup_draft(text, suffix, min(copy_len, worth(kind, row_cost), end - len(text) - 1))
     from_lookup = bool(drafts)
+    if not from_lookup:
+        kind = "block"
     forwards, rows = 0, block                   # rows: draftLength 'adaptive' (sampler.ts)
     rest = backoff = 0                          # steps with no mask rows, the last rest granted
     while len(text) < end:
         c = len(text)
         k = min(len(drafts), end - c - 1)
         # no mask rows: the engines run an empty block; here one mask row, whose logits go unused
-        B = 1 if rest > 0 else min(rows, end - c - k)
+        block_drafts = worth("block", 2 * row_cost)            # its mask row, then its verify row
+        B = 1 if rest > 0 or block_drafts == 0 else min(rows, block_drafts + 1, end - c - k)
         ctx = list(suffix) + text + drafts[:k]
         logits = block_step(model, torch.tensor([ctx], device=dev), suf_pos + list(range(c + k)),
                             torch.full((1, B), tok.mask, device=dev), c + k, context_rows=k)[0].float().cpu()
@@ -311,6 +334,10 @@ def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16):
         while j < k and drafts[j] == ar[j]:
             j += 1
         kept = drafts[:j] + [ar[j]]
+        if k > 0:
+            seen = record.setdefault(kind, [2, 3])
+            seen[0] += j
+            seen[1] += min(k, j + 1)
         for t in kept:
             text.append(t)
             if t in (tok.pad, tok.eos):
@@ -329,10 +356,13 @@ def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16):
             rest -= 1
         if from_lookup:
             copy_len = min(lookup, 2 * copy_len) if j == k else max(2, j + 1)
-        copied = lookup_draft(text, suffix, min(copy_len, end - len(text) - 1))
+        match = match_length(text, suffix)
+        copy_kind = f"copy{match}{'+' if from_lookup and j == k else ''}"
+        copied = lookup_draft(text, suffix, min(copy_len, worth(copy_kind, row_cost), end - len(text) - 1)) if match else []
         from_lookup = len(copied) > len(drafts)
         if from_lookup:
             drafts = copied
+        kind = copy_kind if from_lookup else "block"
     return text[start:end], forwards
 
 
@@ -378,7 +408,7 @@ def infill_cases(docs, tok, n, seed=1):
     return cases
 
 
-def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify"):
+def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify", row_cost=0.0):
     """(exact match, mean difflib similarity) of the filled line; diffusion sees the suffix (half
     of what the budget leaves after the masks), AR the prefix only."""
     hits = sim = 0.0
@@ -388,7 +418,7 @@ def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify"):
             s = tok.encode(suf)[: max(0, (budget - n_masks) // 2)]
             p = p[-(budget - n_masks - len(s)):]
             if is_block(model):
-                got = real_text(tok, block_decode(model, tok, p, n_masks, s, tau, order=order)[0])
+                got = real_text(tok, block_decode(model, tok, p, n_masks, s, tau, order=order, row_cost=row_cost)[0])
             else:
                 got = real_text(tok, diffusion_fill(model, tok, p, n_masks, s))
         else:
@@ -430,14 +460,14 @@ def function_ok(head, body):
         return False
 
 
-def syntax_valid(model, tok, heads, body_tokens, tau=0.3, order="verify", block=None):
+def syntax_valid(model, tok, heads, body_tokens, tau=0.3, order="verify", block=None, row_cost=0.0):
     """(share of bodies that parse, generated tokens per forward or None)."""
     ok = 0
     gen = fwd = 0
     for h in heads:
         p = tok.encode(h)
         if is_block(model):
-            ids, f = block_decode(model, tok, p, body_tokens, (), tau, block, order)
+            ids, f = block_decode(model, tok, p, body_tokens, (), tau, block, order, row_cost)
             cut = [i for i, t in enumerate(ids) if t in (tok.pad, tok.eos)]
             gen += cut[0] if cut else len(ids)
             fwd += f
@@ -466,6 +496,9 @@ def main():
     ap.add_argument("--tau", type=float, default=0.3, help="block-causal: the app's default threshold (src/ui/settings.ts)")
     ap.add_argument("--order", default="verify", choices=["verify", "leftToRight", "confidence"],
                     help="block-causal: the app's default commit rule (src/diffusion/request.ts)")
+    ap.add_argument("--row-cost", default="cpu",
+                    help="block-causal, verify: a row's cost in steps (sampler.ts rowCost); 'cpu': the "
+                    "CPU engine's (0.6 int8, else 0.5: src/engine/cpu/models.ts), the app's default engine")
     ap.add_argument("--curve", default="", help="block-causal: extra 'order:tau:block' points "
                     "(e.g. leftToRight:0.5:8,confidence:0.9:8) for syntax-valid vs tokens/forward")
     ap.add_argument("--metrics", default="bpb,fix,infill,syntax",
@@ -485,6 +518,8 @@ def main():
         tok = Tokenizer.load(os.path.join(path, "tokenizer.json"))
         t0 = time.time()
         want = set(args.metrics.split(","))
+        dtype = json.load(open(os.path.join(path, "config.json"))).get("dtype")
+        row_cost = (0.6 if dtype == "int8" else 0.5) if args.row_cost == "cpu" else float(args.row_cost)
         r = {}
         if "bpb" in want:
             r["heldout_tokens_bpb"] = args.windows * model.cfg.max_seq_len
@@ -499,21 +534,22 @@ def main():
         if "infill" in want:
             cases = infill_cases(docs, tok, args.n_infill)
             budget = min(args.infill_context, model.cfg.max_seq_len)
-            r["infill_exact"], sim = infill_scores(model, tok, cases, args.infill_masks, budget, args.tau, args.order)
+            r["infill_exact"], sim = infill_scores(model, tok, cases, args.infill_masks, budget, args.tau, args.order, row_cost)
             r["infill_similarity"] = round(sim, 4)
             r["n_infill"] = len(cases)
         if "syntax" in want:
             heads = function_prompts(docs, args.n_functions)
-            r["syntax_valid"], tpf = syntax_valid(model, tok, heads, args.body_tokens, args.tau, args.order)
+            r["syntax_valid"], tpf = syntax_valid(model, tok, heads, args.body_tokens, args.tau, args.order, row_cost=row_cost)
             r["n_functions"] = len(heads)
             if tpf is not None:
                 r["tokens_per_forward"] = round(tpf, 3)
-                r["decoding"] = {"order": args.order, "tau": args.tau, "block": model.cfg.block_size}
+                r["decoding"] = {"order": args.order, "tau": args.tau, "block": model.cfg.block_size,
+                                 "row_cost": row_cost}
             if is_block(model) and args.curve:
                 r["curve"] = []
                 for point in args.curve.split(","):
                     order, tau, block = point.split(":")
-                    sv, tpf = syntax_valid(model, tok, heads, args.body_tokens, float(tau), order, int(block))
+                    sv, tpf = syntax_valid(model, tok, heads, args.body_tokens, float(tau), order, int(block), row_cost=row_cost)
                     r["curve"].append({"order": order, "tau": float(tau), "block": int(block),
                                        "syntax_valid": sv, "tokens_per_forward": round(tpf, 3)})
                     print("  curve", r["curve"][-1], flush=True)

@@ -25,6 +25,7 @@ function uncached(m: DiffusionModel): DiffusionModel & { steps: BlockStep[] } {
   const steps: BlockStep[] = [];
   return {
     config: m.config,
+    rowCost: m.rowCost,
     steps,
     decide: () => Promise.reject(new Error('block-causal')),
     logits: () => Promise.reject(new Error('block-causal')),
@@ -231,6 +232,49 @@ describe("commitOrder 'verify' (self-speculative)", () => {
     const off = await generate(fake, { prompt, genLength: 40, commitOrder: 'verify', blockLength: 8, lookup: 0, schedule: { kind: 'threshold', tau: 0.9 } });
     expect(off.generated).toEqual(want);
     expect(off.stats.forwards).toBe(40);
+  });
+
+  it('rowCost: drafts only as far as they pay; no mask rows at all once a row costs half a step', async () => {
+    const drafted = (calls: BlockStep[]) => calls.reduce((n, c) => n + c.contextRows!.length - 1, 0);
+    // drafts always right, no repeats to copy: the block's drafts are all there is
+    const tokenAt = (p: number) => (7 * p) % 50;
+    const { fake, calls } = fakeBlockModel(tokenAt, { prob: 0.95, margin: 0.9, entropy: 0.1 });
+    const want = Array.from({ length: 33 }, (_, i) => tokenAt(3 + i));
+    const run = (rowCost: number) => generate(fake, { prompt: [1, 2, 3], genLength: 33, commitOrder: 'verify', blockLength: 8, rowCost, schedule: { kind: 'threshold', tau: 0.9 } });
+    const free = await run(0);
+    const cheap = await run(0.2);
+    expect(cheap.generated).toEqual(want);
+    calls.length = 0;
+    const dear = await run(0.6);
+    expect(dear.generated).toEqual(want);
+    expect(calls.every((c) => c.block.length === 0)).toBe(true); // a block draft costs 2r = 1.2 steps
+    expect(dear.stats.forwards).toBe(33);
+    // r = 0.2: a block draft (0.4) pays while 2 of 3 are kept, 2 drafts at first, more as they hold
+    expect(cheap.stats.forwards).toBeGreaterThan(free.stats.forwards);
+    expect(cheap.stats.forwards).toBeLessThan(20);
+    // copies that are always wrong ("1 2 x" with a new x each time): tried once, then no more
+    const wrong = (p: number) => (p % 3 === 2 ? 10 + Math.floor(p / 3) : 1 + (p % 3));
+    const w = fakeBlockModel(wrong, { prob: 0.5, margin: 0.1, entropy: 1 });
+    const prompt = Array.from({ length: 6 }, (_, p) => wrong(p));
+    const wantW = Array.from({ length: 30 }, (_, i) => wrong(6 + i));
+    const copies = async (rowCost: number) => {
+      w.calls.length = 0;
+      const r = await generate(w.fake, { prompt, genLength: 30, commitOrder: 'verify', blockLength: 8, rowCost, schedule: { kind: 'threshold', tau: 0.9 } });
+      expect(r.generated).toEqual(wantW);
+      expect(r.stats.drafts!.fromLookup).toBe(0);
+      return drafted(w.calls);
+    };
+    expect(await copies(0)).toBeGreaterThan(15); // every "1 2" copies: 8 tokens, then 2 each time
+    expect(await copies(0.6)).toBe(1); // one copy of 1 token (2 of 3 > 0.6), rejected: 2 of 4 < 0.6
+    // a copy that holds grows: period 5, 1 token first, then longer
+    const per = (p: number) => 20 + (p % 5);
+    const f = fakeBlockModel(per, { prob: 0.5, margin: 0.1, entropy: 1 });
+    const r = await generate(f.fake, { prompt: Array.from({ length: 7 }, (_, p) => per(p)), genLength: 40, commitOrder: 'verify', blockLength: 8, rowCost: 0.6, schedule: { kind: 'threshold', tau: 0.9 } });
+    expect(r.generated).toEqual(Array.from({ length: 40 }, (_, i) => per(7 + i)));
+    const k = f.calls.map((c) => c.contextRows!.length - 1);
+    expect(k[0]).toBe(1);
+    expect(Math.max(...k)).toBeGreaterThan(4);
+    expect(r.stats.forwards).toBeLessThan(20);
   });
 
   it('refuses models that are not block-causal', async () => {

@@ -32,6 +32,8 @@ export interface ResolvedKnobs {
   commitOrder: CommitOrder;
   draftLength: 'adaptive' | 'block';
   lookup: number;
+  /** null: the engine's model.rowCost. */
+  rowCost: number | null;
   temperature: number;
   seed: number;
   revision: { rho: number; maxPerStep: number; maxPerPosition: number; finalSteps: number } | null;
@@ -90,6 +92,8 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
   if (draftLength !== 'adaptive' && draftLength !== 'block') throw new RequestError(`draftLength must be 'adaptive' or 'block', got ${String(draftLength)}`);
   const lookup = req.lookup ?? 16;
   if (!isInt(lookup) || lookup < 0) throw new RequestError(`lookup must be an integer >= 0 (0: no drafts copied from the text), got ${String(lookup)}`);
+  const rowCost = req.rowCost ?? null;
+  if (rowCost !== null && (typeof rowCost !== 'number' || !(rowCost >= 0 && rowCost <= 1))) throw new RequestError(`rowCost must be a number in [0, 1] (0: drafts sized without costs), got ${String(rowCost)}`);
   if (commitOrder === 'verify' && !blockCausal) throw new RequestError("commitOrder 'verify' needs a block-causal model (its AR head verifies the drafts)");
   const numBlocks = Math.ceil(genLength / blockLength);
   const { temperature, seed } = resolveSampling(req);
@@ -141,6 +145,7 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
     commitOrder,
     draftLength,
     lookup,
+    rowCost,
     temperature,
     seed,
     revision,

@@ -223,6 +223,12 @@ function result(canvas: Int32Array, layout: CanvasLayout, isEnd: (t: number) => 
  *     occurrence of the text's last 3 (else 2) tokens (prompt lookup; lookupDraft), at most L of
  *     them: L starts at lookup / 2, doubles (up to lookup) when a copy is kept whole, else
  *     becomes what was kept + 1 (at least 2): every draft is a row of compute
+ *   rowCost r (a row's cost in single-row steps; default the engine's model.rowCost, else 0: off):
+ *     a draft position pays when the chance that it and every draft before it is kept exceeds r,
+ *     so each kind of draft (block; copies after a 3- or 2-token match, or after a copy kept
+ *     whole) drafts at most n with share^n > its cost, share being the part of its verified
+ *     positions kept so far (from 2 of 3); a block draft costs 2r (its mask row, then its verify
+ *     row), so on an engine where r >= 1/2 the block drafts nothing and runs no mask rows
  *   the span ends at the first eos/pad, as in denoise
  *   with hooks.syntax, the kept tokens pass the syntax gate first (syntaxGate.ts): from the first
  *   that breaks the text's syntax on, they are replaced by the best alternative that keeps it
@@ -239,9 +245,20 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
   const tau = knobs.schedule.kind === 'threshold' ? knobs.schedule.tau : 0;
   let c = spanStart;
   const suffix = Array.from(canvas.subarray(spanEnd));
+  // rowCost r > 0: per kind of draft ('block'; 'copy3' / 'copy2' by match length, '+' after a
+  // copy kept whole) the share of its verified positions kept so far, from 2 of 3
+  const r = knobs.rowCost ?? model.rowCost ?? 0;
+  const record: Record<string, [number, number]> = {};
+  const worth = (kind: string, cost: number) => {
+    if (r <= 0) return Infinity;
+    const [keptN, seenN] = record[kind] ?? [2, 3];
+    return keptN / seenN <= cost ? 0 : Math.floor(Math.log(cost) / Math.log(keptN / seenN));
+  };
   let copyLength = Math.ceil(knobs.lookup / 2); // L
-  let drafts = lookupDraft(canvas, c, suffix, Math.min(copyLength, spanEnd - c - 1));
+  let kind = `copy${matchLength(canvas, c, suffix)}`; // the current drafts' kind
+  let drafts = lookupDraft(canvas, c, suffix, Math.min(copyLength, worth(kind, r), spanEnd - c - 1));
   let fromLookup = drafts.length > 0; // where the current drafts came from (stats)
+  if (!fromLookup) kind = 'block';
   const kept = { fromBlock: 0, fromLookup: 0 };
   let rows = knobs.blockLength; // mask rows of the next step (draftLength)
   let rest = 0; // steps left with no mask rows ('adaptive': the block drafted nothing lately)
@@ -252,7 +269,8 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
   while (c < spanEnd && !ended) {
     await checkpoint(signal);
     const k = Math.min(drafts.length, spanEnd - c - 1);
-    const B = rest > 0 ? 0 : Math.min(rows, spanEnd - (c + k));
+    const blockDrafts = worth('block', 2 * r); // a block draft costs its mask row, then its verify row
+    const B = rest > 0 || blockDrafts === 0 ? 0 : Math.min(rows, blockDrafts + 1, spanEnd - (c + k));
     const order = cacheOrder(canvas.length, spanEnd, c);
     const context = Int32Array.from([...order.map((p) => canvas[p]), ...drafts.slice(0, k)]);
     const contextPositions = Int32Array.from([...order, ...Array.from({ length: k }, (_, i) => c + i)]);
@@ -272,6 +290,11 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     if (gate) ({ kept: keep, rejected } = await gate.gate(canvas, c, keep));
     const intact = keep.length === j + 1 && !rejected; // else the drafts were made after a token now gone
     kept[fromLookup ? 'fromLookup' : 'fromBlock'] += Math.min(j, keep.length);
+    if (k > 0) {
+      const seen = (record[kind] ??= [2, 3]);
+      seen[0] += j;
+      seen[1] += Math.min(k, j + 1); // the positions verified: up to the first wrong one
+    }
     const changes: TokenChange[] = [];
     for (const [i, t] of keep.entries()) {
       if (ended) break;
@@ -299,9 +322,12 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     }
     // or the text's own continuation, when it drafts further
     if (fromLookup) copyLength = j === k ? Math.min(knobs.lookup, 2 * copyLength) : Math.max(2, j + 1);
-    const copied = ended ? [] : lookupDraft(canvas, c, suffix, Math.min(copyLength, spanEnd - c - 1));
+    const match = ended ? 0 : matchLength(canvas, c, suffix);
+    const copyKind = `copy${match}${fromLookup && j === k ? '+' : ''}`;
+    const copied = match ? lookupDraft(canvas, c, suffix, Math.min(copyLength, worth(copyKind, r), spanEnd - c - 1)) : [];
     fromLookup = copied.length > drafts.length;
     if (fromLookup) drafts = copied;
+    kind = fromLookup ? copyKind : 'block';
     // (a copied draft has no score yet: confidence 0)
     if (knobs.previews) drafts.forEach((t, i) => changes.push({ position: c + i, token: t, confidence: fromLookup ? 0 : confidenceOf(d, k + 1 + i, knobs.confidence), state: 'masked' }));
     let maskedLeft = 0;
@@ -329,9 +355,10 @@ function cacheOrder(canvasLength: number, spanEnd: number, upTo: number): number
  * that reaches c goes on with its own tokens (a repeating line drafts its next repeats). One-token
  * matches are not used: measured, their copies were rejected too often to pay for their rows.
  */
-export function lookupDraft(canvas: Int32Array, c: number, suffix: number[], max: number): number[] {
+export function lookupDraft(canvas: Int32Array, c: number, suffix: number[], max: number, only = 0): number[] {
   if (max <= 0) return [];
   for (let n = Math.min(3, c - 1); n >= 2; n--) {
+    if (only && n !== only) continue;
     const tail = canvas.subarray(c - n, c);
     const matchAt = (seq: ArrayLike<number>, s: number) => {
       for (let i = 0; i < n; i++) if (seq[s + i] !== tail[i]) return false;
@@ -346,6 +373,12 @@ export function lookupDraft(canvas: Int32Array, c: number, suffix: number[], max
     for (let s = 0; s + n < suffix.length; s++) if (matchAt(suffix, s)) return suffix.slice(s + n, s + n + max);
   }
   return [];
+}
+
+/** The length of the match lookupDraft would copy after (3 or 2), 0 when none. */
+function matchLength(canvas: Int32Array, c: number, suffix: number[]): number {
+  for (let n = Math.min(3, c - 1); n >= 2; n--) if (lookupDraft(canvas, c, suffix, 1, n).length) return n;
+  return 0;
 }
 
 /** Length of the run of entries from the first whose confidence reaches tau. */

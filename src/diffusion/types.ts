@@ -125,6 +125,17 @@ export interface SamplerKnobs {
    */
   lookup?: number;
   /**
+   * `'verify'` only: what one more row of a block step costs, in steps of one row (0..1). Each
+   * draft is a row, and pays only when it is kept often enough: with r > 0, each kind of draft
+   * (the block's, copies after a 3- or 2-token match, copies after a copy kept whole) drafts at
+   * most the n positions whose chance of all being kept, share^n, exceeds r (2r for the block's:
+   * a mask row, then a verify row), its share being the part of its verified positions kept so
+   * far in this run (starting from 2 of 3). So where r >= 1/2 no mask rows run at all. Greedy, the
+   * text is the same either way; only the forwards and rows per token change. Default: the engine's
+   * `rowCost` (the CPU engine's measured one; bench/README.md "Row cost"), else 0 (off).
+   */
+  rowCost?: number;
+  /**
    * Sampling temperature, >= 0. 0 is greedy (argmax); > 0 is Gumbel-max sampling done by the engine
    * from `seed` and the step index, so a run is reproducible.
    */

@@ -93,6 +93,16 @@ describe.each(engines)('block-causal steps on the %s engine', (_, make) => {
     open.push(model);
   }, 60_000);
 
+  it('knows what a row costs where it can measure it: the CPU engine at load, counters untouched', async () => {
+    const counters = (model as unknown as { counters: { forwards: number; dispatches: number } }).counters;
+    if (_ === 'cpu') {
+      expect(model.rowCost).toBeGreaterThanOrEqual(0.02);
+      expect(model.rowCost).toBeLessThanOrEqual(1);
+    } else expect(model.rowCost).toBeUndefined(); // a GPU: rows taken as free
+    expect(counters.forwards).toBe(0);
+    expect(counters.dispatches).toBe(0);
+  });
+
   it('refuses the full-canvas calls and malformed steps', async () => {
     expect(model.decideBlock).toBeTypeOf('function');
     await expect(model.decide(Int32Array.from([1, 2]), Int32Array.from([0]), { temperature: 0, seed: 0, step: 0 })).rejects.toThrow(/decideBlock/);

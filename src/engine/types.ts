@@ -90,6 +90,12 @@ export interface DiffusionModel {
    */
   decideBlock?(step: BlockStep, opts: DecideOptions): Promise<Decisions>;
   /**
+   * Block-causal models: what one more row of a block step costs, in steps of one row, where the
+   * engine knows it (the sampler sizes its drafts by it: GenerateRequest.rowCost). Absent: rows
+   * are taken as free (a GPU runs 1 or 64 rows in about the same time).
+   */
+  readonly rowCost?: number;
+  /**
    * Block-causal models only, for tests: logits (B, vocab), row j the prediction of the block's
    * position blockPos0 + j (offset 0 from the last context row, j from block row j - 1; offsets
    * and contextRows ignored), computed from an empty cache (uncached: true) or reusing what the

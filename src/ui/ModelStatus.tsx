@@ -80,6 +80,11 @@ export function ModelStatus({ state, adapter, onRetry, testId = 'model-status' }
           <span data-testid={`${testId}-source`}>{state.fromCache ? 'weights from the offline cache' : `${formatBytes(state.downloadBytes)} downloaded`}</span>
           {state.weightBytes ? <span data-testid={`${testId}-memory`}>{formatBytes(state.weightBytes)} of weights in memory</span> : null}
           <span>ready in {formatMs(state.ms)}</span>
+          {state.rowCost !== undefined ? (
+            <span data-testid={`${testId}-row-cost`} title="What one more row of a block step costs here, in single-row steps, measured when the model loaded. A draft only pays when it is kept more often than that, so drafts are sized by it.">
+              a draft row costs {state.rowCost.toFixed(2)} steps
+            </span>
+          ) : null}
           <span data-testid={`${testId}-engine`} data-engine={state.engine} title={state.engineReason}>
             {state.engine === 'cpu' ? 'CPU engine (WebAssembly)' : `WebGPU${adapter.status === 'ready' ? ` · ${adapterName(adapter)}` : ''}`}
           </span>

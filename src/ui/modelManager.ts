@@ -142,6 +142,7 @@ export class ModelManager {
         parameterCount: res.parameterCount,
         downloadBytes: res.downloadBytes,
         weightBytes: res.weightBytes ?? res.deviceBytes,
+        rowCost: res.rowCost,
         fromCache: res.fromCache,
         offlineCached: res.fromCache,
         offlineProblem: null,

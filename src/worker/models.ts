@@ -343,6 +343,7 @@ export class ModelRegistry {
         // The files that matter: manifest.json is fetched from the network first when online.
         fromCache: [...fromCache].filter(([f]) => f !== 'manifest.json').length > 0 && [...fromCache].filter(([f]) => f !== 'manifest.json').every(([, hit]) => hit),
         matmulVariant: model.matmulVariant,
+        ...('rowCost' in model && model.rowCost !== undefined ? { rowCost: model.rowCost } : {}),
         alreadyLoaded: false,
         ms: performance.now() - t0,
       };
