@@ -176,6 +176,24 @@ def block_layout(x, special, n_ordinary, eps=1e-3, random_share=0.0, fim_share=0
             "diff_w": diff_w, "ar_ok": ar_ok}
 
 
+def clean_layout(x, special, n_ordinary, fim_share=0.8, suffix_share=0.8, generator=None):
+    """The clean stream of block_layout alone: (B, L) windows -> L rows each, mostly infill
+    windows with a suffix (suffix first in the causal order, at its true positions), trained with
+    the AR loss only. Verified decoding's every token is the AR head's, so infill that uses the
+    suffix is learned here, at a quarter of the 2L layout's cost per window. Returns tokens (B, L),
+    mask (B, 1, L, L) and x, ar_ok as block_layout."""
+    lay = block_layout(x, special, n_ordinary, fim_share=fim_share, suffix_share=suffix_share,
+                       generator=generator)
+    L = x.shape[1]
+    return {"tokens": lay["x"], "mask": lay["mask"][:, :, L:, L:], "x": lay["x"], "ar_ok": lay["ar_ok"]}
+
+
+def clean_loss(logits, lay):
+    """Mean AR NLL of clean_layout's rows whose next token comes later in the causal order."""
+    ok = lay["ar_ok"]
+    return (_next_token_ce(logits, lay["x"]) * ok).sum() / ok.sum().clamp(min=1)
+
+
 def _next_token_ce(rows, x):
     """(B, L) CE of rows (B, L, V) against x[i+1] (the last row's target unused)."""
     B, L = x.shape

@@ -31,8 +31,8 @@ import torch
 import torch.distributed as dist
 
 from model import ModelConfig, Transformer
-from objective import (ar_loss, block_layout, block_losses, corrupt, diffusion_loss, diffusion_loss_shift,
-                       draft_layout, draft_loss, make_infill)
+from objective import (ar_loss, block_layout, block_losses, clean_layout, clean_loss, corrupt,
+                       diffusion_loss, diffusion_loss_shift, draft_layout, draft_loss, make_infill)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIZES = {  # name -> architecture (vocab comes from the tokenizer)
@@ -67,6 +67,12 @@ def get_args(argv=None):
     ap.add_argument("--ar-weight", type=float, default=0.5, help="block_causal: weight of the AR loss")
     ap.add_argument("--fim-share", type=float, default=0.5,
                     help="block_causal: share of windows that are infill examples (suffix first)")
+    ap.add_argument("--fim-clean", type=int, default=0,
+                    help="block_causal: windows per step (besides --batch) trained on the clean "
+                    "stream alone with the AR loss, mostly suffix-first infill (objective.clean_layout)")
+    ap.add_argument("--fim-clean-share", type=float, default=0.8,
+                    help="block_causal: share of the --fim-clean windows that are infill with a suffix")
+    ap.add_argument("--fim-weight", type=float, default=1.0, help="block_causal: weight of that loss")
     ap.add_argument("--t-power", type=float, default=1.0,
                     help="block_causal: t = u^(1/p); p > 1 trains more fully masked blocks (ablation d)")
     ap.add_argument("--init", help="start from an exported model folder's weights (e.g. the AR twin)")
@@ -181,7 +187,8 @@ def main(argv=None):
     traj = load_trajectories(args.distill, special, cfg.max_seq_len) if args.distill else None
     L, B = cfg.max_seq_len, args.batch
     world = dist.get_world_size() if ddp else 1
-    total_steps = int(args.tokens // (B * L * world))
+    C = args.fim_clean if block else 0               # clean-stream windows per step (after the B)
+    total_steps = int(args.tokens // ((B + C) * L * world))
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
@@ -239,7 +246,8 @@ def main(argv=None):
     while state["step"] < total_steps and not stop["now"]:
         step = state["step"]
         gen.manual_seed(args.seed * 1_000_003 + step * 7919 + rank)
-        x = batch_at(data, step, rank, B, L, args.seed).to(device)
+        x = batch_at(data, step, rank, B + C, L, args.seed).to(device)
+        x, xc = x[:B], x[B:]                       # the AR twin (--batch B + C) sees the same windows
         for g in opt.param_groups:
             g["lr"] = lr_at(step, total_steps, args)
         with amp:
@@ -250,6 +258,11 @@ def main(argv=None):
                     logits = net(lay["tokens"], positions=lay["positions"], attn_mask=lay["mask"])
                     diff, ar = block_losses(logits, lay)
                     loss = diff + args.ar_weight * ar
+                    if C:
+                        cl = clean_layout(xc, special, n_ordinary, fim_share=1.0,
+                                          suffix_share=args.fim_clean_share, generator=gen)
+                        fim = clean_loss(net(cl["tokens"], attn_mask=cl["mask"]), cl)
+                        loss = loss + args.fim_weight * fim
                 else:  # one forward over data windows and drafting windows together
                     xd, a, n = traj_batch(traj, step, args.distill_batch, args.seed)
                     dl = draft_layout(xd.to(device), a, n, special, cfg.block_size, generator=gen)
@@ -278,13 +291,15 @@ def main(argv=None):
         torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
         opt.step()
         state["step"] += 1
-        state["tokens_seen"] += B * L * world
+        state["tokens_seen"] += (B + C) * L * world
         state["seconds"] = seconds0 + time.time() - t_start
-        tok_log += B * L * world
+        tok_log += (B + C) * L * world
         if rank == 0 and (state["step"] % args.log_every == 0 or state["step"] == total_steps):
             dt = time.time() - t_log
             state["losses"].append([state["step"], float(loss)])
             extra = f" (diff {diff.item():.3f} ar {ar.item():.3f})" if block else ""
+            if C:
+                extra = extra[:-1] + f" fim {fim.item():.3f})"
             if traj is not None:
                 extra = extra[:-1] + f" draft {dist_loss.item():.3f})"
             print(f"step {state['step']}/{total_steps} loss {loss.item():.4f}{extra} "

@@ -156,6 +156,39 @@ def test_block_layout_never_shows_a_row_its_target():
         assert torch.allclose(step[0], want, atol=1e-5)
 
 
+def test_clean_layout_rows_are_the_suffix_first_decoding_context():
+    """The clean-stream infill step (train.py --fim-clean) trains each row in the state decoding
+    runs it: the suffix first at its true positions, then the text before the row, causal. A row's
+    logits must equal a plain causal run over exactly that sequence, its target must not be
+    visible to it, and most windows must carry a suffix."""
+    from objective import clean_layout, clean_loss, _next_token_ce
+    torch.manual_seed(0)
+    m, sp = block_causal_model()
+    g = torch.Generator().manual_seed(5)
+    L = 40
+    x = torch.randint(0, 61, (6, L), generator=g)
+    lay = clean_layout(x, sp, 61, fim_share=1.0, suffix_share=1.0, generator=g)
+    with torch.no_grad():
+        lo = m(lay["tokens"], attn_mask=lay["mask"])
+        ok = lay["ar_ok"]
+        want = (_next_token_ce(lo, lay["x"]) * ok).sum() / ok.sum()
+        assert torch.allclose(clean_loss(lo, lay), want)
+        with_suffix = checked = 0
+        for b in range(6):
+            vis = lay["mask"][b, 0]
+            with_suffix += bool(vis.triu(1).any())              # some row sees text after it
+            for i in range(L - 1):
+                if not ok[b, i]:
+                    continue
+                assert not vis[i, i + 1]                          # the target stays hidden
+                seen = vis[i].nonzero().flatten().tolist()
+                seq = [j for j in seen if j > i] + [j for j in seen if j <= i]   # suffix first
+                ref = m(lay["tokens"][b, seq][None], positions=torch.tensor(seq))[0, -1]
+                assert torch.allclose(lo[b, i], ref, atol=1e-5), (b, i)
+                checked += 1
+        assert with_suffix >= 4 and checked > 100
+
+
 def test_draft_layout_rows_are_the_verified_decoding_state():
     """Certainty distillation trains block rows in the state drafting runs in: a block of masks
     right after committed text. Each trained row's logits must equal block_step's for that
@@ -229,6 +262,9 @@ def test_verify_decode_with_lookup_drafts_is_the_ar_heads_greedy_text():
         want = text[len(prompt):]
         off, f_off = verify_decode(model, Tok, prompt, 24, [], 0.3, 8, lookup=0)
         on, f_on = verify_decode(model, Tok, prompt, 24, [], 0.3, 8, lookup=16)
+        costed = [verify_decode(model, Tok, prompt, 24, [], 0.01, 8, row_cost=r) for r in (0.1, 0.6)]
     cut = next((i for i, t in enumerate(want) if t in (Tok.pad, Tok.eos)), len(want))
     assert off[:cut] == want[:cut] and on[:cut] == want[:cut]
     assert f_on <= f_off
+    for ids, f in costed:  # drafts sized by a row's cost (sampler.ts rowCost): the same text
+        assert ids[:cut] == want[:cut] and f <= 24
