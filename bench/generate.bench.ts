@@ -329,12 +329,17 @@ export async function main(argv: string[]): Promise<void> {
   if (aModel) await generateAutoregressive(aModel, { prompt: promptIds[0], genLength: 8, temperature: 0 });
 
   // Prompt by prompt, every configuration in turn (A B C A B C ...): a drift in the machine's
-  // speed (it is shared) falls on all of them alike, so the ratios hold.
+  // speed (it is shared) falls on all of them alike, so the ratios hold. Before each timed run an
+  // untimed 4-token run of the same model and configuration: its weights are back in the caches
+  // after the other model's run, as they are for a configuration that follows one of its own.
   const runs: Run[] = [];
   for (const genLength of lengths) {
     for (const [pi, prompt] of promptIds.entries()) {
       for (const config of o.configs) {
         const model = config === 'ar' ? aModel! : dModel!;
+        const warm = request(config, prompt, 4, o);
+        if (config === 'ar') await generateAutoregressive(aModel!, warm);
+        else await generate(dModel!, { ...warm, syntaxCheck: false });
         const c0 = { ...model.counters };
         const req = request(config, prompt, genLength, o);
         const hooks = req.syntaxCheck ? { decode: (ids: number[]) => tokenizer.decode(ids), syntax: pythonSyntaxError } : {};

@@ -497,8 +497,9 @@ def main():
     ap.add_argument("--order", default="verify", choices=["verify", "leftToRight", "confidence"],
                     help="block-causal: the app's default commit rule (src/diffusion/request.ts)")
     ap.add_argument("--row-cost", default="cpu",
-                    help="block-causal, verify: a row's cost in steps (sampler.ts rowCost); 'cpu': the "
-                    "CPU engine's (0.6 int8, else 0.5: src/engine/cpu/models.ts), the app's default engine")
+                    help="block-causal, verify: a row's cost in steps (sampler.ts rowCost); 'cpu': 0.45, "
+                    "what the CPU engine (the app's default here) measures for the small pair on this "
+                    "machine (0.40-0.50: src/engine/cpu/models.ts measureRowCost)")
     ap.add_argument("--curve", default="", help="block-causal: extra 'order:tau:block' points "
                     "(e.g. leftToRight:0.5:8,confidence:0.9:8) for syntax-valid vs tokens/forward")
     ap.add_argument("--metrics", default="bpb,fix,infill,syntax",
@@ -518,8 +519,7 @@ def main():
         tok = Tokenizer.load(os.path.join(path, "tokenizer.json"))
         t0 = time.time()
         want = set(args.metrics.split(","))
-        dtype = json.load(open(os.path.join(path, "config.json"))).get("dtype")
-        row_cost = (0.6 if dtype == "int8" else 0.5) if args.row_cost == "cpu" else float(args.row_cost)
+        row_cost = 0.45 if args.row_cost == "cpu" else float(args.row_cost)
         r = {}
         if "bpb" in want:
             r["heldout_tokens_bpb"] = args.windows * model.cfg.max_seq_len

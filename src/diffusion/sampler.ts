@@ -354,6 +354,7 @@ function cacheOrder(canvasLength: number, spanEnd: number, upTo: number): number
  * 2) tokens of canvas[0, c), searched in the text before them, then in `suffix` (infill). A copy
  * that reaches c goes on with its own tokens (a repeating line drafts its next repeats). One-token
  * matches are not used: measured, their copies were rejected too often to pay for their rows.
+ * `only` (2 or 3): matches of that length alone.
  */
 export function lookupDraft(canvas: Int32Array, c: number, suffix: number[], max: number, only = 0): number[] {
   if (max <= 0) return [];

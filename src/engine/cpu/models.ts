@@ -116,8 +116,8 @@ export class CpuDiffusionModel extends CpuModel implements DiffusionModel {
   decideBlock?: (step: BlockStep, opts: DecideOptions) => Promise<Decisions>;
   /**
    * One more row of a block step, in single-row steps, measured when the model loads
-   * (measureRowCost): about 0.6 for the small v2 pair in int8 on one thread of this 2-core CPU,
-   * 0.5 in float32 (bench/README.md "Row cost"). Rows are arithmetic here, not weight streaming.
+   * (measureRowCost): 0.4-0.6 for the small v2 pair on one thread of this 2-core CPU, int8 or
+   * float32 (bench/README.md "Row cost"). Rows are arithmetic here, not weight streaming.
    */
   rowCost?: number;
   blockLogits?: (step: BlockStep, uncached: boolean) => Promise<Float32Array>;
