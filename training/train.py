@@ -188,6 +188,8 @@ def main(argv=None):
     L, B = cfg.max_seq_len, args.batch
     world = dist.get_world_size() if ddp else 1
     C = args.fim_clean if block else 0               # clean-stream windows per step (after the B)
+    if C and traj is not None:
+        raise SystemExit("--fim-clean and --distill do not combine (one extra kind of window per step)")
     total_steps = int(args.tokens // ((B + C) * L * world))
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
