@@ -83,8 +83,9 @@ test('model files are cached on first use (not precached) and served offline, Ra
 
     const online = await digest(url);
     expect(online).toEqual({ status: 200, length: bytes.length, head: Array.from(bytes.subarray(0, 8)) });
-    const inCache = await page.evaluate(async (u) => !!(await (await caches.open('qs-models')).match(u)), url);
-    expect(inCache).toBe(true);
+    // Workbox's CacheFirst answers first and stores the copy in the event's waitUntil: poll for it
+    const inCache = () => page.evaluate(async (u) => !!(await (await caches.open('qs-models')).match(u)), url);
+    await expect.poll(inCache, { timeout: 10_000 }).toBe(true);
 
     await context.setOffline(true);
     expect(await digest(url)).toEqual(online);
