@@ -130,8 +130,8 @@ export interface LoadModelResponse {
   /** Matmul variant the engine chose for this adapter. */
   matmulVariant: string;
   /**
-   * Block-causal models where the engine measures it (the CPU engine, at load): what one more row
-   * of a block step costs in single-row steps; the sampler sizes its drafts by it (rowCost).
+   * Block-causal models where the engine knows it (the CPU engine): what one more row of a block
+   * step costs in single-row steps; the sampler sizes its drafts by it (rowCost).
    */
   rowCost?: number;
   /** True when the model was already loaded and this call returned at once. */

@@ -499,7 +499,7 @@ def main():
     ap.add_argument("--row-cost", default="cpu",
                     help="block-causal, verify: a row's cost in steps (sampler.ts rowCost); 'cpu': 0.45, "
                     "what the CPU engine (the app's default here) measures for the small pair on this "
-                    "machine (0.40-0.50: src/engine/cpu/models.ts measureRowCost)")
+                    "machine (src/engine/cpu/models.ts CPU_ROW_COST)")
     ap.add_argument("--curve", default="", help="block-causal: extra 'order:tau:block' points "
                     "(e.g. leftToRight:0.5:8,confidence:0.9:8) for syntax-valid vs tokens/forward")
     ap.add_argument("--metrics", default="bpb,fix,infill,syntax",

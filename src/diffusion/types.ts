@@ -132,7 +132,7 @@ export interface SamplerKnobs {
    * a mask row, then a verify row), its share being the part of its verified positions kept so
    * far in this run (starting from 2 of 3). So where r >= 1/2 no mask rows run at all. Greedy, the
    * text is the same either way; only the forwards and rows per token change. Default: the engine's
-   * `rowCost` (the CPU engine's measured one; bench/README.md "Row cost"), else 0 (off).
+   * `rowCost` (the CPU engine's 0.45, measured; bench/README.md "Row cost"), else 0 (off).
    */
   rowCost?: number;
   /**

@@ -81,7 +81,7 @@ export function ModelStatus({ state, adapter, onRetry, testId = 'model-status' }
           {state.weightBytes ? <span data-testid={`${testId}-memory`}>{formatBytes(state.weightBytes)} of weights in memory</span> : null}
           <span>ready in {formatMs(state.ms)}</span>
           {state.rowCost !== undefined ? (
-            <span data-testid={`${testId}-row-cost`} title="What one more row of a block step costs here, in single-row steps, measured when the model loaded. A draft only pays when it is kept more often than that, so drafts are sized by it.">
+            <span data-testid={`${testId}-row-cost`} title="What one more row of a block step costs on this engine, in single-row steps (measured on a 2-core CPU). A draft only pays when it is kept more often than that, so drafts are sized by it.">
               a draft row costs {state.rowCost.toFixed(2)} steps
             </span>
           ) : null}

@@ -40,7 +40,7 @@ export type ModelState =
       downloadBytes: number;
       /** Bytes of weights in the engine's memory (LoadModelResponse.weightBytes). */
       weightBytes?: number;
-      /** A draft row's cost in single-row steps, measured at load (LoadModelResponse.rowCost). */
+      /** A draft row's cost in single-row steps on this engine (LoadModelResponse.rowCost). */
       rowCost?: number;
       fromCache: boolean;
       /** Every file of the model is in the service worker's cache: it loads offline next time. */

@@ -206,8 +206,8 @@ describe('CPU engine vs WebGPU engine (SwiftShader)', () => {
           expect(Math.abs(dc.entropy[i] - dg.entropy[i])).toBeLessThan(1e-3);
         }
       }
-      // 2. a whole sampler run (drafts sized by one row cost for both: the CPU engine measures its
-      //    own when it loads, the WebGPU engine has none, and sampled text depends on the steps)
+      // 2. a whole sampler run (drafts sized by one row cost for both: the CPU engine has its own,
+      //    the WebGPU engine none, and sampled text depends on the steps)
       expect(c.rowCost).toBeGreaterThan(0);
       expect(d.rowCost).toBeUndefined();
       const request = { prompt: [5, 17, 300, 42, 7, 99, 1000, 12], genLength: 32, temperature: 0.8, seed: 1234, rowCost: 0.4 };

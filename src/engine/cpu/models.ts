@@ -87,6 +87,15 @@ abstract class CpuModel implements CpuModelInfo {
   }
 }
 
+/**
+ * What one more row of a verify step costs on this engine, in single-row steps: 0.4-0.6 for the
+ * small v2 pair, int8 or float32, one thread, measured on a 2-core CPU (bench/README.md "Row
+ * cost"); rows are arithmetic here, not weight streaming. A constant, not measured at each load:
+ * the same request then takes the same steps every time (timelines, sampled runs). Measured at
+ * load it varied 0.40-0.50 from load to load on this shared machine.
+ */
+export const CPU_ROW_COST = 0.45;
+
 export class CpuDiffusionModel extends CpuModel implements DiffusionModel {
   /** Block-causal models: what the KV cache holds (blockstep.ts). */
   private readonly blockCache: BlockCache | null;
@@ -95,7 +104,7 @@ export class CpuDiffusionModel extends CpuModel implements DiffusionModel {
     super(t);
     this.blockCache = t.config.attention === 'block_causal' ? new BlockCache(t.config.max_seq_len) : null;
     if (this.blockCache) {
-      this.rowCost = this.measureRowCost();
+      this.rowCost = CPU_ROW_COST;
       this.decideBlock = (step, opts) => this.step(() => {
         const plan = this.runBlock(step, false);
         const n = plan.headRows.length;
@@ -114,52 +123,9 @@ export class CpuDiffusionModel extends CpuModel implements DiffusionModel {
   }
 
   decideBlock?: (step: BlockStep, opts: DecideOptions) => Promise<Decisions>;
-  /**
-   * One more row of a block step, in single-row steps, measured when the model loads
-   * (measureRowCost): 0.4-0.6 for the small v2 pair on one thread of this 2-core CPU, int8 or
-   * float32 (bench/README.md "Row cost"). Rows are arithmetic here, not weight streaming.
-   */
+  /** One more row of a block step, in single-row steps (CPU_ROW_COST). */
   rowCost?: number;
   blockLogits?: (step: BlockStep, uncached: boolean) => Promise<Float32Array>;
-
-  /**
-   * What one more row of a verify step costs, in single-row steps, on this machine, engine and
-   * thread count: the median time of a step deciding 9 context rows (the AR head after 8 drafts)
-   * over that of a step deciding 1, both after a cached context of 128 tokens, 7 of each in turn
-   * after 3 to warm up (about 60 ms for the small models); (t9 / t1 - 1) / 8, in [0.02, 1].
-   * Leaves the cache empty and the counters as they were.
-   */
-  private measureRowCost(): number {
-    const cache = this.blockCache!;
-    const counters = { ...this.counters };
-    const C = Math.min(128, this.config.max_seq_len - 9);
-    const tokens = Int32Array.from({ length: C + 8 }, (_, i) => (i * 7 + 1) % (this.config.vocab_size - 3));
-    const positions = Int32Array.from({ length: C + 8 }, (_, i) => i);
-    const stepOf = (n: number): BlockStep => ({
-      context: tokens.subarray(0, C + n - 1), contextPositions: positions.subarray(0, C + n - 1),
-      block: new Int32Array(0), blockPos0: C + n - 1, offsets: new Int32Array(0),
-      contextRows: Int32Array.from({ length: n }, (_, i) => C - 1 + i),
-    });
-    const opts = { temperature: 0, seed: 0, step: 0 };
-    const time = (n: number) => {
-      const t0 = performance.now();
-      const plan = this.runBlock(stepOf(n), false);
-      this.t.head(plan.headRows);
-      this.t.decide(plan.positions, plan.current, opts);
-      return performance.now() - t0;
-    };
-    time(1); // the context's rows, once
-    const one: number[] = [], nine: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const a = time(1), b = time(9);
-      if (i >= 3) one.push(a), nine.push(b); // the first rounds also warm the compiled kernels
-    }
-    cache.clear();
-    Object.assign(this.counters, counters);
-    const median = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1];
-    const r = (median(nine) / Math.max(1e-6, median(one)) - 1) / 8;
-    return Math.min(1, Math.max(0.02, Number.isFinite(r) ? r : 1));
-  }
 
   /** The forwards of a block step (the residual stream of the last one stays in x). */
   private runBlock(step: BlockStep, uncached: boolean): BlockPlan {
