@@ -255,32 +255,37 @@ def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="v
     return canvas[start:end], forwards
 
 
-def lookup_draft(text, suffix, max_len, only=0):
+def lookup_draft(text, suffix, max_len):
     """sampler.ts lookupDraft (prompt lookup): up to max_len tokens that followed the latest earlier
-    occurrence of the text's last 3 (else 2; only: that length alone) tokens, in the text, then in
-    the suffix; a copy that reaches the end of the text goes on with its own tokens."""
+    occurrence of the text's last 3 (else 2) tokens, in the text, then in the suffix; a copy that
+    reaches the end of the text goes on with its own tokens."""
+    m = find_copy(text, suffix) if max_len > 0 else None
+    return copy_after(text, suffix, m, max_len) if m else []
+
+
+def find_copy(text, suffix):
+    """sampler.ts findCopy: (n, s, in_suffix) of lookup_draft's match, None when there is none."""
     c = len(text)
-    if max_len <= 0:
-        return []
     for n in range(min(3, c - 1), 1, -1):
-        if only and n != only:
-            continue
         tail = text[c - n:]
         for s in range(c - n - 1, -1, -1):
             if text[s:s + n] == tail:
-                out = []
-                for i in range(max_len):
-                    out.append(text[s + n + i] if s + n + i < c else out[s + n + i - c])
-                return out
+                return n, s, False
         for s in range(len(suffix) - n):
             if list(suffix[s:s + n]) == tail:
-                return list(suffix[s + n:s + n + max_len])
-    return []
+                return n, s, True
+    return None
 
 
-def match_length(text, suffix):
-    """sampler.ts matchLength: the match length lookup_draft copies after (3 or 2), 0 when none."""
-    return next((m for m in range(min(3, len(text) - 1), 1, -1) if lookup_draft(text, suffix, 1, m)), 0)
+def copy_after(text, suffix, m, max_len):
+    """sampler.ts copyAfter: up to max_len tokens after match m."""
+    n, s, in_suffix = m
+    if in_suffix:
+        return list(suffix[s + n:s + n + max(0, max_len)])
+    c, out = len(text), []
+    for p in range(s + n, s + n + max(0, max_len)):
+        out.append(text[p] if p < c else out[p - c])
+    return out
 
 
 @torch.no_grad()
@@ -310,8 +315,9 @@ def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16, row_cost
     text = list(prefix)
     suf_pos = list(range(end, end + len(suffix)))
     copy_len = (lookup + 1) // 2
-    kind = f"copy{match_length(text, suffix)}"
-    drafts = lookup_draft(text, suffix, min(copy_len, worth(kind, row_cost), end - len(text) - 1))
+    first = find_copy(text, suffix)
+    kind = f"copy{first[0] if first else 0}"
+    drafts = copy_after(text, suffix, first, min(copy_len, worth(kind, row_cost), end - len(text) - 1)) if first else []
     from_lookup = bool(drafts)
     if not from_lookup:
         kind = "block"
@@ -356,9 +362,9 @@ def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16, row_cost
             rest -= 1
         if from_lookup:
             copy_len = min(lookup, 2 * copy_len) if j == k else max(2, j + 1)
-        match = match_length(text, suffix)
-        copy_kind = f"copy{match}{'+' if from_lookup and j == k else ''}"
-        copied = lookup_draft(text, suffix, min(copy_len, worth(copy_kind, row_cost), end - len(text) - 1)) if match else []
+        match = find_copy(text, suffix)
+        copy_kind = f"copy{match[0] if match else 0}{'+' if from_lookup and j == k else ''}"
+        copied = copy_after(text, suffix, match, min(copy_len, worth(copy_kind, row_cost), end - len(text) - 1)) if match else []
         from_lookup = len(copied) > len(drafts)
         if from_lookup:
             drafts = copied

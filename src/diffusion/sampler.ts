@@ -255,8 +255,9 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     return keptN / seenN <= cost ? 0 : Math.floor(Math.log(cost) / Math.log(keptN / seenN));
   };
   let copyLength = Math.ceil(knobs.lookup / 2); // L
-  let kind = `copy${matchLength(canvas, c, suffix)}`; // the current drafts' kind
-  let drafts = lookupDraft(canvas, c, suffix, Math.min(copyLength, worth(kind, r), spanEnd - c - 1));
+  const first = findCopy(canvas, c, suffix);
+  let kind = `copy${first?.n ?? 0}`; // the current drafts' kind
+  let drafts = first ? copyAfter(canvas, c, suffix, first, Math.min(copyLength, worth(kind, r), spanEnd - c - 1)) : [];
   let fromLookup = drafts.length > 0; // where the current drafts came from (stats)
   if (!fromLookup) kind = 'block';
   const kept = { fromBlock: 0, fromLookup: 0 };
@@ -322,9 +323,9 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     }
     // or the text's own continuation, when it drafts further
     if (fromLookup) copyLength = j === k ? Math.min(knobs.lookup, 2 * copyLength) : Math.max(2, j + 1);
-    const match = ended ? 0 : matchLength(canvas, c, suffix);
-    const copyKind = `copy${match}${fromLookup && j === k ? '+' : ''}`;
-    const copied = match ? lookupDraft(canvas, c, suffix, Math.min(copyLength, worth(copyKind, r), spanEnd - c - 1)) : [];
+    const match = ended ? null : findCopy(canvas, c, suffix);
+    const copyKind = `copy${match?.n ?? 0}${fromLookup && j === k ? '+' : ''}`;
+    const copied = match ? copyAfter(canvas, c, suffix, match, Math.min(copyLength, worth(copyKind, r), spanEnd - c - 1)) : [];
     fromLookup = copied.length > drafts.length;
     if (fromLookup) drafts = copied;
     kind = fromLookup ? copyKind : 'block';
@@ -354,32 +355,39 @@ function cacheOrder(canvasLength: number, spanEnd: number, upTo: number): number
  * 2) tokens of canvas[0, c), searched in the text before them, then in `suffix` (infill). A copy
  * that reaches c goes on with its own tokens (a repeating line drafts its next repeats). One-token
  * matches are not used: measured, their copies were rejected too often to pay for their rows.
- * `only` (2 or 3): matches of that length alone.
  */
-export function lookupDraft(canvas: Int32Array, c: number, suffix: number[], max: number, only = 0): number[] {
-  if (max <= 0) return [];
+export function lookupDraft(canvas: Int32Array, c: number, suffix: number[], max: number): number[] {
+  const m = max > 0 ? findCopy(canvas, c, suffix) : null;
+  return m ? copyAfter(canvas, c, suffix, m, max) : [];
+}
+
+/** Where lookupDraft copies from: after the match of length n at s, in the text or the suffix. */
+interface CopyMatch {
+  n: number;
+  s: number;
+  inSuffix: boolean;
+}
+
+/** lookupDraft's search: the latest match of the last 3 tokens in the text, else in the suffix, else the same for 2. */
+function findCopy(canvas: Int32Array, c: number, suffix: number[]): CopyMatch | null {
   for (let n = Math.min(3, c - 1); n >= 2; n--) {
-    if (only && n !== only) continue;
     const tail = canvas.subarray(c - n, c);
     const matchAt = (seq: ArrayLike<number>, s: number) => {
       for (let i = 0; i < n; i++) if (seq[s + i] !== tail[i]) return false;
       return true;
     };
-    for (let s = c - n - 1; s >= 0; s--) {
-      if (!matchAt(canvas, s)) continue;
-      const out: number[] = [];
-      for (let i = 0; i < max; i++) out.push(s + n + i < c ? canvas[s + n + i] : out[s + n + i - c]);
-      return out;
-    }
-    for (let s = 0; s + n < suffix.length; s++) if (matchAt(suffix, s)) return suffix.slice(s + n, s + n + max);
+    for (let s = c - n - 1; s >= 0; s--) if (matchAt(canvas, s)) return { n, s, inSuffix: false };
+    for (let s = 0; s + n < suffix.length; s++) if (matchAt(suffix, s)) return { n, s, inSuffix: true };
   }
-  return [];
+  return null;
 }
 
-/** The length of the match lookupDraft would copy after (3 or 2), 0 when none. */
-function matchLength(canvas: Int32Array, c: number, suffix: number[]): number {
-  for (let n = Math.min(3, c - 1); n >= 2; n--) if (lookupDraft(canvas, c, suffix, 1, n).length) return n;
-  return 0;
+/** Up to `max` tokens after match m (a copy that reaches c goes on with its own tokens). */
+function copyAfter(canvas: Int32Array, c: number, suffix: number[], m: CopyMatch, max: number): number[] {
+  if (m.inSuffix) return suffix.slice(m.s + m.n, m.s + m.n + max);
+  const out: number[] = [];
+  for (let i = 0, p = m.s + m.n; i < max; i++, p++) out.push(p < c ? canvas[p] : out[p - c]);
+  return out;
 }
 
 /** Length of the run of entries from the first whose confidence reaches tau. */
