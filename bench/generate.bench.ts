@@ -5,7 +5,10 @@
 //   default    diffusion with the app's default settings (src/ui/settings.ts DEFAULT_SETTINGS →
 //              knobsFor, --tau overrides τ): for a block-causal model, cached block steps of its
 //              block_size, drafts verified by the AR head (commitOrder 'verify'), sized by the
-//              engine's row cost (the CPU engine's model.rowCost)
+//              engine's row cost (the CPU engine's model.rowCost); without the syntax check,
+//              as Race runs it
+//   syntax     default with the sampler's Python syntax check (Generate's default: errors and
+//              an end that must stay reachable, src/diffusion/syntaxGate.ts)
 //   nolookup   default without drafts copied from the text (lookup 0): the block's drafts only
 //   freerows   default with drafts sized as if rows were free (rowCost 0: the rule before)
 //   verify     block-causal diffusion, self-speculative: the block drafts, the AR head verifies
@@ -60,7 +63,7 @@ import { GpuAutoregressiveModel, GpuDiffusionModel } from '../src/engine/models'
 import { nodeGPU } from '../src/test/nodeGpu';
 import { CodeTokenizer, type TokenizerJSON } from '../src/tokenizer';
 import { DEFAULT_SETTINGS, knobsFor } from '../src/ui/settings';
-import { pythonSyntaxError } from '../src/diffusion/pythonSyntax';
+import { pythonSyntaxError, pythonTail } from '../src/diffusion/pythonSyntax';
 
 const MODELS = 'public/models';
 const HELDOUT = 'training/data/corpus/heldout.jsonl';
@@ -213,7 +216,7 @@ function describeConfig(c: ConfigName, o: Options): string {
     case 'default':
       return `default (τ=${tau})`;
     case 'syntax':
-      return `default (τ=${tau}) + syntax check`;
+      return `default (τ=${tau}) + syntax check (Generate's default)`;
     case 'nolookup':
       return `default (τ=${tau}), no drafts copied from the text`;
     case 'freerows':
@@ -241,16 +244,16 @@ function request(c: ConfigName, prompt: number[], genLength: number, o: Options)
   switch (kind) {
     case 'ar':
       return base;
-    case 'default':
-      return { ...knobsFor({ ...DEFAULT_SETTINGS, tau }, genLength), prompt, truncate: false };
-    case 'syntax': // the same with the sampler's Python syntax hook (src/diffusion/syntaxGate.ts)
+    case 'default': // the app's default decoding, as Race runs it (without the syntax check)
+      return { ...knobsFor({ ...DEFAULT_SETTINGS, tau, syntaxCheck: false }, genLength), prompt, truncate: false };
+    case 'syntax': // the same with the sampler's Python syntax hook (src/diffusion/syntaxGate.ts): Generate's default
       return { ...knobsFor({ ...DEFAULT_SETTINGS, tau, syntaxCheck: true }, genLength), prompt, truncate: false };
     case 'onetok':
       return { ...base, schedule: { kind: 'fixed', tokensPerStep: 1 }, commitOrder: 'leftToRight' };
     case 'nolookup': // the same without prompt-lookup drafts (GenerateRequest.lookup 0)
-      return { ...knobsFor({ ...DEFAULT_SETTINGS, tau }, genLength), prompt, truncate: false, lookup: 0 };
+      return { ...knobsFor({ ...DEFAULT_SETTINGS, tau, syntaxCheck: false }, genLength), prompt, truncate: false, lookup: 0 };
     case 'freerows': // the same with drafts not sized by the engine's row cost (GenerateRequest.rowCost 0)
-      return { ...knobsFor({ ...DEFAULT_SETTINGS, tau }, genLength), prompt, truncate: false, rowCost: 0 };
+      return { ...knobsFor({ ...DEFAULT_SETTINGS, tau, syntaxCheck: false }, genLength), prompt, truncate: false, rowCost: 0 };
     case 'verify':
       return { ...base, schedule: { kind: 'threshold', tau }, commitOrder: 'verify', blockLength: o.block };
     case 'verifyblock':
@@ -333,6 +336,7 @@ export async function main(argv: string[]): Promise<void> {
   // untimed 4-token run of the same model and configuration: its weights are back in the caches
   // after the other model's run, as they are for a configuration that follows one of its own.
   const runs: Run[] = [];
+  const decodeIds = (ids: number[]) => tokenizer.decode(ids); // one function: the syntax gate caches token texts by it
   for (const genLength of lengths) {
     for (const [pi, prompt] of promptIds.entries()) {
       for (const config of o.configs) {
@@ -342,7 +346,7 @@ export async function main(argv: string[]): Promise<void> {
         else await generate(dModel!, { ...warm, syntaxCheck: false });
         const c0 = { ...model.counters };
         const req = request(config, prompt, genLength, o);
-        const hooks = req.syntaxCheck ? { decode: (ids: number[]) => tokenizer.decode(ids), syntax: pythonSyntaxError } : {};
+        const hooks = req.syntaxCheck ? { decode: decodeIds, syntax: pythonSyntaxError, tail: pythonTail } : {};
         const res = config === 'ar' ? await generateAutoregressive(aModel!, req) : await generate(dModel!, req, hooks);
         const c1 = model.counters;
         runs.push({

@@ -5,6 +5,7 @@
 // model), else the float16 model; settings list both, with download and memory.
 
 import { expect, test, type Page } from '@playwright/test';
+import { pythonSyntaxError, pythonTail } from '../src/diffusion/pythonSyntax';
 import { recordErrors } from './helpers';
 
 const INT8 = 'qs-code-diffusion-small-v2-int8';
@@ -57,4 +58,33 @@ test('the default is the int8 export where its quality holds (index.json), else 
   await expect(select.locator('option').first()).toContainText(`Best available (${expected})`);
   await expect(select.locator(`option[value="${INT8}"]`)).toContainText(/MB download · 2\.\d MB in memory/);
   await expect(select.locator('option[value="qs-code-diffusion-small-v2"]')).toContainText(/MB download · 9\.\d MB in memory/);
+});
+
+test('the syntax check is on by default: a function header is completed into code that parses whole, re-chosen tokens marked on the canvas', async ({ page }) => {
+  test.setTimeout(180_000);
+  const errors = recordErrors(page);
+  await page.addInitScript(() => {
+    localStorage.setItem('quicksilver.settings.v2', JSON.stringify({ genLength: 20, strategy: 'model', temperature: 0, seed: 0, autocomplete: false }));
+  });
+  await page.goto(`/?model=${INT8}&engine=cpu`);
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-state', 'ready', { timeout: 90_000 });
+  await page.getByTestId('settings-button').click();
+  await expect(page.getByTestId('settings-syntax')).toBeChecked();
+  await page.getByTestId('settings-button').click();
+  const head = 'def read_config(path):';
+  await page.waitForFunction(() => !!window.__qs?.editor);
+  await page.evaluate((h) => window.__qs!.editor!.setValue(h), head);
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-view')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  const status = await page.getByTestId('run-status').textContent();
+  const m = /syntax check: (\d+) tokens? re-chosen/.exec(status ?? '');
+  expect(m, status ?? '').not.toBeNull();
+  // every re-chosen token keeps its own state on the canvas
+  await expect(page.locator('.cell-syntax')).toHaveCount(Number(m![1]));
+  const run = (await page.evaluate(() => window.__qs!.runs())).filter((r) => r.label === 'generate').at(-1)!;
+  const code = head + run.text;
+  // 20 tokens are too few for this model to finish a function on its own: the check closes it
+  expect(pythonSyntaxError(code), code).toBe(-1);
+  if (run.tokensGenerated === 20) expect(pythonTail(code).cost, code).toBe(0);
+  expect(errors).toEqual([]);
 });

@@ -1,7 +1,7 @@
 // The sampler's side of the worker: text in, text out, one run at a time, cancellable by request
 // id. src/worker/worker.ts holds one SamplerHost; loadModel() hands it the model and tokenizer.
 
-import { pythonSyntaxError } from './pythonSyntax';
+import { pythonSyntaxError, pythonTail } from './pythonSyntax';
 import type { AutoregressiveModel, DiffusionModel } from '../engine/types';
 import { generateAutoregressive } from './autoregressive';
 import { RequestError } from './request';
@@ -123,9 +123,9 @@ export class SamplerHost {
       const text = (id: number) => (codec.tokenText ? codec.tokenText(id) : codec.decode([id]));
       const result = await start(model, codec, {
         signal: controller.signal,
-        decode: (ids) => codec.decode(ids),
+        decode: decoderOf(codec),
         // the Python syntax check between steps, when asked for (SamplerKnobs.syntaxCheck)
-        ...(req.syntaxCheck ? { syntax: pythonSyntaxError } : {}),
+        ...(req.syntaxCheck ? { syntax: pythonSyntaxError, tail: pythonTail } : {}),
         onStart: (layout) => onEvent?.({ type: 'start', requestId, layout, pieces: layout.tokens.map(text) }),
         onStep: (step) => onEvent?.({ type: 'step', requestId, step, pieces: step.changes.map((c) => text(c.token)) }),
       });
@@ -216,4 +216,12 @@ function knobsOf(req: SamplerKnobs & { requestId: string; modelId?: string; prom
   const { requestId, modelId, prompt, prefix, suffix, ...knobs } = req;
   void [requestId, modelId, prompt, prefix, suffix];
   return knobs;
+}
+
+const decoders = new WeakMap<TextCodec, (ids: number[]) => string>();
+/** One decode function per codec (the syntax gate keeps token texts by it across runs). */
+function decoderOf(codec: TextCodec): (ids: number[]) => string {
+  let d = decoders.get(codec);
+  if (!d) decoders.set(codec, (d = (ids) => codec.decode(ids)));
+  return d;
 }

@@ -266,7 +266,7 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
   let backoff = 0; // the last rest granted
   let step = 0;
   let ended = false;
-  const gate = hooks.syntax && hooks.decode ? new SyntaxGate(model, layout, hooks.syntax, hooks.decode, (upTo) => cacheOrder(canvas.length, spanEnd, upTo)) : null;
+  const gate = hooks.syntax && hooks.decode ? new SyntaxGate(model, layout, hooks.syntax, hooks.decode, (upTo) => cacheOrder(canvas.length, spanEnd, upTo), hooks.tail) : null;
   while (c < spanEnd && !ended) {
     await checkpoint(signal);
     const k = Math.min(drafts.length, spanEnd - c - 1);
@@ -338,7 +338,7 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
   }
   const res = result(canvas, layout, isEnd, hooks, { steps: step, forwards: step + (gate?.forwards ?? 0), skippedForwards: 0, revisions: 0, ms: now() - started });
   res.stats.drafts = kept;
-  if (gate) res.stats.syntax = { rejected: gate.rejected, forwards: gate.forwards, parses: gate.parses, parseMs: gate.parseMs };
+  if (gate) res.stats.syntax = { rejected: gate.rejected, forEnd: gate.forEnd, forwards: gate.forwards, parses: gate.parses, parseMs: gate.parseMs };
   return res;
 }
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCpuModel } from '../engine/cpu';
 import { randomModelFiles, type TinySpec } from '../engine/testkit';
 import type { DiffusionModel } from '../engine/types';
+import { pythonSyntaxError, pythonTail } from './pythonSyntax';
 import { generate } from './sampler';
 import type { StepEvent } from './types';
 
@@ -60,5 +61,45 @@ describe('syntax gate (verify decoding)', () => {
     expect(gated.generated.length + (gated.finishReason === 'eos' ? 1 : 0)).toBeGreaterThan(0);
     expect(gated.stats.syntax!.rejected).toBe(0); // no alternative helps: the model's own tokens stay
     expect(gated.stats.syntax!.forwards).toBeLessThanOrEqual(16);
+  });
+});
+
+describe('syntax gate: the text can always end cleanly within the span', () => {
+  // Token texts that open and close Python constructs; the random model strings them together.
+  const PIECES = ['def', ' f', '(', 'x', ')', ':', '\n    ', '"""', ' +', ' y', '[', ']', ' return', '\n        ', ' #', ' (', "'", ' if', ' z', ',', ' 1', '.', ' =', ' {', '}', ' and'];
+  const decode = (ids: number[]) => ids.map((t) => (t >= SPEC.vocab - 3 ? '' : PIECES[t % PIECES.length])).join('');
+  const head = [0, 1, 2, 3, 4, 5]; // "def f(x):"
+
+  it('with the tail, every run ends with nothing open; without it, most do not', async () => {
+    let plainOpen = 0;
+    let forEnd = 0;
+    for (const [seed, genLength] of [[1, 12], [2, 16], [3, 20], [4, 9], [5, 24], [6, 14]] as const) {
+      const k = { ...knobs, prompt: [...head, ...prompt.slice(0, seed % 3)], genLength, seed, temperature: 1 };
+      const plain = await generate(model, k);
+      if (pythonTail(decode(plain.tokens.slice(0, plain.layout.spanEnd))).cost > 0) plainOpen++;
+      const events: StepEvent[] = [];
+      let canvas: number[] = [];
+      const gated = await generate(model, k, { decode, syntax: pythonSyntaxError, tail: pythonTail, onStart: (l) => (canvas = l.tokens.slice()), onStep: (e) => events.push(e) });
+      const text = decode(gated.tokens.slice(0, gated.layout.spanEnd));
+      expect(pythonTail(text).cost, JSON.stringify(text)).toBe(0);
+      // after every step, the tokens left could still end it
+      for (const e of events) {
+        for (const c of e.changes) if (c.state === 'committed') canvas[c.position] = c.token;
+        const done = Math.max(...e.changes.filter((c) => c.state === 'committed' && c.token !== model.config.special_tokens.pad).map((c) => c.position), gated.layout.spanStart - 1) + 1;
+        expect(pythonTail(decode(canvas.slice(0, done))).cost).toBeLessThanOrEqual(gated.layout.spanEnd - done);
+      }
+      const rejections = events.flatMap((e) => e.changes.filter((c) => c.rejected !== undefined));
+      expect(gated.stats.syntax!.rejected).toBe(rejections.length);
+      expect(gated.stats.syntax!.forEnd).toBeLessThanOrEqual(gated.stats.syntax!.rejected);
+      forEnd += gated.stats.syntax!.forEnd;
+    }
+    expect(plainOpen).toBeGreaterThanOrEqual(4);
+    expect(forEnd).toBeGreaterThan(0);
+  });
+
+  it('not with a suffix after the span (it may close what the span opens)', async () => {
+    const { infill } = await import('./sampler');
+    const res = await infill(model, { prefix: [...head, 6], suffix: [4, 6], genLength: 10, commitOrder: 'verify', schedule: { kind: 'threshold', tau: 0.05 } }, { decode, syntax: pythonSyntaxError, tail: pythonTail });
+    expect(res.stats.syntax!.forEnd).toBe(0);
   });
 });

@@ -1,20 +1,28 @@
 // The syntax hook of verified decoding (SamplerHooks.syntax, commitOrder 'verify'): the tokens
-// a step would commit are checked as Python before they are committed. When one breaks the
-// syntax (an error at or after its first character that no continuation can fix), the tokens
-// before it are committed, and at its position the AR head's best other token that keeps the
-// syntax (ranked by the logits of that one row: greedy decoding would re-choose the rejected
-// token) — or, when none of the next few does, the rejected token after all. Budgets: one
-// intervention per step (one extra forward of a single row, a few parses), `maxPerRun` per
-// run; every step still commits at least one token, so decoding terminates as before.
+// a step would commit are checked as Python before they are committed, for two things:
+//  - an error: a token that puts a syntax error at or after its first character that no
+//    continuation can fix (hooks.syntax, lezer);
+//  - the end: a token after which the text can no longer be ended cleanly in the span's tokens
+//    left (hooks.tail: an open string, brackets, a block without a body need that many tokens;
+//    only without a suffix, which may close them itself). An end-of-text token must leave
+//    nothing open.
+// From the first such token on, the step commits the tokens before it and, at its position, the
+// AR head's best other token that passes both (ranked by the logits of that one row: greedy
+// decoding would re-choose the rejected token). For an error, when none of the next few does, the
+// rejected token after all; for the end, the token that leaves the least open. Budgets: one
+// intervention per step (one extra forward of a single row, a few parses), `maxPerRun` error
+// interventions per run; every step still commits at least one token, so decoding terminates.
 
 import type { DiffusionModel } from '../engine/types';
-import type { CanvasLayout, SamplerHooks } from './types';
+import type { CanvasLayout, SamplerHooks, TextTail } from './types';
 
 /** A token the check turned down, at `position`; the token committed there instead is the change's. */
 export interface SyntaxRejection {
   position: number;
   token: number;
 }
+
+const PIECES = new WeakMap<(ids: number[]) => string, string[]>();
 
 export class SyntaxGate {
   /** Extra forward passes (one row each) spent on alternatives. */
@@ -24,7 +32,10 @@ export class SyntaxGate {
   parses = 0;
   /** Tokens turned down (each replaced by an alternative that keeps the syntax). */
   rejected = 0;
+  /** Of those, turned down so that the text can still end cleanly within the span. */
+  forEnd = 0;
   private left: number;
+  private readonly endRule: boolean;
 
   constructor(
     private readonly model: DiffusionModel,
@@ -32,34 +43,84 @@ export class SyntaxGate {
     private readonly syntax: NonNullable<SamplerHooks['syntax']>,
     private readonly decode: (ids: number[]) => string,
     private readonly cacheOrder: (upTo: number) => number[],
-    /** Interventions allowed in one run. */
+    private readonly tail?: (text: string) => TextTail,
+    /** Error interventions allowed in one run. */
     maxPerRun = 16,
-    /** Alternatives tried per intervention (the best by logit first). */
+    /** Alternatives parsed per intervention (the best by logit first). */
     private readonly candidates = 8,
   ) {
     this.left = maxPerRun;
+    this.endRule = tail !== undefined && layout.spanEnd === layout.tokens.length; // no suffix
   }
 
   /** `kept`, the tokens for positions c.., as they may be committed. */
   async gate(canvas: Int32Array, c: number, kept: number[]): Promise<{ kept: number[]; rejected: SyntaxRejection | null }> {
-    if (this.left <= 0) return { kept, rejected: null };
+    if (this.left <= 0 && !this.endRule) return { kept, rejected: null };
+    const { eos, pad } = this.model.config.special_tokens;
+    const isEnd = (t: number) => t === eos || t === pad;
     const before = Array.from(canvas.subarray(0, c));
-    const starts = kept.map((_, i) => this.decode([...before, ...kept.slice(0, i)]).length);
-    const e = this.check(this.decode([...before, ...kept]), starts[0]!);
-    if (e < 0) return { kept, rejected: null };
-    let m = 0; // the token where the error starts
-    while (m + 1 < kept.length && starts[m + 1]! <= e) m++;
-    this.left--;
+    // texts[i]: the text with kept[0 .. i) committed
+    const texts = kept.map((_, i) => this.decode([...before, ...kept.slice(0, i)]));
+    texts.push(this.decode([...before, ...kept]));
+    let m = kept.length; // the first token turned down
+    let forEnd = false;
+    if (this.left > 0) {
+      const e = this.check(texts[kept.length]!, texts[0]!.length);
+      if (e >= 0) {
+        m = 0;
+        while (m + 1 < kept.length && texts[m + 1]!.length <= e) m++;
+      }
+    }
+    let tails: TextTail[] = [];
+    if (this.endRule) {
+      tails = [this.tail!(texts[0]!)];
+      for (let i = 0; i < m; i++) {
+        const next = tails[i]!.after(texts[i + 1]!.slice(texts[i]!.length));
+        if (!this.fits(isEnd(kept[i]!) ? tails[i]! : next, isEnd(kept[i]!), c + i)) {
+          m = i;
+          forEnd = true;
+          break;
+        }
+        tails.push(next);
+      }
+    }
+    if (m === kept.length) return { kept, rejected: null };
+    if (!forEnd) this.left--;
     const prefix = [...before, ...kept.slice(0, m)];
     const position = c + m;
     const rejected = { position, token: kept[m]! };
-    for (const t of await this.ranked(canvas, prefix, position, rejected.token)) {
-      if (this.check(this.decode([...prefix, t]), starts[m]!) < 0) {
+    const { best, fallback } = await this.alternatives(canvas, prefix, position, rejected.token, this.endRule ? tails[m]! : null, forEnd ? 4 * this.candidates : this.candidates);
+    for (const t of best) {
+      if (this.check(this.decode([...prefix, t]), texts[m]!.length) < 0) {
         this.rejected++;
+        if (forEnd) this.forEnd++;
         return { kept: [...kept.slice(0, m), t], rejected };
       }
     }
+    if (forEnd && fallback >= 0) {
+      this.rejected++;
+      this.forEnd++;
+      return { kept: [...kept.slice(0, m), fallback], rejected };
+    }
     return { kept: kept.slice(0, m + 1), rejected: null };
+  }
+
+  /** Whether the text of `tail` followed by token t at `position` can still end cleanly in the span. */
+  private fitsAfter(tail: TextTail, t: number, position: number): boolean {
+    const { eos, pad } = this.model.config.special_tokens;
+    return t === eos || t === pad ? tail.cost <= 0 : tail.costAfter(this.piece(t)) <= this.layout.spanEnd - position - 1;
+  }
+
+  /** Whether the text can still end cleanly after a token at `position` (an end token: now). */
+  private fits(tail: TextTail, ends: boolean, position: number): boolean {
+    return tail.cost <= (ends ? 0 : this.layout.spanEnd - position - 1);
+  }
+
+  /** The text of token t alone (kept across runs that share a decode function). */
+  private piece(t: number): string {
+    let pieces = PIECES.get(this.decode);
+    if (!pieces) PIECES.set(this.decode, (pieces = []));
+    return (pieces[t] ??= this.decode([t]));
   }
 
   private check(text: string, from: number): number {
@@ -70,9 +131,13 @@ export class SyntaxGate {
     return e;
   }
 
-  /** The AR head's next tokens at `position` after `prefix`, best first, without `exclude` and the specials. */
-  private async ranked(canvas: Int32Array, prefix: number[], position: number, exclude: number): Promise<number[]> {
-    const { mask } = this.model.config.special_tokens;
+  /**
+   * The AR head's next tokens at `position` after `prefix` (without `exclude` and the mask): the
+   * `n` best by logit that leave the text able to end within the span (with `tail`), best first,
+   * and the one that leaves the least open (the end's fallback, -1 when every one fits).
+   */
+  private async alternatives(canvas: Int32Array, prefix: number[], position: number, exclude: number, tail: TextTail | null, n: number): Promise<{ best: number[]; fallback: number }> {
+    const { mask, eos, pad } = this.model.config.special_tokens;
     const order = this.cacheOrder(position);
     const view = canvas.slice();
     view.set(prefix.slice(this.layout.spanStart), this.layout.spanStart);
@@ -84,13 +149,46 @@ export class SyntaxGate {
       offsets: Int32Array.of(0),
     }, false);
     this.forwards++;
+    // the tokens by logit, best first: the top 64 from one pass (the usual case: what fits is
+    // among them), the whole vocabulary sorted only when none of those fits
+    const top = topK(logits, 64, (t) => t !== exclude && t !== mask);
     const best: number[] = [];
-    for (let i = 0; i < logits.length; i++) {
-      if (i === exclude || i === mask) continue;
-      best.push(i);
-      best.sort((a, b) => logits[b]! - logits[a]!);
-      if (best.length > this.candidates) best.pop();
+    let fallback = -1;
+    let least = Infinity;
+    const scan = (ids: Iterable<number>) => {
+      for (const t of ids) {
+        if (tail) {
+          const ends = t === eos || t === pad;
+          const cost = ends ? tail.cost : tail.costAfter(this.piece(t));
+          if (cost > (ends ? 0 : this.layout.spanEnd - position - 1)) {
+            if (!ends && cost < least) [least, fallback] = [cost, t];
+            continue;
+          }
+        }
+        best.push(t);
+        if (best.length === n) return;
+      }
+    };
+    scan(top);
+    if (best.length === 0 && tail) {
+      // none of them fits: the best n of the whole vocabulary that do
+      const seen = new Set(top);
+      scan(topK(logits, n, (t) => t !== exclude && t !== mask && !seen.has(t) && this.fitsAfter(tail, t, position)));
     }
-    return best;
+    return { best, fallback };
   }
+}
+
+/** The k best ids of `logits` that pass `keep`, best first (one pass, insertion into k). */
+function topK(logits: Float32Array, k: number, keep: (t: number) => boolean): number[] {
+  const best: number[] = [];
+  for (let t = 0; t < logits.length; t++) {
+    if (best.length === k && logits[t]! <= logits[best[k - 1]!]!) continue;
+    if (!keep(t)) continue;
+    let i = best.length;
+    while (i > 0 && logits[best[i - 1]!]! < logits[t]!) i--;
+    best.splice(i, 0, t);
+    if (best.length > k) best.pop();
+  }
+  return best;
 }

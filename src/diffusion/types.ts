@@ -270,8 +270,11 @@ export interface SampleStats {
   tokensPerStep: number;
   /** commitOrder 'verify': tokens kept from the block's drafts and from drafts copied from the text (`lookup`). */
   drafts?: { fromBlock: number; fromLookup: number };
-  /** With the syntax hook: tokens turned down, extra one-row forwards (in `forwards`), parses and their ms. */
-  syntax?: { rejected: number; forwards: number; parses: number; parseMs: number };
+  /**
+   * With the syntax hook: tokens turned down (`forEnd` of them so the text can still end cleanly
+   * in the span), extra one-row forwards (in `forwards`), parses and their ms.
+   */
+  syntax?: { rejected: number; forEnd: number; forwards: number; parses: number; parseMs: number };
 }
 
 export interface SampleResult {
@@ -308,6 +311,23 @@ export interface SamplerHooks {
    * (src/diffusion/syntaxGate.ts). The worker uses pythonSyntaxError (lezer).
    */
   syntax?: (text: string, from: number) => number;
+  /**
+   * With `syntax`, and when the span has no suffix after it: what the text needs to end cleanly
+   * (close its strings and brackets, give a block its body, end the line), so that no token is
+   * committed after which the span's tokens left cannot do it (src/diffusion/syntaxGate.ts). The
+   * worker uses pythonTail.
+   */
+  tail?: (text: string) => TextTail;
+}
+
+/** What a text needs to end cleanly (SamplerHooks.tail; pythonTail in pythonSyntax.ts). */
+export interface TextTail {
+  /** The fewest tokens that end the text so that it parses whole. */
+  readonly cost: number;
+  /** The tail of the text followed by `more`. */
+  after(more: string): TextTail;
+  /** `after(more).cost`, without keeping the tail (run for every token of a vocabulary). */
+  costAfter(more: string): number;
 }
 
 /**

@@ -201,8 +201,9 @@ export function App() {
       return; // the lanes show the model error
     }
     const prompt = editor.getValue();
-    // Same knobs for both; the AR twin ignores the schedule and decodes one token per step.
-    const k = knobs(Math.min(d.maxSeqLen, a.maxSeqLen));
+    // Same knobs for both; the AR twin ignores the schedule and decodes one token per step. The
+    // syntax check is the diffusion sampler's alone: off here, so both lanes time the same work.
+    const k = { ...knobs(Math.min(d.maxSeqLen, a.maxSeqLen)), syntaxCheck: false };
     const dRun = startRun({ kind: 'generate', label: 'race-diffusion', modelId: d.modelId, specials: d.specials, knobs: k, prompt }, bump);
     const aRun = startRun({ kind: 'generate', label: 'race-ar', modelId: a.modelId, specials: a.specials, knobs: k, prompt }, bump);
     setRace({ d: dRun, a: aRun });

@@ -97,7 +97,7 @@ function RunStatusLine({ run }: { run: RunHandle }) {
     case 'done': {
       const r = rec.result!;
       const dropped = r.layout.droppedPrefix + r.layout.droppedSuffix;
-      text = `done in ${formatMs(r.stats.ms)} · ${r.stats.tokensGenerated} tokens${r.finishReason === 'eos' ? ' (ended with end-of-text)' : ''}${r.stats.revisions ? ` · ${r.stats.revisions} re-masked` : ''}${r.stats.skippedForwards ? ` · ${r.stats.skippedForwards} passes reused` : ''}${r.stats.drafts && r.stats.drafts.fromBlock + r.stats.drafts.fromLookup > 0 ? ` · drafts kept: ${r.stats.drafts.fromBlock} from the block, ${r.stats.drafts.fromLookup} copied from the text` : ''}${dropped ? ` · ${dropped} context tokens dropped to fit` : ''}`;
+      text = `done in ${formatMs(r.stats.ms)} · ${r.stats.tokensGenerated} tokens${r.finishReason === 'eos' ? ' (ended with end-of-text)' : ''}${r.stats.revisions ? ` · ${r.stats.revisions} re-masked` : ''}${r.stats.skippedForwards ? ` · ${r.stats.skippedForwards} passes reused` : ''}${r.stats.drafts && r.stats.drafts.fromBlock + r.stats.drafts.fromLookup > 0 ? ` · drafts kept: ${r.stats.drafts.fromBlock} from the block, ${r.stats.drafts.fromLookup} copied from the text` : ''}${r.stats.syntax ? ` · syntax check: ${r.stats.syntax.rejected} token${r.stats.syntax.rejected === 1 ? '' : 's'} re-chosen${r.stats.syntax.forEnd ? ` (${r.stats.syntax.forEnd} so the code can end within the span)` : ''}, ${formatMs(r.stats.syntax.parseMs)} parsing` : ''}${dropped ? ` · ${dropped} context tokens dropped to fit` : ''}`;
       break;
     }
     case 'cancelled':

@@ -186,7 +186,7 @@ export function SettingsPanel({ settings: s, onChange, onReset, onClose, index, 
         <label className="check">
           <input type="checkbox" checked={s.syntaxCheck} onChange={(e) => onChange({ syntaxCheck: e.target.checked })} data-testid="settings-syntax" />
           <span>
-            Syntax check <span className="field-hint">a token that breaks the Python syntax is replaced by the model's best one that keeps it (model default decoding, no revision); off by default: it did not raise the share of bodies that parse (bench/README.md)</span>
+            Syntax check <span className="field-hint">a token that breaks the Python syntax, or after which the text could not end cleanly in the tokens left (open strings, brackets, a block without a body), is replaced by the model's best one that keeps it (model default decoding, no revision; not in Race)</span>
           </span>
         </label>
       </fieldset>

@@ -32,7 +32,10 @@ export interface Settings {
   autocomplete: boolean;
   /** Engine for the models: auto (the worker picks), WebGPU, or the CPU engine (WebAssembly). */
   engine: 'auto' | 'webgpu' | 'cpu';
-  /** The sampler's syntax hook: tokens that break the Python syntax of the text are re-decided. */
+  /**
+   * The sampler's syntax hook: tokens that break the Python syntax of the text, or after which it
+   * could not end cleanly in the span's tokens left, are re-decided (off in Race, for both lanes).
+   */
   syntaxCheck: boolean;
   /** After a run, run the doctests and asserts of the code (Pyodide), when it has any. */
   runTests: boolean;
@@ -54,7 +57,7 @@ export const DEFAULT_SETTINGS: Settings = {
   revision: false,
   autocomplete: true,
   engine: 'auto',
-  syntaxCheck: false,
+  syntaxCheck: true,
   runTests: true,
   attempts: 4,
   attemptSeconds: 60,
