@@ -43,6 +43,8 @@
 //   --diffusion ID        diffusion model folder under public/models/ (overrides --size)
 //   --ar ID               autoregressive model folder (default: the diffusion id with diffusion→ar)
 //   --prompts N           number of prompts (default 10)
+//   --heldout FILE        take the prompts' `def` headers from this JSON-lines file of {"text": ...}
+//                         (default training/data/corpus/heldout.jsonl; e.g. code outside the corpus)
 //   --lengths 64,128,256  span lengths; each is capped by the models' context minus the longest prompt
 //   --configs ar,default,onetok,fixed,threshold,blocks   (each may carry its own τ: default@0.7)
 //   --tau 0.9  --block 32  --k 1
@@ -93,6 +95,8 @@ interface Options {
   threads: number;
   /** Results file (default bench/results/generate-<adapter>-<model>.json). */
   out?: string;
+  /** The prompts' source: a JSON-lines file of {"text": ...} documents (default the held-out split). */
+  heldout: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -133,6 +137,7 @@ function parseArgs(argv: string[]): Options {
     engine: value('engine') === 'cpu' ? 'cpu' : 'webgpu',
     threads: num('threads', 1),
     out: value('out'),
+    heldout: value('heldout') ?? HELDOUT,
   };
 }
 
@@ -161,8 +166,9 @@ function python(args: string[], input?: string): string {
   return execFileSync('python3', ['bench/syntax.py', ...args], { input, encoding: 'utf8', maxBuffer: 64 << 20 });
 }
 
-function loadPrompts(n: number): { prompts: string[]; source: string } {
-  if (existsSync(HELDOUT)) return { prompts: JSON.parse(python(['prompts', HELDOUT, String(n)])) as string[], source: HELDOUT };
+function loadPrompts(n: number, heldout: string): { prompts: string[]; source: string } {
+  if (heldout !== HELDOUT && !existsSync(heldout)) throw new Error(`--heldout ${heldout}: no such file`);
+  if (existsSync(heldout)) return { prompts: JSON.parse(python(['prompts', heldout, String(n)])) as string[], source: heldout };
   const all = (JSON.parse(readFileSync(FALLBACK, 'utf8')) as { prompts: string[] }).prompts;
   return { prompts: all.slice(0, n), source: FALLBACK };
 }
@@ -318,7 +324,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   for (const m of [dModel, aModel]) if (m) console.log(`model: ${m.config.kind} dim ${m.config.dim}, ${m.config.n_layers} layers, ${m.parameterCount} params, context ${m.config.max_seq_len}, matmul ${m.matmulVariant}`);
 
-  const { prompts, source } = loadPrompts(o.prompts);
+  const { prompts, source } = loadPrompts(o.prompts, o.heldout);
   const promptIds = prompts.map((p) => tokenizer.encode(p));
   const context = Math.min(...[dModel, aModel].filter((m) => m).map((m) => m!.config.max_seq_len));
   const longest = Math.max(...promptIds.map((p) => p.length));
