@@ -66,7 +66,7 @@ describe('syntax gate (verify decoding)', () => {
 
 describe('syntax gate: the text can always end cleanly within the span', () => {
   // Token texts that open and close Python constructs; the random model strings them together.
-  const PIECES = ['def', ' f', '(', 'x', ')', ':', '\n    ', '"""', ' +', ' y', '[', ']', ' return', '\n        ', ' #', ' (', "'", ' if', ' z', ',', ' 1', '.', ' =', ' {', '}', ' and'];
+  const PIECES = ['def', ' f', '(', 'x', ')', ':', '\n    ', '"""', ' +', ' y', '[', ']', ' return', '\n        ', ' #', ' (', "'", ' if', ' z', ',', ' 1', '.', ' =', ' {', '}', ' and', '\n', '#'];
   const decode = (ids: number[]) => ids.map((t) => (t >= SPEC.vocab - 3 ? '' : PIECES[t % PIECES.length])).join('');
   const head = [0, 1, 2, 3, 4, 5]; // "def f(x):"
 
@@ -95,6 +95,14 @@ describe('syntax gate: the text can always end cleanly within the span', () => {
     }
     expect(plainOpen).toBeGreaterThanOrEqual(4);
     expect(forEnd).toBeGreaterThan(0);
+  });
+
+  it('not when the prompt itself can no longer end cleanly (no extra forwards spent on it)', async () => {
+    const stuck = [...head, PIECES.indexOf('\n'), PIECES.indexOf('#')]; // a comment at the def's column
+    expect(pythonTail(decode(stuck)).cost).toBeGreaterThan(1000);
+    const res = await generate(model, { ...knobs, prompt: stuck, genLength: 16 }, { decode, syntax: pythonSyntaxError, tail: pythonTail });
+    expect(res.stats.syntax!.forEnd).toBe(0);
+    expect(res.stats.syntax!.forwards).toBeLessThanOrEqual(16);
   });
 
   it('not with a suffix after the span (it may close what the span opens)', async () => {

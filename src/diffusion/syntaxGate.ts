@@ -71,9 +71,11 @@ export class SyntaxGate {
         while (m + 1 < kept.length && texts[m + 1]!.length <= e) m++;
       }
     }
-    let tails: TextTail[] = [];
-    if (this.endRule) {
-      tails = [this.tail!(texts[0]!)];
+    // tails[i]: what texts[i] needs to end; not checked when the text before these tokens can
+    // no longer end within the span already (a prompt that cannot, say): no token could help
+    const tails: TextTail[] = this.endRule ? [this.tail!(texts[0]!)] : [];
+    const endChecked = tails.length > 0 && tails[0]!.cost <= this.layout.spanEnd - c;
+    if (endChecked) {
       for (let i = 0; i < m; i++) {
         const next = tails[i]!.after(texts[i + 1]!.slice(texts[i]!.length));
         if (!this.fits(isEnd(kept[i]!) ? tails[i]! : next, isEnd(kept[i]!), c + i)) {
@@ -89,7 +91,7 @@ export class SyntaxGate {
     const prefix = [...before, ...kept.slice(0, m)];
     const position = c + m;
     const rejected = { position, token: kept[m]! };
-    const { best, fallback } = await this.alternatives(canvas, prefix, position, rejected.token, this.endRule ? tails[m]! : null, forEnd ? 4 * this.candidates : this.candidates);
+    const { best, fallback } = await this.alternatives(canvas, prefix, position, rejected.token, endChecked ? tails[m]! : null, forEnd ? 4 * this.candidates : this.candidates);
     for (const t of best) {
       if (this.check(this.decode([...prefix, t]), texts[m]!.length) < 0) {
         this.rejected++;
