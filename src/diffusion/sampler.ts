@@ -21,7 +21,7 @@ import type { Decisions, DiffusionModel } from '../engine/types';
 import { isBlockCausal, layoutGenerate, layoutInfill, RequestError, resolveKnobs, type ResolvedKnobs } from './request';
 import { checkDecisions, checkpoint, makeStats, now, requireKind, throwIfCancelled } from './runtime';
 import { byConfidenceDesc, confidenceOf, numTransferTokens, splitBlocks } from './schedule';
-import { SyntaxGate } from './syntaxGate';
+import { SyntaxGate, type SyntaxRejection } from './syntaxGate';
 import type { CanvasLayout, GenerateRequest, InfillRequest, SampleResult, SamplerHooks, StepEvent, TokenChange } from './types';
 
 /** Generate `genLength` tokens after `prompt` with a diffusion model. */
@@ -231,7 +231,8 @@ function result(canvas: Int32Array, layout: CanvasLayout, isEnd: (t: number) => 
  *     row), so on an engine where r >= 1/2 the block drafts nothing and runs no mask rows
  *   the span ends at the first eos/pad, as in denoise
  *   with hooks.syntax, the kept tokens pass the syntax gate first (syntaxGate.ts): from the first
- *   that breaks the text's syntax on, they are replaced by the best alternative that keeps it
+ *   that breaks the text's syntax, or (hooks.tail, no suffix) after which the text could not end
+ *   cleanly in the span's tokens left, they are replaced by the best alternative that keeps it
  */
 async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs: ResolvedKnobs, hooks: SamplerHooks): Promise<SampleResult> {
   const { mask, pad, eos } = model.config.special_tokens;
@@ -287,7 +288,7 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     let j = 0;
     while (j < k && drafts[j] === d.token[j]) j++;
     let keep = [...drafts.slice(0, j), d.token[j]];
-    let rejected: { position: number; token: number } | null = null;
+    let rejected: SyntaxRejection | null = null;
     if (gate) ({ kept: keep, rejected } = await gate.gate(canvas, c, keep));
     const intact = keep.length === j + 1 && !rejected; // else the drafts were made after a token now gone
     kept[fromLookup ? 'fromLookup' : 'fromBlock'] += Math.min(j, keep.length);
@@ -300,7 +301,7 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     for (const [i, t] of keep.entries()) {
       if (ended) break;
       canvas[c + i] = t;
-      changes.push({ position: c + i, token: t, confidence: confidenceOf(d, i, knobs.confidence), state: 'committed', ...(rejected?.position === c + i ? { rejected: rejected.token } : {}) });
+      changes.push({ position: c + i, token: t, confidence: confidenceOf(d, i, knobs.confidence), state: 'committed', ...(rejected?.position === c + i ? { rejected: rejected.token, rejectedFor: rejected.reason } : {}) });
       if (isEnd(t)) ended = true;
     }
     c += changes.length;

@@ -42,7 +42,7 @@ describe('syntax gate (verify decoding)', () => {
     expect(gated.generated.includes(bad)).toBe(false);
     const rejections = events.flatMap((e) => e.changes.filter((c) => c.rejected !== undefined));
     expect(rejections.length).toBeGreaterThan(0);
-    expect(rejections.every((c) => c.rejected === bad && c.token !== bad && c.state === 'committed')).toBe(true);
+    expect(rejections.every((c) => c.rejected === bad && c.token !== bad && c.state === 'committed' && c.rejectedFor === 'error')).toBe(true);
     expect(rejections[0]!.position).toBe(gated.layout.spanStart + first);
     expect(gated.stats.syntax).toMatchObject({ rejected: rejections.length, forwards: rejections.length });
     expect(gated.stats.forwards).toBe(gated.stats.steps + rejections.length);
@@ -91,6 +91,7 @@ describe('syntax gate: the text can always end cleanly within the span', () => {
       const rejections = events.flatMap((e) => e.changes.filter((c) => c.rejected !== undefined));
       expect(gated.stats.syntax!.rejected).toBe(rejections.length);
       expect(gated.stats.syntax!.forEnd).toBeLessThanOrEqual(gated.stats.syntax!.rejected);
+      expect(rejections.filter((c) => c.rejectedFor === 'end').length).toBe(gated.stats.syntax!.forEnd);
       forEnd += gated.stats.syntax!.forEnd;
     }
     expect(plainOpen).toBeGreaterThanOrEqual(4);

@@ -20,6 +20,8 @@ import type { CanvasLayout, SamplerHooks, TextTail } from './types';
 export interface SyntaxRejection {
   position: number;
   token: number;
+  /** It broke the syntax, or the text could not have ended within the span after it. */
+  reason: 'error' | 'end';
 }
 
 const PIECES = new WeakMap<(ids: number[]) => string, string[]>();
@@ -90,7 +92,7 @@ export class SyntaxGate {
     if (!forEnd) this.left--;
     const prefix = [...before, ...kept.slice(0, m)];
     const position = c + m;
-    const rejected = { position, token: kept[m]! };
+    const rejected: SyntaxRejection = { position, token: kept[m]!, reason: forEnd ? 'end' : 'error' };
     const { best, fallback } = await this.alternatives(canvas, prefix, position, rejected.token, endChecked ? tails[m]! : null, forEnd ? 4 * this.candidates : this.candidates);
     for (const t of best) {
       if (this.check(this.decode([...prefix, t]), texts[m]!.length) < 0) {

@@ -235,6 +235,8 @@ export interface TokenChange {
   state: ChangeState;
   /** Set when the syntax check turned this token down here: `token` is the alternative committed instead. */
   rejected?: number;
+  /** Why: it broke the syntax ('error'), or after it the text could not end cleanly in the span ('end'). */
+  rejectedFor?: 'error' | 'end';
 }
 
 /** One step, as streamed to the UI: a small delta, never logits. */

@@ -44,7 +44,7 @@ function CellView({ cell }: { cell: Cell }) {
       return <span className="cell cell-fixed">{cell.text}</span>;
     case 'syntax':
       return (
-        <span className="cell cell-new cell-syntax" style={{ '--c': cell.confidence.toFixed(3) } as CSSProperties} title={`position ${cell.position}: ${JSON.stringify(cell.text)}, chosen this step in place of the model's token, which broke the Python syntax`}>
+        <span className="cell cell-new cell-syntax" style={{ '--c': cell.confidence.toFixed(3) } as CSSProperties} title={`position ${cell.position}: ${JSON.stringify(cell.text)}, chosen this step in place of the model's token, ${cell.reason === 'end' ? 'after which the code could not have ended within the span' : 'which broke the Python syntax'}`}>
           {cell.text}
         </span>
       );

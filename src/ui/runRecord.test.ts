@@ -84,5 +84,16 @@ describe('RunRecord: tokens re-chosen for syntax', () => {
     expect(rec.cells(1).map((c) => c.state)).toEqual(['fixed', 'fixed', 'syntax', 'masked']);
     expect(rec.cells(1)[2]!.text).toBe('c');
     expect(rec.cells(2).map((c) => c.state)).toEqual(['fixed', 'fixed', 'committed', 'new']);
+    expect(rec.cells(1)[2]!.reason).toBe('error'); // (no rejectedFor: an error, as before)
+  });
+
+  it('keeps why: a token turned down so the code can end within the span', () => {
+    const rec = new RunRecord('s', 'generate', 'm', specials);
+    rec.onEvent({ type: 'start', requestId: 's', layout: { tokens: [1, MASK, MASK], spanStart: 1, spanEnd: 3, droppedPrefix: 0, droppedSuffix: 0 }, pieces: ['a', '', ''] }, 0);
+    rec.onEvent({ type: 'step', requestId: 's', step: { step: 0, block: 0, forwardSkipped: false, maskedLeft: 0, changes: [
+      { position: 1, token: 3, confidence: 0.5, state: 'committed', rejected: 9, rejectedFor: 'error' },
+      { position: 2, token: 4, confidence: 0.5, state: 'committed', rejected: 8, rejectedFor: 'end' },
+    ] }, pieces: ['c', 'd'] }, 10);
+    expect(rec.cells(1).map((c) => [c.state, c.reason])).toEqual([['fixed', undefined], ['syntax', 'error'], ['syntax', 'end']]);
   });
 });

@@ -10,7 +10,8 @@ import type { CanvasLayout, GenerationEvent, GenerationResult, StepEvent } from 
  * - `fixed`: prompt / prefix / suffix text (never changes);
  * - `masked`: still masked; `revised`: re-masked in this very step (error correction);
  * - `new`: committed in this step; `committed`: committed earlier;
- * - `syntax`: committed in this step in place of the model's token, which broke the syntax;
+ * - `syntax`: committed in this step in place of the model's token, which broke the syntax or
+ *   left the text unable to end cleanly in the span (`reason`);
  * - `end`: an eos/pad token (the span ended).
  */
 export type CellState = 'fixed' | 'masked' | 'revised' | 'new' | 'syntax' | 'committed' | 'end';
@@ -23,6 +24,8 @@ export interface Cell {
   state: CellState;
   /** Confidence of the decision that placed the token (1 for fixed text), in [0, 1]. */
   confidence: number;
+  /** `syntax` cells: why the model's token was turned down (TokenChange.rejectedFor). */
+  reason?: 'error' | 'end';
 }
 
 export interface FrameStats {
@@ -145,9 +148,11 @@ export class RunRecord {
     const tokens = this.snapshots[f]!;
     const conf = this.confidences[f]!;
     const changed = new Map<number, 'new' | 'syntax' | 'revised'>();
+    const reasons = new Map<number, 'error' | 'end'>();
     if (f > 0) {
       for (const c of this.steps[f - 1]!.changes) {
         if (c.state === 'committed') changed.set(c.position, c.rejected !== undefined ? 'syntax' : 'new');
+        if (c.state === 'committed' && c.rejected !== undefined) reasons.set(c.position, c.rejectedFor ?? 'error');
         else if (c.state === 'revised') changed.set(c.position, 'revised');
       }
     }
@@ -160,6 +165,7 @@ export class RunRecord {
       else if (token === this.specials.eos || token === this.specials.pad) state = 'end';
       else state = changed.get(i) === 'new' || changed.get(i) === 'syntax' ? changed.get(i) as 'new' | 'syntax' : 'committed';
       cells[i] = { position: i, token, text: state === 'masked' || state === 'revised' ? '' : (this.pieces.get(token) ?? ''), state, confidence: conf[i]! };
+      if (state === 'syntax') cells[i]!.reason = reasons.get(i);
     }
     return cells;
   }
