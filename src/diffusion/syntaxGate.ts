@@ -9,7 +9,7 @@
 // From the first such token on, the step commits the tokens before it and, at its position, the
 // AR head's best other token that passes both (ranked by the logits of that one row: greedy
 // decoding would re-choose the rejected token). For an error, when none of the next few does, the
-// rejected token after all; for the end, the token that leaves the least open. Budgets: one
+// rejected token after all; for the end, of the 64 best the token that leaves the least open. Budgets: one
 // intervention per step (one extra forward of a single row, a few parses), `maxPerRun` error
 // interventions per run; every step still commits at least one token, so decoding terminates.
 
@@ -154,20 +154,18 @@ export class SyntaxGate {
     }, false);
     this.forwards++;
     // the tokens by logit, best first: the top 64 from one pass (the usual case: what fits is
-    // among them), the whole vocabulary sorted only when none of those fits
+    // among them), the whole vocabulary searched only when none of those fits; the fallback is
+    // the one of the 64 that leaves the least open
     const top = topK(logits, 64, (t) => t !== exclude && t !== mask);
     const best: number[] = [];
     let fallback = -1;
     let least = Infinity;
     const scan = (ids: Iterable<number>) => {
       for (const t of ids) {
-        if (tail) {
-          const ends = t === eos || t === pad;
-          const cost = ends ? tail.cost : tail.costAfter(this.piece(t));
-          if (cost > (ends ? 0 : this.layout.spanEnd - position - 1)) {
-            if (!ends && cost < least) [least, fallback] = [cost, t];
-            continue;
-          }
+        if (tail && !this.fitsAfter(tail, t, position)) {
+          const cost = t === eos || t === pad ? Infinity : tail.costAfter(this.piece(t));
+          if (cost < least) [least, fallback] = [cost, t];
+          continue;
         }
         best.push(t);
         if (best.length === n) return;
