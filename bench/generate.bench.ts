@@ -45,6 +45,9 @@
 //   --prompts N           number of prompts (default 10)
 //   --heldout FILE        take the prompts' `def` headers from this JSON-lines file of {"text": ...}
 //                         (default training/data/corpus/heldout.jsonl; e.g. code outside the corpus)
+//   --prompt-kind cursor  prompts are the files' text before a cursor (the last ~480 characters
+//                         up to a line end, the next line in a block: bench/syntax.py cursors), as for
+//                         a completion; no syntax-valid rate then
 //   --lengths 64,128,256  span lengths; each is capped by the models' context minus the longest prompt
 //   --configs ar,default,onetok,fixed,threshold,blocks   (each may carry its own τ: default@0.7)
 //   --tau 0.9  --block 32  --k 1
@@ -97,6 +100,8 @@ interface Options {
   out?: string;
   /** The prompts' source: a JSON-lines file of {"text": ...} documents (default the held-out split). */
   heldout: string;
+  /** `def` headers (the syntax-valid rate is measured), or file text cut at a cursor (completion). */
+  promptKind: 'header' | 'cursor';
 }
 
 function parseArgs(argv: string[]): Options {
@@ -138,6 +143,7 @@ function parseArgs(argv: string[]): Options {
     threads: num('threads', 1),
     out: value('out'),
     heldout: value('heldout') ?? HELDOUT,
+    promptKind: value('prompt-kind') === 'cursor' ? 'cursor' : 'header',
   };
 }
 
@@ -166,9 +172,10 @@ function python(args: string[], input?: string): string {
   return execFileSync('python3', ['bench/syntax.py', ...args], { input, encoding: 'utf8', maxBuffer: 64 << 20 });
 }
 
-function loadPrompts(n: number, heldout: string): { prompts: string[]; source: string } {
+function loadPrompts(n: number, heldout: string, kind: 'header' | 'cursor'): { prompts: string[]; source: string } {
   if (heldout !== HELDOUT && !existsSync(heldout)) throw new Error(`--heldout ${heldout}: no such file`);
-  if (existsSync(heldout)) return { prompts: JSON.parse(python(['prompts', heldout, String(n)])) as string[], source: heldout };
+  if (kind === 'cursor' && !existsSync(heldout)) throw new Error(`--prompt-kind cursor needs ${heldout}`);
+  if (existsSync(heldout)) return { prompts: JSON.parse(python([kind === 'cursor' ? 'cursors' : 'prompts', heldout, String(n)])) as string[], source: heldout };
   const all = (JSON.parse(readFileSync(FALLBACK, 'utf8')) as { prompts: string[] }).prompts;
   return { prompts: all.slice(0, n), source: FALLBACK };
 }
@@ -293,7 +300,7 @@ function markdownTable(rows: Row[], o: Options): string {
       Math.round(r.ms),
       Math.round(r.ms / r.prompts),
       cell(r.tokensPerSecond, 2),
-      `${Math.round(r.syntaxValid * r.prompts)}/${r.prompts}`,
+      Number.isNaN(r.syntaxValid) ? "—" : `${Math.round(r.syntaxValid * r.prompts)}/${r.prompts}`,
       cell(r.tpsVsAr, 2),
       cell(r.fptVsAr, 2),
     ].join(' | '),
@@ -324,7 +331,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   for (const m of [dModel, aModel]) if (m) console.log(`model: ${m.config.kind} dim ${m.config.dim}, ${m.config.n_layers} layers, ${m.parameterCount} params, context ${m.config.max_seq_len}, matmul ${m.matmulVariant}`);
 
-  const { prompts, source } = loadPrompts(o.prompts, o.heldout);
+  const { prompts, source } = loadPrompts(o.prompts, o.heldout, o.promptKind);
   const promptIds = prompts.map((p) => tokenizer.encode(p));
   const context = Math.min(...[dModel, aModel].filter((m) => m).map((m) => m!.config.max_seq_len));
   const longest = Math.max(...promptIds.map((p) => p.length));
@@ -339,15 +346,17 @@ export async function main(argv: string[]): Promise<void> {
 
   // Prompt by prompt, every configuration in turn (A B C A B C ...): a drift in the machine's
   // speed (it is shared) falls on all of them alike, so the ratios hold. Before each timed run an
-  // untimed 4-token run of the same model and configuration: its weights are back in the caches
-  // after the other model's run, as they are for a configuration that follows one of its own.
+  // untimed 4-token run of the same model and configuration on the next prompt: its weights are
+  // back in the caches after the other model's run, as they are for a configuration that follows
+  // one of its own, and its KV cache holds another text (a warm-up on the same prompt left the
+  // diffusion model's block cache holding it, a prefill its twin then paid for and it did not).
   const runs: Run[] = [];
   const decodeIds = (ids: number[]) => tokenizer.decode(ids); // one function: the syntax gate caches token texts by it
   for (const genLength of lengths) {
     for (const [pi, prompt] of promptIds.entries()) {
       for (const config of o.configs) {
         const model = config === 'ar' ? aModel! : dModel!;
-        const warm = request(config, prompt, 4, o);
+        const warm = request(config, promptIds[(pi + 1) % promptIds.length]!, 4, o);
         if (config === 'ar') await generateAutoregressive(aModel!, warm);
         else await generate(dModel!, { ...warm, syntaxCheck: false });
         const c0 = { ...model.counters };
@@ -381,9 +390,11 @@ export async function main(argv: string[]): Promise<void> {
     }
   }
 
-  // One Python call checks every generated function.
-  const ok = JSON.parse(python(['check'], JSON.stringify(runs.map((r) => ({ head: prompts[r.prompt], body: r.text }))))) as boolean[];
-  runs.forEach((r, i) => (r.syntaxOk = ok[i]));
+  // One Python call checks every generated function (cursor prompts: no rule, no rate).
+  if (o.promptKind === 'header') {
+    const ok = JSON.parse(python(['check'], JSON.stringify(runs.map((r) => ({ head: prompts[r.prompt], body: r.text }))))) as boolean[];
+    runs.forEach((r, i) => (r.syntaxOk = ok[i]));
+  }
 
   const rows: Row[] = [];
   for (const genLength of lengths) {
@@ -406,7 +417,7 @@ export async function main(argv: string[]): Promise<void> {
         bytesPerToken: per(sum((r) => r.bytesReadBack)),
         ms: sum((r) => r.ms),
         tokensPerSecond: (tokens * 1000) / sum((r) => r.ms),
-        syntaxValid: rs.filter((r) => r.syntaxOk).length / rs.length,
+        syntaxValid: o.promptKind === 'header' ? rs.filter((r) => r.syntaxOk).length / rs.length : NaN,
       });
     }
     const base = group.find((r) => r.config === 'ar');

@@ -3,6 +3,7 @@ exact rules of training/eval.py (function_prompts, function_ok), taken from that
 by `ast` so nothing drifts and torch is never imported.
 
   python3 bench/syntax.py prompts HELDOUT.jsonl N   -> JSON list of N function headers
+  python3 bench/syntax.py cursors HELDOUT.jsonl N   -> JSON list of N texts cut at a cursor
   python3 bench/syntax.py check < cases.json        -> JSON list of booleans
       cases.json: [{"head": "def f(x):", "body": "<generated text after the header>"}, ...]
 """
@@ -29,12 +30,40 @@ def _load(names):
     return scope
 
 
+def cursors(docs, n, seed=3, chars=480):
+    """Completion prompts: in each of n files (seeded order), the text up to the end of a line,
+    at least 12 lines in, the next line inside an indented block; its last `chars` characters
+    from a line start (what an editor holds before the cursor when the next line is to be written)."""
+    rng = random.Random(seed)
+    order = list(range(len(docs)))
+    rng.shuffle(order)
+    out = []
+    for i in order:
+        lines = docs[i].split("\n")
+        spots = [j for j in range(12, len(lines) - 1) if lines[j].startswith((" ", "\t")) and lines[j].strip()]
+        if not spots:
+            continue
+        j = rng.choice(spots)
+        before = "\n".join(lines[:j])  # the cursor at the end of a line: the model writes "\n" + indent
+        cut = before[-chars:]
+        if len(cut) < len(before):
+            cut = cut[cut.index("\n") + 1:] if "\n" in cut else cut
+        out.append(cut)
+        if len(out) == n:
+            break
+    return out
+
+
 def main():
     fns = _load(["function_prompts", "function_ok"])
     if sys.argv[1] == "prompts":
         with open(sys.argv[2]) as f:
             docs = [json.loads(line)["text"] for line in f]
         json.dump(fns["function_prompts"](docs, int(sys.argv[3])), sys.stdout, indent=1)
+    elif sys.argv[1] == "cursors":
+        with open(sys.argv[2]) as f:
+            docs = [json.loads(line)["text"] for line in f]
+        json.dump(cursors(docs, int(sys.argv[3])), sys.stdout, indent=1)
     elif sys.argv[1] == "check":
         cases = json.load(sys.stdin)
         json.dump([bool(fns["function_ok"](c["head"], c["body"])) for c in cases], sys.stdout)

@@ -34,6 +34,14 @@ export interface BlockPlan {
 }
 
 /** What the engine's cache holds: tokens and positions of its first `length` rows. */
+/** An autoregressive prefill's reuse: how many of `tokens` the cache's first `length` tokens hold already, at most all but the last. */
+export function commonPrefix(cached: Int32Array, length: number, tokens: ArrayLike<number>): number {
+  const most = Math.min(length, tokens.length - 1);
+  let n = 0;
+  while (n < most && cached[n] === tokens[n]) n++;
+  return n;
+}
+
 export class BlockCache {
   tokens: Int32Array;
   positions: Int32Array;

@@ -185,6 +185,15 @@ describe('autoregressive forward', () => {
       });
     }
     expect(model.cacheLength).toBe(seq.length);
+    // a prefill runs only what the cache does not hold already (a shared prefix is kept)
+    const other = Int32Array.from([...seq.subarray(0, 9), ...randomTokens(4, AR.vocab - 1, 78, 0)]);
+    const want = reference(files, other);
+    const opts = { temperature: 0, seed: 0, step: 0 };
+    const d = await model.prefill(other, opts);
+    expect(model.prefillReused).toBe(9);
+    const r = decideRef(want.subarray(12 * V, 13 * V), { ...opts, position: 13, current: -1, maskToken: V - 1 });
+    expect(d.token[0]).toBe(r.token);
+    expect(d.prob[0]).toBeCloseTo(r.prob, 4);
     model.dispose();
   });
 });

@@ -4,7 +4,7 @@ import type { Pipelines } from './pipelines';
 import { newCounters } from './recorder';
 import type { MatmulVariant } from './shaders';
 import { Transformer } from './transformer';
-import { BlockCache, type BlockPlan } from './blockstep';
+import { BlockCache, commonPrefix, type BlockPlan } from './blockstep';
 import type { AutoregressiveModel, BlockStep, DecideOptions, Decisions, DiffusionModel, EngineCounters, ModelConfig } from './types';
 import type { ModelWeights } from './weights';
 
@@ -231,17 +231,24 @@ export class GpuDiffusionModel extends GpuModel implements DiffusionModel {
 export class GpuAutoregressiveModel extends GpuModel implements AutoregressiveModel {
   /** Tokens in the KV cache. */
   cacheLength = 0;
+  /** The tokens the cache holds, positions 0 .. cacheLength - 1. */
+  private readonly cached: Int32Array;
+  /** Tokens the last prefill found in the cache already (not run again). */
+  prefillReused = 0;
 
   constructor(device: GPUDevice, config: ModelConfig, weights: ModelWeights, pipes: Pipelines, variant: MatmulVariant) {
     super(device, config, weights, pipes, variant, true);
+    this.cached = new Int32Array(config.max_seq_len);
   }
 
   prefill(tokens: Int32Array, opts: DecideOptions): Promise<Decisions> {
     return this.serial(async () => {
       this.checkTokens(tokens);
-      this.cacheLength = 0;
-      const d = await this.step(tokens, opts);
-      return d;
+      if (tokens.length === 0) throw new Error('prefill: no tokens');
+      // the longest prefix the cache holds already (as the diffusion model's block cache does),
+      // less the last token: its row gives the decision
+      this.cacheLength = this.prefillReused = commonPrefix(this.cached, this.cacheLength, tokens);
+      return this.step(tokens.subarray(this.cacheLength), opts);
     });
   }
 
@@ -259,6 +266,7 @@ export class GpuAutoregressiveModel extends GpuModel implements AutoregressiveMo
     const T = tokens.length;
     const pos0 = this.cacheLength;
     if (pos0 + T > this.config.max_seq_len) throw new Error(`sequence exceeds max_seq_len ${this.config.max_seq_len}`);
+    this.cacheLength = 0; // until the step has run
     const t = this.t;
     t.writeTokens(tokens);
     // the last row of this step predicts the token at position pos0 + T; nothing is there yet
@@ -268,6 +276,7 @@ export class GpuAutoregressiveModel extends GpuModel implements AutoregressiveMo
     t.encodeHead(1);
     t.encodeDecide(1, opts);
     const d = await t.finishDecisions(1);
+    this.cached.set(tokens, pos0);
     this.cacheLength = pos0 + T;
     this.counters.forwards++;
     return d;
@@ -276,7 +285,9 @@ export class GpuAutoregressiveModel extends GpuModel implements AutoregressiveMo
   /** Full causal logits (L, vocab). Leaves the cache holding exactly `tokens`. */
   logits(tokens: Int32Array): Promise<Float32Array> {
     return this.serial(async () => {
+      this.cacheLength = 0;
       const out = await this.allLogits(tokens, true);
+      this.cached.set(tokens);
       this.cacheLength = tokens.length;
       return out;
     });

@@ -132,6 +132,18 @@ describe('CPU engine: models', () => {
       for (let i = 3; i < 12; i++) b = await model.decodeStep(seq[i], { temperature: 0, seed: 0, step: 0 });
       expect(b.token[0]).toBe(a.token[0]);
       expect(Math.abs(b.prob[0] - a.prob[0])).toBeLessThan(1e-5);
+      // a prefill runs only what the cache does not hold already (a shared prefix is kept)
+      const other = Int32Array.from([...seq.subarray(0, 9), 1, 4, 1, 5]);
+      const fullOther = await model.logits(other); // the cache now holds `other`
+      const at = (logits: Float32Array, row: number) => decideRef(logits.subarray(row * V, (row + 1) * V), { temperature: 0, seed: 0, step: 0, position: row + 1, current: -1, maskToken: V - 1 });
+      const c = await model.prefill(seq.subarray(0, 12), { temperature: 0, seed: 0, step: 0 });
+      expect(model.prefillReused).toBe(9);
+      expect([c.token[0], c.prob[0]]).toEqual([at(full, 11).token, expect.closeTo(at(full, 11).prob, 5)]);
+      const d = await model.prefill(other, { temperature: 0, seed: 0, step: 0 });
+      expect(model.prefillReused).toBe(9);
+      expect([d.token[0], d.prob[0]]).toEqual([at(fullOther, 12).token, expect.closeTo(at(fullOther, 12).prob, 5)]);
+      await model.prefill(other, { temperature: 0, seed: 0, step: 0 });
+      expect(model.prefillReused).toBe(other.length - 1); // the same prompt again: only its last token runs
       await expect(new CpuAutoregressiveModel((model as unknown as { t: never }).t).decodeStep(1, { temperature: 0, seed: 0, step: 0 })).rejects.toThrow(/before prefill/);
     });
   }

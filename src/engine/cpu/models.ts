@@ -1,7 +1,7 @@
 // DiffusionModel and AutoregressiveModel on the CPU engine (contract: ../types.ts), the same
 // behaviour as the WebGPU engine's models.ts: token checks, request positions, the AR cache.
 
-import { BlockCache, type BlockPlan } from '../blockstep';
+import { BlockCache, commonPrefix, type BlockPlan } from '../blockstep';
 import type { AutoregressiveModel, BlockStep, DecideOptions, Decisions, DiffusionModel, EngineCounters, ModelConfig } from '../types';
 import type { CpuRuntime } from './runtime';
 import type { CpuTransformer } from './transformer';
@@ -176,12 +176,19 @@ export class CpuDiffusionModel extends CpuModel implements DiffusionModel {
 export class CpuAutoregressiveModel extends CpuModel implements AutoregressiveModel {
   /** Tokens in the KV cache. */
   cacheLength = 0;
+  /** The tokens the cache holds, positions 0 .. cacheLength - 1. */
+  private readonly cached = new Int32Array(this.config.max_seq_len);
+  /** Tokens the last prefill found in the cache already (not run again). */
+  prefillReused = 0;
 
   prefill(tokens: Int32Array, opts: DecideOptions): Promise<Decisions> {
     return this.step(() => {
       this.checkTokens(tokens);
-      this.cacheLength = 0;
-      return this.append(tokens, opts);
+      if (tokens.length === 0) throw new Error('prefill: no tokens');
+      // the longest prefix the cache holds already (as the diffusion model's block cache does),
+      // less the last token: its row gives the decision
+      this.cacheLength = this.prefillReused = commonPrefix(this.cached, this.cacheLength, tokens);
+      return this.append(tokens.subarray(this.cacheLength), opts);
     });
   }
 
@@ -199,7 +206,9 @@ export class CpuAutoregressiveModel extends CpuModel implements AutoregressiveMo
     const T = tokens.length;
     const pos0 = this.cacheLength;
     if (pos0 + T > this.config.max_seq_len) throw new Error(`sequence exceeds max_seq_len ${this.config.max_seq_len}`);
+    this.cacheLength = 0; // until the forward has run
     this.t.layersForward(tokens, pos0, true);
+    this.cached.set(tokens, pos0);
     this.cacheLength = pos0 + T;
     this.t.head([T - 1]);
     return this.t.decide([pos0 + T], [-1], opts);
@@ -210,7 +219,9 @@ export class CpuAutoregressiveModel extends CpuModel implements AutoregressiveMo
     return this.step(() => {
       this.checkTokens(tokens);
       const L = tokens.length;
+      this.cacheLength = 0;
       this.t.layersForward(tokens, 0, true);
+      this.cached.set(tokens);
       this.cacheLength = L;
       this.t.head(Int32Array.from({ length: L }, (_, i) => i));
       return this.t.readLogits(L);
