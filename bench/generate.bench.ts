@@ -332,8 +332,16 @@ export async function main(argv: string[]): Promise<void> {
   for (const m of [dModel, aModel]) if (m) console.log(`model: ${m.config.kind} dim ${m.config.dim}, ${m.config.n_layers} layers, ${m.parameterCount} params, context ${m.config.max_seq_len}, matmul ${m.matmulVariant}`);
 
   const { prompts, source } = loadPrompts(o.prompts, o.heldout, o.promptKind);
-  const promptIds = prompts.map((p) => tokenizer.encode(p));
   const context = Math.min(...[dModel, aModel].filter((m) => m).map((m) => m!.config.max_seq_len));
+  // cursor prompts: whole leading lines dropped until the longest span fits after them
+  if (o.promptKind === 'cursor') {
+    const room = context - Math.max(...o.lengths);
+    prompts.forEach((p, i) => {
+      while (tokenizer.encode(p).length > room && p.includes('\n')) p = p.slice(p.indexOf('\n') + 1);
+      prompts[i] = p;
+    });
+  }
+  const promptIds = prompts.map((p) => tokenizer.encode(p));
   const longest = Math.max(...promptIds.map((p) => p.length));
   const cap = context - longest;
   if (cap < 1) throw new Error(`the longest prompt (${longest} tokens) leaves no room in a context of ${context}`);
