@@ -87,3 +87,27 @@ describe('pythonTail: the fewest tokens that end a text cleanly', () => {
     expect(cost(text)).toBe(0);
   });
 });
+
+describe('pythonTail: the review cases', () => {
+  const cost = (t: string) => pythonTail(t).cost;
+  it('an escaped line break stays inside the string', () => {
+    expect(cost("s = 'a\\\nb")).toBe(2); // the quote, the line break
+    expect(cost("s = 'a\\\nb'")).toBe(1);
+  });
+  it('a comment inside brackets needs its own line break before the closers', () => {
+    expect(cost('f(x  # c')).toBe(3);
+    expect(cost('x = 1  # c')).toBe(1);
+  });
+  it('`...`, a decimal point and `import *` end an operand', () => {
+    expect(cost('def f(): ...')).toBe(1);
+    expect(cost('x = 1.')).toBe(1);
+    expect(cost('from m import *')).toBe(1);
+    expect(cost('x = a.')).toBe(2);
+  });
+  it('`:=` is not a header colon; a decorator needs its def', () => {
+    expect(cost('while n := f()')).toBe(4); // ':' and a body
+    expect(cost('@dec')).toBeGreaterThan(8);
+    expect(cost('@dec\n')).toBeGreaterThanOrEqual(8);
+    expect(cost('@dec\ndef f():\n    pass\n')).toBe(0);
+  });
+});

@@ -83,6 +83,8 @@ const NEEDS_OPERAND = new Set(['and', 'or', 'not', 'in', 'is', 'if', 'elif', 'wh
 const ALONE_OK = new Set(['else', 'try', 'finally', 'except']);
 const OPERATOR = '=+-*/%<>&|^~@.!';
 const WORD = /[A-Za-z0-9_\u0080-\uffff]/;
+/** What a decorated function costs at least: `def`, a name, `():`, a line break, a statement, a line break. */
+const DEF_COST = 8;
 /** The cost of a text no continuation can end cleanly. */
 const UNFIXABLE = 1 << 20;
 
@@ -109,10 +111,19 @@ interface TailState {
   colon: boolean;
   /** The indentation of a block header whose body has no statement yet (-1: none). */
   pending: number;
+  /** A decorator line ended: a `def` or `class` must follow. */
+  decorated: boolean;
+  /** The last word read, the `.`s in a row just read, and whether the last character was a ':'
+   *  outside brackets (with what `colon` was before it: `:=` is an operator, not a header's ':'). */
+  lastWord: string;
+  dots: number;
+  justColon: boolean;
+  colonBefore: boolean;
 }
 
 function endWord(s: TailState): void {
   if (s.word === '') return;
+  s.lastWord = s.word;
   const isFirst = s.first === '';
   if (isFirst) s.first = s.word;
   s.last = NEEDS_OPERAND.has(s.word) && !(isFirst && ALONE_OK.has(s.word)) ? 'operator' : 'operand';
@@ -131,7 +142,10 @@ function scanTail(s: TailState, text: string): void {
     const st = s.str;
     if (st) {
       if (st.escaped) {
-        st.escaped = false;
+        st.escaped = false; // whatever it is (a quote, a line break) it does not end the string
+        st.run = 0;
+        st.opened = false;
+        continue;
       } else if (ch === '\\') {
         st.escaped = true;
       } else if (ch === st.q) {
@@ -169,8 +183,9 @@ function scanTail(s: TailState, text: string): void {
       if (s.content) {
         if (s.pending >= 0 && s.lineIndent > s.pending) s.pending = -1; // the body's first statement
         if (s.last === 'colon') s.pending = s.lineIndent;
+        s.decorated = s.first === '@';
       }
-      Object.assign(s, { indent: 0, started: false, content: false, colon: false, first: '', last: 'none' });
+      Object.assign(s, { indent: 0, started: false, content: false, colon: false, first: '', last: 'none', justColon: false, dots: 0 });
       continue;
     }
     s.backslash = false;
@@ -181,11 +196,15 @@ function scanTail(s: TailState, text: string): void {
       s.started = true;
       if (!s.content) s.lineIndent = s.indent;
     }
+    const afterColon = s.justColon;
+    s.justColon = false;
+    if (ch !== '.') s.dots = 0;
     if (WORD.test(ch)) {
       s.word += ch;
       s.content = true;
       continue;
     }
+    const ended = s.word;
     endWord(s);
     if (ch === ' ' || ch === '\t' || ch === '\r' || ch === '\f') continue;
     if (ch === '#') { s.comment = true; continue; }
@@ -199,13 +218,22 @@ function scanTail(s: TailState, text: string): void {
     if (ch === '(' || ch === '[' || ch === '{') { s.brackets.push(ch); mark(s, 'open'); continue; }
     if (ch === ')' || ch === ']' || ch === '}') { s.brackets.pop(); mark(s, 'operand'); continue; }
     if (ch === ':') {
-      if (s.brackets.length === 0) s.colon = true;
+      if (s.brackets.length === 0) [s.colonBefore, s.colon, s.justColon] = [s.colon, true, true];
       // a slice's ':' may close (`x[1:]`); a dict's or a lambda's needs what follows
       mark(s, s.brackets.length === 0 ? 'colon' : s.brackets[s.brackets.length - 1] === '[' ? 'open' : 'operator');
       continue;
     }
     if (ch === ',') { mark(s, 'comma'); continue; }
     if (ch === ';') { mark(s, 'none'); continue; }
+    if (ch === '=' && afterColon) s.colon = s.colonBefore; // `:=`
+    if (ch === '@' && s.first === '') s.first = '@'; // a decorator (or a line starting with a matmul: an error)
+    if (ch === '.') {
+      // `...` and a number's decimal point end an operand; other dots want a name after them
+      s.dots++;
+      mark(s, s.dots === 3 || (s.dots === 1 && /^[0-9]/.test(ended)) ? 'operand' : 'operator');
+      continue;
+    }
+    if (ch === '*' && s.last === 'operator' && s.lastWord === 'import') { mark(s, 'operand'); continue; } // import *
     mark(s, OPERATOR.includes(ch) ? 'operator' : 'operand');
   }
 }
@@ -223,13 +251,16 @@ function tailCost(s: TailState): number {
   if (s.pending >= 0 && (s.content ? s.lineIndent : s.comment ? s.indent : Infinity) <= s.pending) return UNFIXABLE;
   let cost = s.brackets.length + (s.str ? 1 : 0) + (s.backslash ? 1 : 0);
   const closer = cost > 0; // the line's last thing will be a closer
+  if (s.comment && s.brackets.length > 0) cost++; // a line break to end the comment before the closers
   if (!s.str && last === 'operator') cost++; // an operand (before any closer: `f(x.` needs `y)`)
   if (s.content) {
     const colon = !closer && last === 'colon';
     const header = colon || (COMPOUND.has(first) && !s.colon);
     if (header && !colon) cost++; // its ':'
     cost += header ? 3 : 1; // (a line break + indentation, a statement,) the last line break
+    if (first === '@') cost += DEF_COST; // the decorated `def` after the decorator
   } else {
+    if (s.decorated) cost += DEF_COST;
     if (s.comment) cost++; // the comment's line break
     // a statement of the body (more indentation first, if the line is not deeper yet), its line break
     if (s.pending >= 0) cost += 2 + (s.comment || s.indent > s.pending ? 0 : 1);
@@ -238,7 +269,7 @@ function tailCost(s: TailState): number {
 }
 
 function freshTail(): TailState {
-  return { str: null, pair: '', comment: false, brackets: [], backslash: false, indent: 0, started: false, lineIndent: 0, first: '', word: '', last: 'none', content: false, colon: false, pending: -1 };
+  return { str: null, pair: '', comment: false, brackets: [], backslash: false, indent: 0, started: false, lineIndent: 0, first: '', word: '', last: 'none', content: false, colon: false, pending: -1, decorated: false, lastWord: '', dots: 0, justColon: false, colonBefore: false };
 }
 
 /** d ← s, reusing d's bracket stack (no allocation: costAfter runs for every token of the vocabulary). */

@@ -60,6 +60,8 @@ export class SyntaxGate {
     if (this.left <= 0 && !this.endRule) return { kept, rejected: null };
     const { eos, pad } = this.model.config.special_tokens;
     const isEnd = (t: number) => t === eos || t === pad;
+    const stop = kept.findIndex(isEnd);
+    if (stop >= 0) kept = kept.slice(0, stop + 1); // the span ends there: nothing after it is committed
     const before = Array.from(canvas.subarray(0, c));
     // texts[i]: the text with kept[0 .. i) committed
     const texts = kept.map((_, i) => this.decode([...before, ...kept.slice(0, i)]));
@@ -101,7 +103,7 @@ export class SyntaxGate {
         return { kept: [...kept.slice(0, m), t], rejected };
       }
     }
-    if (forEnd && fallback >= 0) {
+    if (forEnd && fallback >= 0 && this.check(this.decode([...prefix, fallback]), texts[m]!.length) < 0) {
       this.rejected++;
       this.forEnd++;
       return { kept: [...kept.slice(0, m), fallback], rejected };
@@ -162,6 +164,7 @@ export class SyntaxGate {
     let least = Infinity;
     const scan = (ids: Iterable<number>) => {
       for (const t of ids) {
+        if (t !== eos && t !== pad && this.piece(t) === '') continue; // no text (an id past the tokenizer's)
         if (tail && !this.fitsAfter(tail, t, position)) {
           const cost = t === eos || t === pad ? Infinity : tail.costAfter(this.piece(t));
           if (cost < least) [least, fallback] = [cost, t];

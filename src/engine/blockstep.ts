@@ -33,7 +33,6 @@ export interface BlockPlan {
   positions: Int32Array;
 }
 
-/** What the engine's cache holds: tokens and positions of its first `length` rows. */
 /** An autoregressive prefill's reuse: how many of `tokens` the cache's first `length` tokens hold already, at most all but the last. */
 export function commonPrefix(cached: Int32Array, length: number, tokens: ArrayLike<number>): number {
   const most = Math.min(length, tokens.length - 1);
@@ -42,6 +41,7 @@ export function commonPrefix(cached: Int32Array, length: number, tokens: ArrayLi
   return n;
 }
 
+/** What the engine's cache holds: tokens and positions of its first `length` rows. */
 export class BlockCache {
   tokens: Int32Array;
   positions: Int32Array;

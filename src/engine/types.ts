@@ -115,7 +115,7 @@ export interface DiffusionModel {
 /** Causal model with a key-value cache (kind "autoregressive"). */
 export interface AutoregressiveModel {
   readonly config: ModelConfig;
-  /** Reset the cache, run the prompt (n,) and return the decision for the next token. */
+  /** Run the prompt (n,) into the cache (keeping the prefix it holds already) and return the decision for the next token. */
   prefill(tokens: Int32Array, opts: DecideOptions): Promise<Decisions>;
   /** Append one token to the cache and return the decision for the token after it. */
   decodeStep(token: number, opts: DecideOptions): Promise<Decisions>;
