@@ -121,12 +121,17 @@ interface TailState {
   colonBefore: boolean;
 }
 
+/** The line's first word and its last significant thing once the word being read ends. */
+function wordEnds(s: TailState): { first: string; last: TailState['last'] } {
+  if (s.word === '') return { first: s.first, last: s.last };
+  const isFirst = s.first === '';
+  return { first: isFirst ? s.word : s.first, last: NEEDS_OPERAND.has(s.word) && !(isFirst && ALONE_OK.has(s.word)) ? 'operator' : 'operand' };
+}
+
 function endWord(s: TailState): void {
   if (s.word === '') return;
   s.lastWord = s.word;
-  const isFirst = s.first === '';
-  if (isFirst) s.first = s.word;
-  s.last = NEEDS_OPERAND.has(s.word) && !(isFirst && ALONE_OK.has(s.word)) ? 'operator' : 'operand';
+  Object.assign(s, wordEnds(s));
   s.word = '';
 }
 
@@ -239,12 +244,7 @@ function scanTail(s: TailState, text: string): void {
 }
 
 function tailCost(s: TailState): number {
-  let { last, first } = s;
-  if (s.word !== '') { // the word being read ends here (endWord, without changing s)
-    const isFirst = first === '';
-    if (isFirst) first = s.word;
-    last = NEEDS_OPERAND.has(s.word) && !(isFirst && ALONE_OK.has(s.word)) ? 'operator' : 'operand';
-  }
+  const { first, last } = wordEnds(s); // the word being read ends here (s itself unchanged)
   // a statement no deeper than the header of a body still empty: an error no text can fix; a
   // comment there is not, for Python, but it reads as the block's end (and training/eval.py cuts
   // a function at its first line no deeper than the `def`, comments included), so no more either

@@ -151,9 +151,10 @@ export class RunRecord {
     const reasons = new Map<number, 'error' | 'end'>();
     if (f > 0) {
       for (const c of this.steps[f - 1]!.changes) {
-        if (c.state === 'committed') changed.set(c.position, c.rejected !== undefined ? 'syntax' : 'new');
-        if (c.state === 'committed' && c.rejected !== undefined) reasons.set(c.position, c.rejectedFor ?? 'error');
-        else if (c.state === 'revised') changed.set(c.position, 'revised');
+        if (c.state === 'committed') {
+          changed.set(c.position, c.rejected !== undefined ? 'syntax' : 'new');
+          if (c.rejected !== undefined) reasons.set(c.position, c.rejectedFor ?? 'error');
+        } else if (c.state === 'revised') changed.set(c.position, 'revised');
       }
     }
     const cells: Cell[] = new Array(tokens.length);
