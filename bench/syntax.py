@@ -4,6 +4,12 @@ by `ast` so nothing drifts and torch is never imported.
 
   python3 bench/syntax.py prompts HELDOUT.jsonl N   -> JSON list of N function headers
   python3 bench/syntax.py cursors HELDOUT.jsonl N   -> JSON list of N texts cut at a cursor
+  python3 bench/syntax.py infill HELDOUT.jsonl N TOKENIZER.json  -> JSON list of N line holes
+      (eval.py's infill_cases and its cut of the 128-token budget: 52 suffix tokens, 24 masks,
+      the prefix's last tokens; the AR twin's prompt: the prefix's last 104 tokens)
+  python3 bench/syntax.py similarity < pairs.json   -> JSON list of [exact, difflib ratio]
+      pairs.json: [{"got": "<filled text>", "line": "<the true line>"}, ...] (eval.py's cut:
+      the fill's first line, its leading newline dropped)
   python3 bench/syntax.py check < cases.json        -> JSON list of booleans
       cases.json: [{"head": "def f(x):", "body": "<generated text after the header>"}, ...]
 """
@@ -64,6 +70,26 @@ def main():
         with open(sys.argv[2]) as f:
             docs = [json.loads(line)["text"] for line in f]
         json.dump(cursors(docs, int(sys.argv[3])), sys.stdout, indent=1)
+    elif sys.argv[1] == "infill":
+        sys.path.insert(0, os.path.dirname(EVAL))
+        from tokenizer import Tokenizer
+        cases = _load(["infill_cases"])["infill_cases"]
+        tok = Tokenizer.load(sys.argv[4])
+        with open(sys.argv[2]) as f:
+            docs = [json.loads(line)["text"] for line in f]
+        out = []
+        for pre, line, suf in cases(docs, tok, int(sys.argv[3])):
+            p, s = tok.encode(pre), tok.encode(suf)[:(128 - 24) // 2]
+            out.append({"prefix": p[-(128 - 24 - len(s)):], "suffix": s, "arPrefix": p[-(128 - 24):], "line": line})
+        json.dump(out, sys.stdout)
+    elif sys.argv[1] == "similarity":
+        import difflib
+        out = []
+        for c in json.load(sys.stdin):
+            got = c["got"][1:] if c["got"].startswith("\n") else c["got"]
+            got = got.split("\n")[0].rstrip()
+            out.append([got == c["line"].rstrip(), difflib.SequenceMatcher(None, got, c["line"].rstrip()).ratio()])
+        json.dump(out, sys.stdout)
     elif sys.argv[1] == "check":
         cases = json.load(sys.stdin)
         json.dump([bool(fns["function_ok"](c["head"], c["body"])) for c in cases], sys.stdout)

@@ -202,7 +202,8 @@ test('complete at cursor: a pause shows ghost text, Tab inserts it, the code aro
 
 test('fill selection: the selected code is replaced by an infill of the hole', async ({ page }) => {
   test.setTimeout(90_000);
-  await open(page);
+  // the model's default decoding, with which Fill ranks candidates (settings fillCandidates)
+  await open(page, { settings: { strategy: 'model' } });
   await ready(page);
   const before = await page.evaluate(() => {
     const ed = window.__qs!.editor!;
@@ -221,6 +222,8 @@ test('fill selection: the selected code is replaced by an infill of the hole', a
   expect(after.startsWith(prefix)).toBe(true);
   expect(after.endsWith(suffix)).toBe(true);
   if (run.text) expect(after).toBe(prefix + run.text + suffix);
+  // and says how the ranking went
+  await expect(page.getByTestId('run-status')).toContainText(/(replaced the decoded one|read best with the code after it) \(\S* ?\d+ candidates/);
 });
 
 test('settings persist across reloads; dark and light themes; narrow window', async ({ page }) => {

@@ -13,6 +13,8 @@ Metrics (written as JSON, and merged into each model's config.json `eval` by exp
   infill_exact    one whole held-out line blanked between its prefix and suffix; diffusion fills
                   --infill-masks masks (pad ends the span), AR sees the prefix only and stops at
                   the newline; exact match of the line's text (trailing white space ignored).
+                  Block-causal models: as the app's Fill, the decoded fill ranked against
+                  --candidates beams by the likelihood of fill + suffix read left to right.
   syntax_valid    --n-functions held-out `def` headers as prompts, --body-tokens tokens of body
                   generated greedily; the function (cut at its first dedent, or at the last full
                   line) must pass ast.parse.
@@ -372,6 +374,96 @@ def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16, row_cost
     return text[start:end], forwards
 
 
+def newline_ids(tok):
+    """Ids whose text holds a line break (the BPE joins "\n" with the indentation after it)."""
+    return {i for i in range(tok.vocab_size - 3) if "\n" in tok.decode([i])}
+
+
+@torch.no_grad()
+def beam_fill(model, tok, prefix, n, suffix, width, breaks):
+    """sampler candidates.ts beamFill: beam search of the hole's first line on the AR head, the
+    suffix first in the context (at its true positions): each round every live beam is extended by
+    its `width` most likely next tokens (mask excluded; ties to the lower id), the `width` best
+    live ones go on; a beam ends at eos/pad, at a token of `breaks` (a line break) after its
+    first, or at n tokens, its score including that token's. Stops when no beam is live, or when
+    2 x width have ended and the best live score is below theirs. Returns the ended beams' ids (the
+    ending token left out) with at least one token, best first: [(ids, log prob)]."""
+    dev = next(model.parameters()).device
+    start, end = len(prefix), len(prefix) + n
+    suf_pos = list(range(end, end + len(suffix)))
+    ends = (tok.pad, tok.eos)
+    live, done = [([], 0.0)], []
+    while live:
+        c = len(live[0][0])
+        ctx = torch.tensor([list(suffix) + list(prefix) + ids for ids, _ in live], device=dev)
+        logits = block_step(model, ctx, suf_pos + list(range(start + c)),
+                            torch.full((len(live), 1), tok.mask, device=dev), start + c)[:, 0].float().cpu()
+        logits[:, tok.mask] = -float("inf")
+        lp = logits.double().log_softmax(-1)
+        grown = []
+        for (ids, score), row in zip(live, lp):
+            v, ix = row.topk(min(len(row), width + 8))
+            for _, t in sorted(zip((-v).tolist(), ix.tolist()))[:width]:
+                grown.append((ids + [t], score + row[t].item()))
+        grown.sort(key=lambda b: -b[1])
+        live = []
+        for ids, score in grown:
+            t = ids[-1]
+            if t in ends or (len(ids) > 1 and t in breaks) or len(ids) == n:
+                kept = ids[:-1] if t in ends or (len(ids) > 1 and t in breaks) else ids
+                if kept:
+                    done.append((kept, score))
+            elif len(live) < width:
+                live.append((ids, score))
+        done.sort(key=lambda b: -b[1])
+        done = done[:2 * width]
+        if len(done) == 2 * width and (not live or live[0][1] < done[-1][1]):
+            break
+    return done
+
+
+@torch.no_grad()
+def suffix_score(model, tok, prefix, ids, suffix):
+    """sampler candidates.ts suffixScore: log P(suffix | prefix + ids) on the AR head, reading
+    order, the suffix right after the candidate: how well the fill leads into the code after it."""
+    dev = next(model.parameters()).device
+    x = list(prefix) + list(ids) + list(suffix)
+    logits = model(torch.tensor([x], device=dev))[0].float().cpu().double()
+    logits[:, tok.mask] = -float("inf")
+    lp = logits.log_softmax(-1)
+    a = len(prefix) + len(ids) - 1
+    tgt = torch.tensor(x[a + 1:])
+    return lp[a:len(x) - 1].gather(1, tgt[:, None]).sum().item()
+
+
+def line_cuts(ids, breaks):
+    """sampler candidates.ts lineCuts: the fill up to each line break after its first token, and
+    the whole fill."""
+    return [ids[:i] for i in range(1, len(ids)) if ids[i] in breaks] + [list(ids)]
+
+
+def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tokens=32, beams_see_suffix=True):
+    """sampler candidates.ts rankFills: candidates are the decoded fill cut at each line end
+    (line_cuts) and beam_fill's; those with text that is not only white space and that begin as
+    the decoded fill does (with a line break or not) are ranked by suffix_score over the first
+    score_tokens of the suffix, ties to the first; returns the best's ids (no end token), or the
+    decoded fill when none is left. beams_see_suffix=False: the beams see the prefix only (what a
+    left-to-right model can do: --ar-candidates)."""
+    cut = next((i for i, t in enumerate(decoded) if t in (tok.pad, tok.eos)), None)
+    decoded = list(decoded[:cut] if cut is not None else decoded)
+    starts = decoded[0] in breaks if decoded and tok.decode(decoded).strip() else None
+    cands = []
+    beams = beam_fill(model, tok, prefix, n, suffix if beams_see_suffix else (), width, breaks)
+    for ids in line_cuts(decoded, breaks) + [b for b, _ in beams]:
+        if ids and ids not in cands and tok.decode(ids).strip() and (starts is None or (ids[0] in breaks) == starts):
+            cands.append(ids)
+    if not cands:
+        return decoded
+    s = list(suffix)[:score_tokens]
+    scores = [suffix_score(model, tok, prefix, c, s) for c in cands]
+    return cands[max(range(len(cands)), key=lambda i: (scores[i], -i))]
+
+
 @torch.no_grad()
 def ar_generate(model, tok, prefix, n, stop_newline=False):
     dev = next(model.parameters()).device
@@ -414,19 +506,32 @@ def infill_cases(docs, tok, n, seed=1):
     return cases
 
 
-def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify", row_cost=0.0):
+def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify", row_cost=0.0, candidates=1, ar_candidates=0):
     """(exact match, mean difflib similarity) of the filled line; diffusion sees the suffix (half
-    of what the budget leaves after the masks), AR the prefix only."""
+    of what the budget leaves after the masks), AR the prefix only. Block-causal models with
+    candidates > 1: the decoded fill ranked against beam_fill's (ranked_fill, the app's Fill). AR
+    models with ar_candidates > 1: its greedy line ranked the same way against its own prefix-only
+    beams, the suffix as judge only (what ranking is worth to a left-to-right model)."""
     hits = sim = 0.0
+    breaks = newline_ids(tok) if candidates > 1 or ar_candidates > 1 else set()
     for pre, line, suf in cases:
         p = tok.encode(pre)
         if model.cfg.kind == "diffusion":
             s = tok.encode(suf)[: max(0, (budget - n_masks) // 2)]
             p = p[-(budget - n_masks - len(s)):]
             if is_block(model):
-                got = real_text(tok, block_decode(model, tok, p, n_masks, s, tau, order=order, row_cost=row_cost)[0])
+                ids = block_decode(model, tok, p, n_masks, s, tau, order=order, row_cost=row_cost)[0]
+                if candidates > 1 and s:
+                    ids = ranked_fill(model, tok, p, n_masks, s, candidates, ids, breaks)
+                got = real_text(tok, ids)
             else:
                 got = real_text(tok, diffusion_fill(model, tok, p, n_masks, s))
+        elif ar_candidates > 1:
+            p = p[-(budget - n_masks):]
+            s = tok.encode(suf)[: max(0, (budget - n_masks) // 2)]
+            ids = ranked_fill(model, tok, p, n_masks, s, ar_candidates, ar_generate(model, tok, p, n_masks),
+                              breaks, beams_see_suffix=False)
+            got = tok.decode(ids)
         else:
             got = tok.decode(ar_generate(model, tok, p[-(budget - n_masks):], n_masks,
                                          stop_newline=True))
@@ -497,6 +602,12 @@ def main():
     ap.add_argument("--infill-masks", type=int, default=24)
     ap.add_argument("--infill-context", type=int, default=128,
                     help="tokens of prefix + masks + suffix (capped by the model's context)")
+    ap.add_argument("--candidates", type=int, default=8,
+                    help="block-causal infill: beams ranked against the decoded fill (the app's Fill "
+                    "default, src/ui/settings.ts fillCandidates; 1: off)")
+    ap.add_argument("--ar-candidates", type=int, default=0,
+                    help="AR models: also report infill with its greedy line ranked against this many "
+                    "prefix-only beams by the suffix (infill_ranked; 0: off)")
     ap.add_argument("--n-functions", type=int, default=200)
     ap.add_argument("--body-tokens", type=int, default=64)
     ap.add_argument("--tau", type=float, default=0.3, help="block-causal: the app's default threshold (src/ui/settings.ts)")
@@ -540,7 +651,13 @@ def main():
         if "infill" in want:
             cases = infill_cases(docs, tok, args.n_infill)
             budget = min(args.infill_context, model.cfg.max_seq_len)
-            r["infill_exact"], sim = infill_scores(model, tok, cases, args.infill_masks, budget, args.tau, args.order, row_cost)
+            r["infill_exact"], sim = infill_scores(model, tok, cases, args.infill_masks, budget, args.tau, args.order, row_cost,
+                                                   args.candidates)
+            if is_block(model):
+                r["infill_candidates"] = args.candidates
+            elif args.ar_candidates > 1:
+                ex, sim_r = infill_scores(model, tok, cases, args.infill_masks, budget, ar_candidates=args.ar_candidates)
+                r["infill_ranked"] = {"exact": ex, "similarity": round(sim_r, 4), "candidates": args.ar_candidates}
             r["infill_similarity"] = round(sim, 4)
             r["n_infill"] = len(cases)
         if "syntax" in want:

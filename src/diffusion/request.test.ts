@@ -22,6 +22,7 @@ describe('resolveKnobs', () => {
       reuseForward: true,
       previews: false,
       endsInOrder: true,
+      candidates: 1,
     });
     expect(resolveKnobs({ genLength: 8, revision: { rho: 0.2 } }).revision).toEqual({ rho: 0.2, maxPerStep: 1, maxPerPosition: 1, finalSteps: 1 });
     expect(resolveKnobs({ genLength: 8, schedule: { kind: 'threshold', tau: 0.9 } }).schedule).toEqual({ kind: 'threshold', tau: 0.9, maxSteps: 8 });

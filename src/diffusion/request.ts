@@ -40,6 +40,8 @@ export interface ResolvedKnobs {
   reuseForward: boolean;
   previews: boolean;
   endsInOrder: boolean;
+  /** Infill: beams ranked against the decoded fill (1: off). */
+  candidates: number;
 }
 
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
@@ -94,6 +96,9 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
   if (!isInt(lookup) || lookup < 0) throw new RequestError(`lookup must be an integer >= 0 (0: no drafts copied from the text), got ${String(lookup)}`);
   const rowCost = req.rowCost ?? null;
   if (rowCost !== null && (typeof rowCost !== 'number' || !(rowCost >= 0 && rowCost <= 1))) throw new RequestError(`rowCost must be a number in [0, 1] (0: drafts sized without costs), got ${String(rowCost)}`);
+  const candidates = req.candidates ?? 1;
+  if (!isInt(candidates) || candidates < 1 || candidates > 32) throw new RequestError(`candidates must be an integer in 1..32 (1: off), got ${String(candidates)}`);
+  if (candidates > 1 && !blockCausal) throw new RequestError('candidates > 1 needs a block-causal model (its AR head searches and scores the fills)');
   if (commitOrder === 'verify' && !blockCausal) throw new RequestError("commitOrder 'verify' needs a block-causal model (its AR head verifies the drafts)");
   const numBlocks = Math.ceil(genLength / blockLength);
   const { temperature, seed } = resolveSampling(req);
@@ -151,6 +156,7 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
     revision,
     reuseForward: req.reuseForward ?? true,
     previews: req.previews ?? false,
+    candidates,
     endsInOrder: req.endsInOrder ?? true,
   };
 }

@@ -21,6 +21,7 @@ import type { Decisions, DiffusionModel } from '../engine/types';
 import { isBlockCausal, layoutGenerate, layoutInfill, RequestError, resolveKnobs, type ResolvedKnobs } from './request';
 import { checkDecisions, checkpoint, makeStats, now, requireKind, throwIfCancelled } from './runtime';
 import { byConfidenceDesc, confidenceOf, numTransferTokens, splitBlocks } from './schedule';
+import { rankFills } from './candidates';
 import { SyntaxGate, type SyntaxRejection } from './syntaxGate';
 import type { CanvasLayout, GenerateRequest, InfillRequest, SampleResult, SamplerHooks, StepEvent, TokenChange } from './types';
 
@@ -31,11 +32,35 @@ export async function generate(model: DiffusionModel, request: GenerateRequest, 
   return denoise(model, layoutGenerate(request, model.config), knobs, hooks);
 }
 
-/** Fill a `genLength` hole between `prefix` and `suffix`; the result's `generated` holds only real tokens. */
+/**
+ * Fill a `genLength` hole between `prefix` and `suffix`; the result's `generated` holds only real
+ * tokens. With `candidates` > 1 and a suffix, the decoded fill is ranked against a beam search's
+ * (candidates.ts); a better one replaces it in one last step.
+ */
 export async function infill(model: DiffusionModel, request: InfillRequest, hooks: SamplerHooks = {}): Promise<SampleResult> {
   requireKind(model.config.kind, 'diffusion');
   const knobs = resolveKnobs(request, model.config);
-  return denoise(model, layoutInfill(request, model.config), knobs, hooks);
+  const layout = layoutInfill(request, model.config);
+  const res = await denoise(model, layout, knobs, hooks);
+  const { spanStart, spanEnd } = layout;
+  if (knobs.candidates <= 1 || spanEnd === layout.tokens.length) return res; // no suffix to rank by
+  if (!hooks.decode) throw new RequestError('candidates > 1 needs hooks.decode (line breaks and blank fills are told by the tokens\' text)');
+  const canvas = Int32Array.from(res.tokens);
+  const { ids, stats } = await rankFills(model, canvas, spanStart, spanEnd, knobs.candidates, hooks.decode, hooks.signal);
+  const { pad } = model.config.special_tokens;
+  const changes: TokenChange[] = [];
+  for (let p = spanStart; p < spanEnd; p++) {
+    const t = p - spanStart < ids.length ? ids[p - spanStart]! : pad;
+    if (canvas[p] !== t) changes.push({ position: p, token: t, confidence: 1, state: 'committed' });
+    canvas[p] = t;
+  }
+  if (changes.length > 0) hooks.onStep?.({ step: res.stats.steps, block: 0, changes, forwardSkipped: false, maskedLeft: 0 });
+  const steps = res.stats.steps + (changes.length > 0 ? 1 : 0);
+  const out = result(canvas, layout, (t) => t === pad || t === model.config.special_tokens.eos, hooks, {
+    steps, forwards: res.stats.forwards + stats.forwards, skippedForwards: res.stats.skippedForwards,
+    revisions: res.stats.revisions, ms: res.stats.ms + stats.ms,
+  });
+  return { ...out, stats: { ...res.stats, ...out.stats, candidates: stats } };
 }
 
 /** The loop itself, on a laid-out canvas. */

@@ -174,6 +174,16 @@ export interface SamplerKnobs {
    * provides when this is set; commitOrder 'verify' only). Default false.
    */
   syntaxCheck?: boolean;
+  /**
+   * Infill with a suffix, block-causal models: besides the fill decoded as usual (and its cuts at
+   * line ends), a beam search of the hole's first line with this many beams (the AR head, the
+   * suffix in view); the candidate after which the first 32 suffix tokens read most likely, left
+   * to right, is the result (its tokens arrive as one last step; blank candidates, and ones that
+   * do not begin as the decoded fill does, with a line break or not, are left out;
+   * src/diffusion/candidates.ts). Needs hooks.decode. 1: off. Integer 1..32. Default 1 (the app's
+   * Fill uses 8: bench/README.md "Infill").
+   */
+  candidates?: number;
 }
 
 /** Left-to-right generation: the canvas is `prompt` followed by `genLength` masks. */
@@ -277,6 +287,11 @@ export interface SampleStats {
    * in the span), extra one-row forwards (in `forwards`), parses and their ms.
    */
   syntax?: { rejected: number; forEnd: number; forwards: number; parses: number; parseMs: number };
+  /**
+   * With `candidates` > 1: candidates ranked, which won (0: the decoded fill stands, i > 0: the
+   * i-th ranked), the forwards that took (in `forwards`) and their ms (in `ms`).
+   */
+  candidates?: { ranked: number; chosen: number; forwards: number; ms: number };
 }
 
 export interface SampleResult {

@@ -14,7 +14,7 @@ import type { Mode } from './ModeTabs';
 import { monaco } from './monaco';
 import { RacePanel } from './RacePanel';
 import { startRun, type RunHandle } from './runner';
-import { fitGenLength, knobsFor } from './settings';
+import { fillKnobs, fitGenLength, knobsFor } from './settings';
 import { SettingsPanel } from './SettingsPanel';
 import { StatusBar } from './StatusBar';
 import { setTestEditor } from './testHook';
@@ -223,7 +223,7 @@ export function App() {
       const pending = editor.createDecorationsCollection([{ range: sel, options: { className: 'fill-pending' } }]);
       genRun?.cancel();
       const run = startRun(
-        { kind: 'infill', label: 'fill', modelId: d.modelId, specials: d.specials, knobs: knobs(d.maxSeqLen, want), prefix: text.slice(0, start), suffix: text.slice(end) },
+        { kind: 'infill', label: 'fill', modelId: d.modelId, specials: d.specials, knobs: fillKnobs(knobs(d.maxSeqLen, want), live.current.settings, d.blockCausal), prefix: text.slice(0, start), suffix: text.slice(end) },
         bump,
       );
       setMode('generate');

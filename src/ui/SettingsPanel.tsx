@@ -189,6 +189,12 @@ export function SettingsPanel({ settings: s, onChange, onReset, onClose, index, 
             Syntax check <span className="field-hint">a token that breaks the Python syntax, or after which the text could not end cleanly in the tokens left (open strings, brackets, a block without a body), is replaced by the model's best one that keeps it (model default decoding, no revision; not in Race)</span>
           </span>
         </label>
+        <label className="field">
+          <span>
+            Fill candidates <span className="field-hint">Fill selection also tries this many beams and keeps the fill that reads best with the code after it (1: off; model default decoding)</span>
+          </span>
+          <input type="number" min={LIMITS.fillCandidates.min} max={LIMITS.fillCandidates.max} value={s.fillCandidates} onChange={(e) => Number.isFinite(num(e.target.value)) && onChange({ fillCandidates: Math.max(LIMITS.fillCandidates.min, Math.min(LIMITS.fillCandidates.max, Math.round(num(e.target.value)))) })} data-testid="settings-candidates" />
+        </label>
       </fieldset>
 
       <fieldset>

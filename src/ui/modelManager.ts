@@ -151,6 +151,7 @@ export class ModelManager {
         engine: res.engine,
         engineReason: res.engineReason,
         maxSeqLen: res.config.max_seq_len,
+        blockCausal: res.config.attention === 'block_causal',
         specials: res.config.special_tokens,
         ms: res.ms,
       };

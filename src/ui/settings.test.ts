@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveKnobs } from '../diffusion/request';
-import { DEFAULT_SETTINGS, fitGenLength, knobsFor, loadSettings, sanitize, saveSettings, STORAGE_KEY, OLD_STORAGE_KEY, type Settings } from './settings';
+import { DEFAULT_SETTINGS, fillKnobs, fitGenLength, knobsFor, loadSettings, sanitize, saveSettings, STORAGE_KEY, OLD_STORAGE_KEY, type Settings } from './settings';
 
 function memoryStorage(): Storage {
   const m = new Map<string, string>();
@@ -58,5 +58,18 @@ describe('settings', () => {
     expect(fitGenLength(64, 128)).toBe(64);
     expect(fitGenLength(200, 128)).toBe(96);
     expect(fitGenLength(64, 512)).toBe(64);
+  });
+
+  it('Fill ranks candidates with the model default decoding of a block-causal model only', () => {
+    const k = knobsFor(DEFAULT_SETTINGS, 24);
+    expect(fillKnobs(k, DEFAULT_SETTINGS, true).candidates).toBe(DEFAULT_SETTINGS.fillCandidates);
+    expect(DEFAULT_SETTINGS.fillCandidates).toBeGreaterThan(1);
+    expect(fillKnobs(k, DEFAULT_SETTINGS, false).candidates).toBeUndefined();
+    expect(fillKnobs(k, { ...DEFAULT_SETTINGS, revision: true }, true).candidates).toBeUndefined();
+    expect(fillKnobs(k, { ...DEFAULT_SETTINGS, strategy: 'threshold' }, true).candidates).toBeUndefined();
+    expect(fillKnobs(k, { ...DEFAULT_SETTINGS, fillCandidates: 1 }, true).candidates).toBeUndefined();
+    // stored values are clamped to 1..32
+    expect(sanitize({ ...DEFAULT_SETTINGS, fillCandidates: 99 }).fillCandidates).toBe(32);
+    expect(sanitize({ ...DEFAULT_SETTINGS, fillCandidates: 'x' as unknown as number }).fillCandidates).toBe(DEFAULT_SETTINGS.fillCandidates);
   });
 });

@@ -37,6 +37,12 @@ export interface Settings {
    * could not end cleanly in the span's tokens left, are re-decided (off in Race, for both lanes).
    */
   syntaxCheck: boolean;
+  /**
+   * Fill selection: beams searched besides the decoded fill, all ranked by how likely the whole
+   * text reads with the suffix (SamplerKnobs.candidates; 1: off; block-causal models, model
+   * default decoding).
+   */
+  fillCandidates: number;
   /** After a run, run the doctests and asserts of the code (Pyodide), when it has any. */
   runTests: boolean;
   /** "Generate until the tests pass": most attempts (seeds), and the time budget of all of them, s. */
@@ -58,6 +64,7 @@ export const DEFAULT_SETTINGS: Settings = {
   autocomplete: true,
   engine: 'auto',
   syntaxCheck: true,
+  fillCandidates: 8,
   runTests: true,
   attempts: 4,
   attemptSeconds: 60,
@@ -68,6 +75,7 @@ export const LIMITS = {
   steps: { min: 1, max: 1024 },
   tau: { min: 0.05, max: 1 },
   blockLength: { min: 1, max: 512 },
+  fillCandidates: { min: 1, max: 32 },
   temperature: { min: 0, max: 2 },
   seed: { min: 0, max: 0xffffffff },
   attempts: { min: 1, max: 16 },
@@ -105,6 +113,7 @@ export function sanitize(raw: unknown): Settings {
     autocomplete: typeof r.autocomplete === 'boolean' ? r.autocomplete : d.autocomplete,
     engine: r.engine === 'auto' || r.engine === 'webgpu' || r.engine === 'cpu' ? r.engine : d.engine,
     syntaxCheck: typeof r.syntaxCheck === 'boolean' ? r.syntaxCheck : d.syntaxCheck,
+    fillCandidates: clampInt(r.fillCandidates, LIMITS.fillCandidates.min, LIMITS.fillCandidates.max, d.fillCandidates),
     runTests: typeof r.runTests === 'boolean' ? r.runTests : d.runTests,
     attempts: clampInt(r.attempts, LIMITS.attempts.min, LIMITS.attempts.max, d.attempts),
     attemptSeconds: clampInt(r.attemptSeconds, LIMITS.attemptSeconds.min, LIMITS.attemptSeconds.max, d.attemptSeconds),
@@ -170,6 +179,11 @@ export function knobsFor(s: Settings, genLength = s.genLength): SamplerKnobs {
   };
   if (s.revision) knobs.revision = { rho: 0.25, maxPerStep: 2, maxPerPosition: 1 };
   return knobs;
+}
+
+/** Fill selection's knobs: `knobs` plus the candidates ranked (block-causal models, model default decoding). */
+export function fillKnobs(knobs: SamplerKnobs, s: Settings, blockCausal: boolean): SamplerKnobs {
+  return blockCausal && s.strategy === 'model' && !s.revision && s.fillCandidates > 1 ? { ...knobs, candidates: s.fillCandidates } : knobs;
 }
 
 /** New tokens that fit a model of context `maxSeqLen` and still leave room for some prompt. */

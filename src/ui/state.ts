@@ -52,6 +52,8 @@ export type ModelState =
       /** Why it runs on the engine it does, when that is not what was asked (the GPU was lost). */
       engineNote: string | null;
       maxSeqLen: number;
+      /** config.attention 'block_causal' (decoded against a KV cache; infill candidates need it). */
+      blockCausal: boolean;
       specials: { mask: number; pad: number; eos: number };
       ms: number;
     }

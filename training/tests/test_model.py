@@ -268,3 +268,48 @@ def test_verify_decode_with_lookup_drafts_is_the_ar_heads_greedy_text():
     assert f_on <= f_off
     for ids, f in costed:  # drafts sized by a row's cost (sampler.ts rowCost): the same text
         assert ids[:cut] == want[:cut] and f <= 24
+
+
+def test_ranked_fill_beams_and_suffix_score():
+    """eval.py's twin of src/diffusion/candidates.ts: width-1 beams are the AR head's greedy line,
+    suffix_score is the suffix's log likelihood after the fill, and ranked_fill returns the
+    qualifying candidate with the best suffix_score."""
+    from eval import beam_fill, line_cuts, ranked_fill, suffix_score, verify_decode
+    torch.manual_seed(5)
+    model, sp = block_causal_model()
+
+    class Tok:
+        mask, pad, eos = sp["mask"], sp["pad"], sp["eos"]
+
+        @staticmethod
+        def decode(ids):
+            return "".join("" if t >= 61 else "\n " if t % 7 == 0 else f"w{t} " for t in ids)
+
+    breaks = {t for t in range(61) if t % 7 == 0}
+    prefix, suffix, n = [5, 9, 11, 2, 30, 8], [20, 21, 22, 3, 4], 10
+    with torch.no_grad():
+        greedy, _ = verify_decode(model, Tok, prefix, n, suffix, 0.3, 8, lookup=0)
+        first = next((i for i, t in enumerate(greedy) if t in (Tok.pad, Tok.eos) or (i > 0 and t in breaks)), n)
+        beams = beam_fill(model, Tok, prefix, n, suffix, 1, breaks)
+        assert (beams[0][0] if beams else []) == greedy[:first]
+        wide = beam_fill(model, Tok, prefix, n, suffix, 3, breaks)
+        assert 1 < len(wide) <= 6 and all(not any(t in breaks for t in ids[1:]) for ids, _ in wide)
+        assert [s for _, s in wide] == sorted((s for _, s in wide), reverse=True)
+        # suffix_score by hand: one causal forward over prefix + fill + suffix
+        fill = [10, 12]
+        x = torch.tensor([prefix + fill + suffix])
+        lp = model(x)[0].double()
+        lp[:, Tok.mask] = -float("inf")
+        lp = lp.log_softmax(-1)
+        want = sum(lp[len(prefix) + len(fill) - 1 + i, suffix[i]].item() for i in range(len(suffix)))
+        assert abs(suffix_score(model, Tok, prefix, fill, suffix) - want) < 1e-6
+        got = ranked_fill(model, Tok, prefix, n, suffix, 3, greedy, breaks)
+        cut = next((i for i, t in enumerate(greedy) if t in (Tok.pad, Tok.eos)), n)
+        g = greedy[:cut]
+        starts = g[0] in breaks if g and Tok.decode(g).strip() else None
+        cands = []
+        for c in line_cuts(g, breaks) + [b for b, _ in wide]:
+            if c and c not in cands and Tok.decode(c).strip() and (starts is None or (c[0] in breaks) == starts):
+                cands.append(c)
+        scores = [suffix_score(model, Tok, prefix, c, suffix) for c in cands]
+        assert got == cands[scores.index(max(scores))]

@@ -1,0 +1,175 @@
+// Infill candidates (candidates.ts) on a random tiny block-causal model, CPU engine: the beams and
+// the suffix score against log probabilities computed from scratch (uncached block steps,
+// float64 log-softmax), width 1 against the AR head's greedy fill, and the sampler's use of them.
+// Token text (decode) is made up: ids divisible by 7 are line breaks.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCpuModel } from '../engine/cpu';
+import { randomModelFiles, type TinySpec } from '../engine/testkit';
+import type { DiffusionModel } from '../engine/types';
+import { beamFill, breaksOf, lineCuts, rankFills, SCORE_SUFFIX_TOKENS, suffixScore } from './candidates';
+import { RequestError } from './request';
+import { infill } from './sampler';
+import type { StepEvent } from './types';
+
+const SPEC: TinySpec = { kind: 'diffusion', vocab: 61, dim: 32, heads: 4, ffn: 40, layers: 2, maxSeq: 96, tie: true, dtype: 'F16', blockSize: 4 };
+const MASK = SPEC.vocab - 1;
+const PAD = SPEC.vocab - 2;
+const EOS = SPEC.vocab - 3;
+const decodeSeven = (ids: number[]) => ids.map((t) => (t >= EOS ? '' : t % 7 === 0 ? '\n  ' : `w${t} `)).join('');
+const decode = decodeSeven;
+const isBreak = breaksOf(decode);
+
+let model: DiffusionModel;
+beforeAll(async () => {
+  model = (await loadCpuModel(await randomModelFiles(SPEC, 71), undefined, { threads: 1 })) as DiffusionModel;
+});
+afterAll(() => model.dispose());
+
+/** float64 log-softmax (mask left out) of the AR head at the row that ends `context`, from an empty cache. */
+async function logProbsAfter(context: number[], positions: number[]): Promise<Float64Array> {
+  const pos = positions[positions.length - 1]! + 1;
+  const l = await model.blockLogits!({ context: Int32Array.from(context), contextPositions: Int32Array.from(positions), block: Int32Array.of(MASK), blockPos0: pos, offsets: Int32Array.of(0) }, true);
+  let max = -Infinity;
+  for (let t = 0; t < SPEC.vocab; t++) if (t !== MASK) max = Math.max(max, l[t]!);
+  let sum = 0;
+  for (let t = 0; t < SPEC.vocab; t++) if (t !== MASK) sum += Math.exp(l[t]! - max);
+  return Float64Array.from({ length: SPEC.vocab }, (_, t) => (t === MASK ? -Infinity : l[t]! - max - Math.log(sum)));
+}
+
+const range = (a: number, n: number) => Array.from({ length: n }, (_, i) => a + i);
+const canvasOf = (prefix: number[], n: number, suffix: number[]) => Int32Array.from([...prefix, ...new Array<number>(n).fill(MASK), ...suffix]);
+
+const prefixes = [[5, 9, 13, 2, 40, 7, 8, 21], [1, 2, 3, 4, 5, 6], [17, 33, 8, 8, 12, 50, 44, 3, 9], [28, 15], [6, 6, 6, 19, 23], [11, 12, 13, 14, 0, 16]];
+const suffix = [30, 31, 32, 3, 4, 11, 12];
+
+describe('infill candidates', () => {
+  it('suffixScore is log P(suffix | prefix + fill) in reading order', async () => {
+    const prefix = prefixes[0]!;
+    for (const ids of [[], [3], [10, 11, 12, 40], [20, 21, 22, 23, 24, 25, 26]]) {
+      const text = [...prefix, ...ids, ...suffix];
+      let want = 0;
+      for (let i = prefix.length + ids.length; i < text.length; i++) want += (await logProbsAfter(text.slice(0, i), range(0, i)))[text[i]!]!;
+      expect(await suffixScore(model, prefix, ids, suffix)).toBeCloseTo(want, 3);
+    }
+    // the fill counts: another one gives another score
+    expect(await suffixScore(model, prefix, [10, 11], suffix)).not.toBeCloseTo(await suffixScore(model, prefix, [40, 41], suffix), 3);
+  });
+
+  it('beams: best first, each ended at eos/pad, a line break or the span end, scored with the suffix first in view', async () => {
+    for (const prefix of prefixes.slice(0, 3)) {
+      const n = 6;
+      const spanEnd = prefix.length + n;
+      const counter = { forwards: 0 };
+      const beams = await beamFill(model, canvasOf(prefix, n, suffix), prefix.length, spanEnd, 3, isBreak, counter);
+      expect(beams.length).toBeGreaterThan(1);
+      expect(beams.length).toBeLessThanOrEqual(6);
+      expect(counter.forwards).toBeGreaterThan(1);
+      expect(new Set(beams.map((b) => b.ids.join(','))).size).toBe(beams.length);
+      for (let i = 1; i < beams.length; i++) expect(beams[i]!.score).toBeLessThanOrEqual(beams[i - 1]!.score);
+      const sufPos = range(spanEnd, suffix.length);
+      for (const b of beams) {
+        expect(b.ids.length).toBeGreaterThan(0);
+        expect(b.ids.slice(1).some(isBreak)).toBe(false);
+        expect(b.ids.some((t) => t === PAD || t === EOS || t === MASK)).toBe(false);
+        if (b.end === undefined) expect(b.ids.length).toBe(n);
+        else expect(b.end === PAD || b.end === EOS || (isBreak(b.end) && b.ids.length >= 1)).toBe(true);
+        const seq = b.end === undefined ? b.ids : [...b.ids, b.end];
+        let want = 0;
+        for (let i = 0; i < seq.length; i++) want += (await logProbsAfter([...suffix, ...prefix, ...seq.slice(0, i)], [...sufPos, ...range(0, prefix.length + i)]))[seq[i]!]!;
+        expect(b.score).toBeCloseTo(want, 3);
+      }
+    }
+  });
+
+  it('width 1 is the greedy fill the sampler decodes, up to its first line break', async () => {
+    for (const prefix of prefixes) {
+      const n = 8;
+      const decoded = await infill(model, { prefix, suffix, genLength: n, schedule: { kind: 'threshold', tau: 0.3 }, lookup: 0 });
+      const beams = await beamFill(model, canvasOf(prefix, n, suffix), prefix.length, prefix.length + n, 1, isBreak, { forwards: 0 });
+      const g = decoded.generated;
+      const cut = g.findIndex((t, i) => i > 0 && isBreak(t));
+      const want = cut < 0 ? g : g.slice(0, cut);
+      if (want.length === 0) expect(beams).toEqual([]);
+      else expect(beams[0]!.ids).toEqual(want);
+    }
+  });
+
+  it('lineCuts: the fill up to each line break after its first token, then all of it', () => {
+    expect(lineCuts([7, 1, 2, 14, 3, 21], isBreak)).toEqual([[7, 1, 2], [7, 1, 2, 14, 3], [7, 1, 2, 14, 3, 21]]);
+    expect(lineCuts([1, 2], isBreak)).toEqual([[1, 2]]);
+  });
+
+  it('the sampler returns the qualifying candidate the suffix follows best; its tokens arrive as one last step', async () => {
+    let replaced = 0;
+    let filtered = 0; // candidates left out for beginning otherwise than the decoded fill
+    // line breaks: ids divisible by 7, or (more of them) by 3
+    const decode3 = (ids: number[]) => ids.map((t) => (t >= EOS ? '' : t % 3 === 0 ? '\n  ' : `w${t} `)).join('');
+    for (const [prefix, decode] of [...prefixes.map((p) => [p, decodeSeven] as const), ...prefixes.map((p) => [p, decode3] as const)]) {
+      const isBreak = breaksOf(decode);
+      const n = 8;
+      const knobs = { prefix, suffix, genLength: n, schedule: { kind: 'threshold' as const, tau: 0.3 } };
+      const plain = await infill(model, knobs, { decode });
+      const events: StepEvent[] = [];
+      let start: number[] = [];
+      const ranked = await infill(model, { ...knobs, candidates: 3 }, { decode, onStart: (l) => (start = l.tokens.slice()), onStep: (e) => events.push(e) });
+      const stats = ranked.stats.candidates!;
+      expect(ranked.stats.forwards).toBe(plain.stats.forwards + stats.forwards);
+      for (const e of events) for (const c of e.changes) if (c.state === 'committed') start[c.position] = c.token;
+      expect(start).toEqual(ranked.tokens);
+      // the candidates, built here from their definition
+      const beams = await beamFill(model, canvasOf(prefix, n, suffix), prefix.length, prefix.length + n, 3, isBreak, { forwards: 0 });
+      const g = plain.generated;
+      const starts = g.length > 0 && decode(g).trim() !== '' ? isBreak(g[0]!) : null;
+      const keys = new Set<string>();
+      const cands = [...lineCuts(g, isBreak), ...beams.map((b) => b.ids)].filter((c) => {
+        if (c.length > 0 && decode(c).trim() !== '' && starts !== null && isBreak(c[0]!) !== starts) filtered++;
+        const ok = c.length > 0 && decode(c).trim() !== '' && (starts === null || isBreak(c[0]!) === starts) && !keys.has(c.join(','));
+        keys.add(c.join(','));
+        return ok;
+      });
+      expect(stats.ranked).toBe(cands.length);
+      const s = suffix.slice(0, SCORE_SUFFIX_TOKENS);
+      const scores = await Promise.all(cands.map((c) => suffixScore(model, prefix, c, s)));
+      if (cands.length > 0) {
+        const best = scores.indexOf(Math.max(...scores));
+        expect(ranked.generated).toEqual(cands[best]);
+        for (const c of cands) if (c.length > 0 && decode(c).trim() !== '' && starts !== null) expect(isBreak(c[0]!)).toBe(starts);
+      } else expect(ranked.generated).toEqual(g);
+      if (stats.chosen > 0) {
+        replaced++;
+        expect(ranked.generated).not.toEqual(g);
+        expect(events.length).toBe(plain.stats.steps + 1);
+      } else {
+        expect(ranked.tokens).toEqual(plain.tokens);
+        expect(events.length).toBe(plain.stats.steps);
+      }
+    }
+    // on random weights the decoded fill is not always the one the suffix follows best
+    expect(replaced).toBeGreaterThan(0);
+    expect(filtered).toBeGreaterThan(0);
+  });
+
+  it('rankFills with one beam and no line breaks: the decoded fill, ranked alone', async () => {
+    const flat = (ids: number[]) => ids.map((t) => `w${t} `).join('');
+    for (const prefix of prefixes) {
+      const plain = await infill(model, { prefix, suffix, genLength: 6, schedule: { kind: 'threshold', tau: 0.3 }, lookup: 0 });
+      if (plain.generated.length === 0) continue;
+      const r = await rankFills(model, Int32Array.from(plain.tokens), prefix.length, prefix.length + 6, 1, flat);
+      expect(r).toMatchObject({ ids: plain.generated, stats: { ranked: 1, chosen: 0 } });
+    }
+  });
+
+  it('checks the knob; needs a block-causal model, a suffix and decode', async () => {
+    for (const bad of [0, 33, 1.5, -1]) {
+      await expect(infill(model, { prefix: [1, 2], suffix, genLength: 4, candidates: bad }, { decode })).rejects.toThrow(RequestError);
+    }
+    const full = { ...model, config: { ...model.config, attention: 'full' as const } } as DiffusionModel;
+    await expect(infill(full, { prefix: [1, 2], suffix, genLength: 4, candidates: 4 }, { decode })).rejects.toThrow(/block-causal/);
+    await expect(infill(model, { prefix: [1, 2], suffix, genLength: 4, candidates: 4 })).rejects.toThrow(/hooks.decode/);
+    // no suffix: nothing to rank by, the decoded fill is the result
+    const plain = await infill(model, { prefix: [1, 2, 3], suffix: [], genLength: 4 });
+    const none = await infill(model, { prefix: [1, 2, 3], suffix: [], genLength: 4, candidates: 4 }, { decode });
+    expect(none.tokens).toEqual(plain.tokens);
+    expect(none.stats.candidates).toBeUndefined();
+  });
+});
