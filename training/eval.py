@@ -433,7 +433,8 @@ def suffix_score(model, tok, prefix, ids, suffix):
     lp = logits.log_softmax(-1)
     a = len(prefix) + len(ids) - 1
     tgt = torch.tensor(x[a + 1:])
-    return lp[a:len(x) - 1].gather(1, tgt[:, None]).sum().item()
+    # each probability at least 1e-30, as the TypeScript (float32 probabilities) takes it
+    return lp[a:len(x) - 1].gather(1, tgt[:, None]).clamp(min=math.log(1e-30)).sum().item()
 
 
 def line_cuts(ids, breaks):
@@ -527,7 +528,7 @@ def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify", r
             else:
                 got = real_text(tok, diffusion_fill(model, tok, p, n_masks, s))
         elif ar_candidates > 1:
-            p = p[-(budget - n_masks):]
+            p = p[-min(budget - n_masks, model.cfg.max_seq_len - n_masks - 32):]  # room to score the suffix
             s = tok.encode(suf)[: max(0, (budget - n_masks) // 2)]
             ids = ranked_fill(model, tok, p, n_masks, s, ar_candidates, ar_generate(model, tok, p, n_masks),
                               breaks, beams_see_suffix=False)

@@ -8,6 +8,7 @@ import { randomModelFiles, type TinySpec } from '../engine/testkit';
 import type { DiffusionModel } from '../engine/types';
 import { beamFill, breaksOf, lineCuts, rankFills, SCORE_SUFFIX_TOKENS, suffixScore } from './candidates';
 import { RequestError } from './request';
+import { CancelledError } from './runtime';
 import { infill } from './sampler';
 import type { StepEvent } from './types';
 
@@ -157,6 +158,35 @@ describe('infill candidates', () => {
       const r = await rankFills(model, Int32Array.from(plain.tokens), prefix.length, prefix.length + 6, 1, flat);
       expect(r).toMatchObject({ ids: plain.generated, stats: { ranked: 1, chosen: 0 } });
     }
+  });
+
+  it('a cancel during the beam search stops it', async () => {
+    const controller = new AbortController();
+    let calls = 0;
+    const counting: DiffusionModel = { ...model, blockLogits: (step, uncached) => {
+      if (++calls === 2) controller.abort();
+      return model.blockLogits!(step, uncached);
+    } };
+    await expect(infill(counting, { prefix: prefixes[0]!, suffix, genLength: 8, candidates: 4 }, { decode, signal: controller.signal })).rejects.toThrow(CancelledError);
+    expect(calls).toBeLessThanOrEqual(5); // one round of at most 4 beams after the abort
+  });
+
+  it('with the syntax check, candidates that break the syntax are not ranked', async () => {
+    let tried = 0;
+    for (const prefix of prefixes) {
+      const plain = await infill(model, { prefix, suffix, genLength: 8, schedule: { kind: 'threshold', tau: 0.3 } }, { decode });
+      const canvas = Int32Array.from(plain.tokens);
+      const free = await rankFills(model, canvas, prefix.length, prefix.length + 8, 3, decode);
+      const banned = free.ids.find((t) => !plain.generated.includes(t) && !isBreak(t));
+      if (free.stats.chosen === 0 || banned === undefined) continue;
+      tried++;
+      // a made-up rule: the word w<banned> is an error wherever it is written after the prefix
+      const syntax = (text: string, from: number) => text.indexOf(`w${banned} `, from);
+      const checked = await rankFills(model, canvas, prefix.length, prefix.length + 8, 3, decode, undefined, syntax);
+      expect(checked.ids.includes(banned)).toBe(false);
+      expect(checked.stats.ranked).toBeLessThan(free.stats.ranked);
+    }
+    expect(tried).toBeGreaterThan(0);
   });
 
   it('checks the knob; needs a block-causal model, a suffix and decode', async () => {

@@ -9,8 +9,8 @@
 //     span's end. Stop when none is live, or when 2W have ended and the best live score is below
 //     theirs (scores only fall).
 //   lineCuts: the decoded fill, and the fill up to each of its line breaks (a shorter fill).
-//   rank: candidates whose text is not only white space and that begin as the decoded fill does
-//     (with a line break or not) by suffixScore = log P(suffix[0, S) | prefix + fill), the AR
+//   rank: candidates whose text is not only white space, that begin as the decoded fill does
+//     (with a line break or not) and, with the syntax check, keep the syntax, by suffixScore = log P(suffix[0, S) | prefix + fill), the AR
 //     head reading the text in order (one block step: prefix | fill | suffix at consecutive
 //     positions, the suffix rows' decisions giving each suffix token's probability). The fill's
 //     own likelihood is left out: the beams already favour likely fills, and with it the ranking
@@ -20,7 +20,7 @@
 // candidate's score one step of |fill| + S rows over the cached prefix.
 
 import type { DiffusionModel } from '../engine/types';
-import { checkDecisions, now, throwIfCancelled } from './runtime';
+import { checkDecisions, checkpoint, now } from './runtime';
 
 /** Suffix tokens read after each candidate when ranking (readingScore). */
 export const SCORE_SUFFIX_TOKENS = 32;
@@ -105,8 +105,8 @@ export async function beamFill(
   let done: Beam[] = [];
   while (live.length > 0) {
     const grown: Beam[] = [];
+    await checkpoint(signal); // a cancel can arrive (the CPU engine's steps do not yield)
     for (const beam of live) {
-      throwIfCancelled(signal);
       const at = spanStart + beam.ids.length; // the position this row predicts
       const logits = await model.blockLogits!({
         context: Int32Array.from([...suffix, ...prefix, ...beam.ids]),
@@ -166,12 +166,13 @@ export function lineCuts(ids: number[], isBreak: IsBreak): number[][] {
 /**
  * Rank the decoded fill (canvas[spanStart, spanEnd), up to its first eos/pad) cut at its line
  * ends, and beamFill's beams, by suffixScore over the first SCORE_SUFFIX_TOKENS of the suffix
- * (the file header). Returns the winner's tokens (without the end; the decoded fill when no
- * candidate qualifies) and what was done.
+ * (the file header); with `syntax` (SamplerHooks.syntax), candidates that put an unfixable
+ * syntax error after the prefix are left out. Returns the winner's tokens (without the end; the
+ * decoded fill when no candidate qualifies) and what was done.
  */
 export async function rankFills(
   model: DiffusionModel, canvas: Int32Array, spanStart: number, spanEnd: number, width: number,
-  decode: (ids: number[]) => string, signal?: AbortSignal,
+  decode: (ids: number[]) => string, signal?: AbortSignal, syntax?: (text: string, from: number) => number,
 ): Promise<{ ids: number[]; stats: CandidateStats }> {
   const started = now();
   const { pad, eos } = model.config.special_tokens;
@@ -184,16 +185,20 @@ export async function rankFills(
   const same = (a: number[], b: number[]) => a.length === b.length && a.every((t, i) => t === b[i]);
   const candidates: number[][] = [];
   const beams = await beamFill(model, canvas, spanStart, spanEnd, width, isBreak, counter, signal);
+  const prefix = canvas.subarray(0, spanStart);
+  const before = syntax ? decode(Array.from(prefix)) : '';
   for (const ids of [...lineCuts(decoded, isBreak), ...beams.map((b) => b.ids)]) {
     if (ids.length === 0 || decode(ids).trim() === '' || (starts !== null && isBreak(ids[0]!) !== starts)) continue;
-    if (!candidates.some((c) => same(c, ids))) candidates.push(ids);
+    if (candidates.some((c) => same(c, ids))) continue;
+    // with the syntax check: none that puts an error the text could not recover from (the decoded fill was checked as it was made)
+    if (syntax && !same(ids, decoded) && syntax(decode([...Array.from(prefix), ...ids]), before.length) >= 0) continue;
+    candidates.push(ids);
   }
-  const prefix = canvas.subarray(0, spanStart);
   const suffix = Array.from(canvas.subarray(spanEnd, spanEnd + SCORE_SUFFIX_TOKENS));
   let chosen = -1;
   let top = -Infinity;
   for (let i = 0; i < candidates.length; i++) {
-    throwIfCancelled(signal);
+    await checkpoint(signal);
     const s = await suffixScore(model, prefix, candidates[i]!, suffix);
     counter.forwards++;
     if (s > top) [top, chosen] = [s, i];

@@ -41,12 +41,14 @@ export async function infill(model: DiffusionModel, request: InfillRequest, hook
   requireKind(model.config.kind, 'diffusion');
   const knobs = resolveKnobs(request, model.config);
   const layout = layoutInfill(request, model.config);
+  if (knobs.candidates > 1 && !hooks.decode) throw new RequestError('candidates > 1 needs hooks.decode (line breaks and blank fills are told by the tokens\' text)');
   const res = await denoise(model, layout, knobs, hooks);
   const { spanStart, spanEnd } = layout;
   if (knobs.candidates <= 1 || spanEnd === layout.tokens.length) return res; // no suffix to rank by
-  if (!hooks.decode) throw new RequestError('candidates > 1 needs hooks.decode (line breaks and blank fills are told by the tokens\' text)');
   const canvas = Int32Array.from(res.tokens);
-  const { ids, stats } = await rankFills(model, canvas, spanStart, spanEnd, knobs.candidates, hooks.decode, hooks.signal);
+  const { ids, stats } = await rankFills(model, canvas, spanStart, spanEnd, knobs.candidates, hooks.decode!, hooks.signal, hooks.syntax);
+  const more = { ...res.stats, forwards: res.stats.forwards + stats.forwards, ms: res.stats.ms + stats.ms, candidates: stats };
+  if (stats.chosen === 0) return { ...res, stats: { ...more, tokensPerSecond: more.ms > 0 ? (more.tokensGenerated * 1000) / more.ms : 0 } };
   const { pad } = model.config.special_tokens;
   const changes: TokenChange[] = [];
   for (let p = spanStart; p < spanEnd; p++) {
@@ -54,7 +56,8 @@ export async function infill(model: DiffusionModel, request: InfillRequest, hook
     if (canvas[p] !== t) changes.push({ position: p, token: t, confidence: 1, state: 'committed' });
     canvas[p] = t;
   }
-  if (changes.length > 0) hooks.onStep?.({ step: res.stats.steps, block: 0, changes, forwardSkipped: false, maskedLeft: 0 });
+  const lastBlock = Math.ceil((spanEnd - spanStart) / knobs.blockLength) - 1;
+  if (changes.length > 0) hooks.onStep?.({ step: res.stats.steps, block: lastBlock, changes, forwardSkipped: false, maskedLeft: 0 });
   const steps = res.stats.steps + (changes.length > 0 ? 1 : 0);
   const out = result(canvas, layout, (t) => t === pad || t === model.config.special_tokens.eos, hooks, {
     steps, forwards: res.stats.forwards + stats.forwards, skippedForwards: res.stats.skippedForwards,
