@@ -8,7 +8,7 @@ import { randomModelFiles, type TinySpec } from '../engine/testkit';
 import type { DiffusionModel } from '../engine/types';
 import { beamFill, breaksOf, lineCuts, rankFills, SCORE_SUFFIX_TOKENS, suffixScore } from './candidates';
 import { RequestError } from './request';
-import { CancelledError } from './runtime';
+import { CancelledError } from './types';
 import { infill } from './sampler';
 import type { StepEvent } from './types';
 
@@ -163,10 +163,17 @@ describe('infill candidates', () => {
   it('a cancel during the beam search stops it', async () => {
     const controller = new AbortController();
     let calls = 0;
-    const counting: DiffusionModel = { ...model, blockLogits: (step, uncached) => {
-      if (++calls === 2) controller.abort();
-      return model.blockLogits!(step, uncached);
-    } };
+    const counting: DiffusionModel = {
+      config: model.config,
+      decide: (t, p, o) => model.decide(t, p, o),
+      logits: (t) => model.logits(t),
+      dispose: () => {},
+      decideBlock: (step, o) => model.decideBlock!(step, o),
+      blockLogits: (step, uncached) => {
+        if (++calls === 2) controller.abort();
+        return model.blockLogits!(step, uncached);
+      },
+    };
     await expect(infill(counting, { prefix: prefixes[0]!, suffix, genLength: 8, candidates: 4 }, { decode, signal: controller.signal })).rejects.toThrow(CancelledError);
     expect(calls).toBeLessThanOrEqual(5); // one round of at most 4 beams after the abort
   });
