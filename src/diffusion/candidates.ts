@@ -20,7 +20,7 @@
 // candidate's score one step of |fill| + S rows over the cached prefix.
 
 import type { DiffusionModel } from '../engine/types';
-import { checkDecisions, checkpoint, now } from './runtime';
+import { checkDecisions, checkpoint, now, pieceOf, topK } from './runtime';
 
 /** Suffix tokens read after each candidate when ranking (readingScore). */
 export const SCORE_SUFFIX_TOKENS = 32;
@@ -34,21 +34,12 @@ export interface Beam {
   end?: number;
 }
 
-/** Does token t's text hold a line break (memoised per decode function). */
+/** Does token t's text hold a line break. */
 export type IsBreak = (t: number) => boolean;
 
-const BREAKS = new WeakMap<(ids: number[]) => string, Map<number, boolean>>();
-
-/** IsBreak from a decode function. */
+/** IsBreak from a decode function (its token texts: runtime.ts pieceOf). */
 export function breaksOf(decode: (ids: number[]) => string): IsBreak {
-  let memo = BREAKS.get(decode);
-  if (!memo) BREAKS.set(decode, (memo = new Map()));
-  const m = memo;
-  return (t) => {
-    let b = m.get(t);
-    if (b === undefined) m.set(t, (b = decode([t]).includes('\n')));
-    return b;
-  };
+  return (t) => pieceOf(decode, t).includes('\n');
 }
 
 /** What ranking did, for SampleStats.candidates. */
@@ -62,30 +53,13 @@ export interface CandidateStats {
   ms: number;
 }
 
-/** Log-softmax of `row` at `t`, the mask token left out. */
-function logProbs(row: Float32Array, mask: number): Float64Array {
+/** log of the softmax's denominator over `row`, the mask token left out. */
+function logSumExp(row: Float32Array, mask: number): number {
   let max = -Infinity;
   for (let t = 0; t < row.length; t++) if (t !== mask && row[t]! > max) max = row[t]!;
   let sum = 0;
   for (let t = 0; t < row.length; t++) if (t !== mask) sum += Math.exp(row[t]! - max);
-  const lse = max + Math.log(sum);
-  const out = new Float64Array(row.length);
-  for (let t = 0; t < row.length; t++) out[t] = t === mask ? -Infinity : row[t]! - lse;
-  return out;
-}
-
-/** The `k` best ids of lp, best first, ties to the lower id. */
-function best(lp: Float64Array, k: number): number[] {
-  const top: number[] = [];
-  for (let t = 0; t < lp.length; t++) {
-    if (lp[t] === -Infinity) continue;
-    if (top.length === k && lp[t]! <= lp[top[k - 1]!]!) continue;
-    let i = top.length === k ? k - 1 : top.length;
-    while (i > 0 && lp[top[i - 1]!]! < lp[t]!) i--;
-    top.splice(i, 0, t);
-    if (top.length > k) top.pop();
-  }
-  return top;
+  return max + Math.log(sum);
 }
 
 /**
@@ -116,8 +90,9 @@ export async function beamFill(
         offsets: Int32Array.of(0),
       }, false);
       counter.forwards++;
-      const lp = logProbs(logits.subarray(0, model.config.vocab_size), mask);
-      for (const t of best(lp, width)) grown.push({ ids: [...beam.ids, t], score: beam.score + lp[t]! });
+      const row = logits.subarray(0, model.config.vocab_size);
+      const lse = logSumExp(row, mask);
+      for (const t of topK(row, width, (id) => id !== mask)) grown.push({ ids: [...beam.ids, t], score: beam.score + row[t]! - lse });
     }
     grown.sort((a, b) => b.score - a.score);
     live = [];

@@ -1,4 +1,5 @@
-// Run-time plumbing shared by both samplers: cancellation checkpoints, the clock, stats.
+// Run-time plumbing shared by both samplers: cancellation checkpoints, the clock, stats, and what
+// the sampler's helpers (syntax gate, infill candidates) share: token texts, the k best ids.
 
 import type { Decisions } from '../engine/types';
 import { RequestError } from './request';
@@ -56,4 +57,27 @@ export function makeStats(c: { steps: number; forwards: number; skippedForwards:
 
 export function requireKind(kind: string, expected: string): void {
   if (kind !== expected) throw new RequestError(`this sampler needs a ${expected} model, got kind "${kind}"`);
+}
+
+const PIECES = new WeakMap<(ids: number[]) => string, string[]>();
+
+/** The text of token t alone, decoded once per decode function (kept across runs). */
+export function pieceOf(decode: (ids: number[]) => string, t: number): string {
+  let pieces = PIECES.get(decode);
+  if (!pieces) PIECES.set(decode, (pieces = []));
+  return (pieces[t] ??= decode([t]));
+}
+
+/** The k best ids of `logits` that pass `keep`, best first (one pass, insertion into k). */
+export function topK(logits: Float32Array, k: number, keep: (t: number) => boolean): number[] {
+  const best: number[] = [];
+  for (let t = 0; t < logits.length; t++) {
+    if (best.length === k && logits[t]! <= logits[best[k - 1]!]!) continue;
+    if (!keep(t)) continue;
+    let i = best.length;
+    while (i > 0 && logits[best[i - 1]!]! < logits[t]!) i--;
+    best.splice(i, 0, t);
+    if (best.length > k) best.pop();
+  }
+  return best;
 }

@@ -15,6 +15,7 @@
 
 import type { DiffusionModel } from '../engine/types';
 import type { CanvasLayout, SamplerHooks, TextTail } from './types';
+import { pieceOf, topK } from './runtime';
 
 /** A token the check turned down, at `position`; the token committed there instead is the change's. */
 export interface SyntaxRejection {
@@ -24,7 +25,6 @@ export interface SyntaxRejection {
   reason: 'error' | 'end';
 }
 
-const PIECES = new WeakMap<(ids: number[]) => string, string[]>();
 
 export class SyntaxGate {
   /** Extra forward passes (one row each) spent on alternatives. */
@@ -124,9 +124,7 @@ export class SyntaxGate {
 
   /** The text of token t alone (kept across runs that share a decode function). */
   private piece(t: number): string {
-    let pieces = PIECES.get(this.decode);
-    if (!pieces) PIECES.set(this.decode, (pieces = []));
-    return (pieces[t] ??= this.decode([t]));
+    return pieceOf(this.decode, t);
   }
 
   private check(text: string, from: number): number {
@@ -182,18 +180,4 @@ export class SyntaxGate {
     }
     return { best, fallback };
   }
-}
-
-/** The k best ids of `logits` that pass `keep`, best first (one pass, insertion into k). */
-function topK(logits: Float32Array, k: number, keep: (t: number) => boolean): number[] {
-  const best: number[] = [];
-  for (let t = 0; t < logits.length; t++) {
-    if (best.length === k && logits[t]! <= logits[best[k - 1]!]!) continue;
-    if (!keep(t)) continue;
-    let i = best.length;
-    while (i > 0 && logits[best[i - 1]!]! < logits[t]!) i--;
-    best.splice(i, 0, t);
-    if (best.length > k) best.pop();
-  }
-  return best;
 }
