@@ -47,9 +47,13 @@ export async function infill(model: DiffusionModel, request: InfillRequest, hook
   if (knobs.candidates <= 1 || spanEnd === layout.tokens.length) return res; // no suffix to rank by
   const canvas = Int32Array.from(res.tokens);
   const { ids, stats } = await rankFills(model, canvas, spanStart, spanEnd, knobs.candidates, hooks.decode!, hooks.signal, hooks.syntax);
-  const more = { ...res.stats, forwards: res.stats.forwards + stats.forwards, ms: res.stats.ms + stats.ms, candidates: stats };
-  if (stats.chosen === 0) return { ...res, stats: { ...more, tokensPerSecond: more.ms > 0 ? (more.tokensGenerated * 1000) / more.ms : 0 } };
-  const { pad } = model.config.special_tokens;
+  const counts = {
+    steps: res.stats.steps, forwards: res.stats.forwards + stats.forwards, skippedForwards: res.stats.skippedForwards,
+    revisions: res.stats.revisions, ms: res.stats.ms + stats.ms,
+  };
+  if (stats.chosen === 0) return { ...res, stats: { ...res.stats, ...makeStats({ ...counts, tokensGenerated: res.stats.tokensGenerated }), candidates: stats } };
+  // another fill won (it differs from the decoded one somewhere): one last step writes it
+  const { pad, eos } = model.config.special_tokens;
   const changes: TokenChange[] = [];
   for (let p = spanStart; p < spanEnd; p++) {
     const t = p - spanStart < ids.length ? ids[p - spanStart]! : pad;
@@ -57,12 +61,8 @@ export async function infill(model: DiffusionModel, request: InfillRequest, hook
     canvas[p] = t;
   }
   const lastBlock = Math.ceil((spanEnd - spanStart) / knobs.blockLength) - 1;
-  if (changes.length > 0) hooks.onStep?.({ step: res.stats.steps, block: lastBlock, changes, forwardSkipped: false, maskedLeft: 0 });
-  const steps = res.stats.steps + (changes.length > 0 ? 1 : 0);
-  const out = result(canvas, layout, (t) => t === pad || t === model.config.special_tokens.eos, hooks, {
-    steps, forwards: res.stats.forwards + stats.forwards, skippedForwards: res.stats.skippedForwards,
-    revisions: res.stats.revisions, ms: res.stats.ms + stats.ms,
-  });
+  hooks.onStep?.({ step: res.stats.steps, block: lastBlock, changes, forwardSkipped: false, maskedLeft: 0 });
+  const out = result(canvas, layout, (t) => t === pad || t === eos, hooks, { ...counts, steps: counts.steps + 1 });
   return { ...out, stats: { ...res.stats, ...out.stats, candidates: stats } };
 }
 
