@@ -147,7 +147,7 @@ function parseArgs(argv: string[]): Options {
   };
 }
 
-async function loadLocal(id: string, device: GPUDevice | null, threads: number): Promise<{ model: EngineModel | CpuEngineModel; tokenizer: CodeTokenizer }> {
+export async function loadLocal(id: string, device: GPUDevice | null, threads: number): Promise<{ model: EngineModel | CpuEngineModel; tokenizer: CodeTokenizer }> {
   const dir = join(MODELS, id);
   if (!existsSync(join(dir, 'config.json'))) throw new Error(`no model at ${dir}/ (have: ${listModels().join(', ')})`);
   const files: ModelFiles = {};

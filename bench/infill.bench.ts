@@ -24,14 +24,14 @@
 //   --out FILE       results file
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { infill } from '../src/diffusion';
-import { loadCpuModel } from '../src/engine/cpu';
 import type { AutoregressiveModel, DiffusionModel } from '../src/engine/types';
-import { CodeTokenizer, type TokenizerJSON } from '../src/tokenizer';
+import type { CodeTokenizer } from '../src/tokenizer';
 import { DEFAULT_SETTINGS, knobsFor } from '../src/ui/settings';
+import { loadLocal } from './generate.bench';
 
 const MODELS = 'public/models';
 
@@ -46,18 +46,6 @@ interface Run {
   text: string;
   ms: number;
   forwards: number;
-}
-
-async function load(id: string, threads: number) {
-  const dir = join(MODELS, id);
-  if (!existsSync(join(dir, 'config.json'))) throw new Error(`no model at ${dir}/`);
-  const files: Record<string, Uint8Array> = {};
-  for (const name of ['config.json', 'model.safetensors', 'manifest.json']) {
-    if (existsSync(join(dir, name))) files[name] = new Uint8Array(readFileSync(join(dir, name)));
-  }
-  const model = await loadCpuModel(files, undefined, { verify: 'manifest.json' in files, threads });
-  const tokenizer = new CodeTokenizer(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as TokenizerJSON);
-  return { model, tokenizer, dir };
 }
 
 /** The twin's line: greedy from the prefix until a newline after its first token, eos, or 24 tokens. */
@@ -91,9 +79,9 @@ export async function main(argv: string[]): Promise<void> {
   const threads = Number(value('threads') ?? 1);
   const heldout = value('heldout') ?? 'training/data/corpus/heldout.jsonl';
   if (!existsSync(heldout)) throw new Error(`${heldout}: no such file (the held-out split: training/prepare_data.py)`);
-  const diff = await load(diffusionId, threads);
-  const ar = await load(arId, threads);
-  const holes = JSON.parse(execFileSync('python3', ['bench/syntax.py', 'infill', heldout, String(nCases), join(diff.dir, 'tokenizer.json')], { encoding: 'utf8', maxBuffer: 64 << 20 })) as Hole[];
+  const diff = await loadLocal(diffusionId, null, threads); // our CPU engine
+  const ar = await loadLocal(arId, null, threads);
+  const holes = JSON.parse(execFileSync('python3', ['bench/syntax.py', 'infill', heldout, String(nCases), join(MODELS, diffusionId, 'tokenizer.json')], { encoding: 'utf8', maxBuffer: 64 << 20 })) as Hole[];
   const knobs = knobsFor(DEFAULT_SETTINGS, 24);
   const configs = ['ar', 'decoded', ...widths.map((k) => `ranked@${k}`)];
   const runs: Record<string, Run[]> = Object.fromEntries(configs.map((c) => [c, []]));
