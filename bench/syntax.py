@@ -14,6 +14,7 @@ by `ast` so nothing drifts and torch is never imported.
       cases.json: [{"head": "def f(x):", "body": "<generated text after the header>"}, ...]
 """
 import ast
+import difflib
 import json
 import os
 import random
@@ -31,7 +32,7 @@ def _load(names):
     missing = set(names) - {d.name for d in defs}
     if missing:
         raise SystemExit(f"training/eval.py has no {', '.join(sorted(missing))}")
-    scope = {"ast": ast, "random": random, "re": re, "textwrap": textwrap}
+    scope = {"ast": ast, "difflib": difflib, "random": random, "re": re, "textwrap": textwrap}
     exec(compile(ast.Module(body=defs, type_ignores=[]), EVAL, "exec"), scope)
     return scope
 
@@ -73,23 +74,18 @@ def main():
     elif sys.argv[1] == "infill":
         sys.path.insert(0, os.path.dirname(EVAL))
         from tokenizer import Tokenizer
-        cases = _load(["infill_cases"])["infill_cases"]
+        ev = _load(["infill_cases", "infill_context"])
         tok = Tokenizer.load(sys.argv[4])
         with open(sys.argv[2]) as f:
             docs = [json.loads(line)["text"] for line in f]
         out = []
-        for pre, line, suf in cases(docs, tok, int(sys.argv[3])):
-            p, s = tok.encode(pre), tok.encode(suf)[:(128 - 24) // 2]
-            out.append({"prefix": p[-(128 - 24 - len(s)):], "suffix": s, "arPrefix": p[-(128 - 24):], "line": line})
+        for pre, line, suf in ev["infill_cases"](docs, tok, int(sys.argv[3])):
+            p, s, p_ar = ev["infill_context"](tok, pre, suf, 24, 128)
+            out.append({"prefix": p, "suffix": s, "arPrefix": p_ar, "line": line})
         json.dump(out, sys.stdout)
     elif sys.argv[1] == "similarity":
-        import difflib
-        out = []
-        for c in json.load(sys.stdin):
-            got = c["got"][1:] if c["got"].startswith("\n") else c["got"]
-            got = got.split("\n")[0].rstrip()
-            out.append([got == c["line"].rstrip(), difflib.SequenceMatcher(None, got, c["line"].rstrip()).ratio()])
-        json.dump(out, sys.stdout)
+        score = _load(["line_score"])["line_score"]
+        json.dump([list(score(c["got"], c["line"])) for c in json.load(sys.stdin)], sys.stdout)
     elif sys.argv[1] == "check":
         cases = json.load(sys.stdin)
         json.dump([bool(fns["function_ok"](c["head"], c["body"])) for c in cases], sys.stdout)

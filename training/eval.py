@@ -507,6 +507,22 @@ def infill_cases(docs, tok, n, seed=1):
     return cases
 
 
+def infill_context(tok, pre, suf, n_masks, budget):
+    """What a hole's fill sees of `budget` tokens: (prefix, suffix) for diffusion, the suffix's
+    first half of what the masks leave and the prefix's last tokens in the rest; and the AR twin's
+    prefix, the last budget - n_masks tokens."""
+    p, s = tok.encode(pre), tok.encode(suf)[: max(0, (budget - n_masks) // 2)]
+    return p[-(budget - n_masks - len(s)):], s, p[-(budget - n_masks):]
+
+
+def line_score(got, line):
+    """(exact, difflib ratio) of a fill's first line, its leading line break dropped, against the
+    true line (trailing white space ignored)."""
+    got = got[1:] if got.startswith("\n") else got
+    got = got.split("\n")[0].rstrip()
+    return got == line.rstrip(), difflib.SequenceMatcher(None, got, line.rstrip()).ratio()
+
+
 def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify", row_cost=0.0, candidates=1, ar_candidates=0):
     """(exact match, mean difflib similarity) of the filled line; diffusion sees the suffix (half
     of what the budget leaves after the masks), AR the prefix only. Block-causal models with
@@ -516,10 +532,8 @@ def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify", r
     hits = sim = 0.0
     breaks = newline_ids(tok) if candidates > 1 or ar_candidates > 1 else set()
     for pre, line, suf in cases:
-        p = tok.encode(pre)
+        p, s, p_ar = infill_context(tok, pre, suf, n_masks, budget)
         if model.cfg.kind == "diffusion":
-            s = tok.encode(suf)[: max(0, (budget - n_masks) // 2)]
-            p = p[-(budget - n_masks - len(s)):]
             if is_block(model):
                 ids = block_decode(model, tok, p, n_masks, s, tau, order=order, row_cost=row_cost)[0]
                 if candidates > 1 and s:
@@ -528,18 +542,15 @@ def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify", r
             else:
                 got = real_text(tok, diffusion_fill(model, tok, p, n_masks, s))
         elif ar_candidates > 1:
-            p = p[-min(budget - n_masks, model.cfg.max_seq_len - n_masks - 32):]  # room to score the suffix
-            s = tok.encode(suf)[: max(0, (budget - n_masks) // 2)]
+            p = p_ar[-(model.cfg.max_seq_len - n_masks - 32):]  # room to score the suffix
             ids = ranked_fill(model, tok, p, n_masks, s, ar_candidates, ar_generate(model, tok, p, n_masks),
                               breaks, beams_see_suffix=False)
             got = tok.decode(ids)
         else:
-            got = tok.decode(ar_generate(model, tok, p[-(budget - n_masks):], n_masks,
-                                         stop_newline=True))
-        got = got[1:] if got.startswith("\n") else got
-        got = got.split("\n")[0]
-        hits += got.rstrip() == line.rstrip()
-        sim += difflib.SequenceMatcher(None, got.rstrip(), line.rstrip()).ratio()
+            got = tok.decode(ar_generate(model, tok, p_ar, n_masks, stop_newline=True))
+        exact, ratio = line_score(got, line)
+        hits += exact
+        sim += ratio
     return hits / len(cases), sim / len(cases)
 
 
