@@ -238,6 +238,7 @@ def draft_layout(x, prompt_len, valid_len, special, block=8, generator=None, dec
     mask = torch.zeros(B, 1, 2 * L, 2 * L, dtype=torch.bool, device=dev)
     diff_w = torch.zeros(B, L, device=dev)
     ar_ok = torch.zeros(B, L, dtype=torch.bool, device=dev)
+    valid = torch.zeros(B, L, dtype=torch.bool, device=dev)    # clean row i's target in the window
     for b in range(B):
         a, n = int(prompt_len[b]), int(valid_len[b])
         u = _rand_int(0, block - 1, generator, dev)
@@ -254,9 +255,28 @@ def draft_layout(x, prompt_len, valid_len, special, block=8, generator=None, dec
         nxt[:-1] = (start[1:] == start[:-1]) & multi[:-1] & (idx[1:] < n)
         diff_w[b] = nxt.float() * decay ** (idx - start).float()
         ar_ok[b, :-1] = idx[1:] < a
+        valid[b, :-1] = idx[1:] < n
     positions = torch.cat([idx, idx])[None].expand(B, 2 * L)
     return {"tokens": tokens, "positions": positions, "mask": mask, "x": x,
-            "diff_w": diff_w, "ar_ok": ar_ok}
+            "diff_w": diff_w, "ar_ok": ar_ok, "valid": valid}
+
+
+def anchor_kl(teacher, logits, lay, dl, L):
+    """Mean KL(teacher || model) of the next-token distributions on the clean rows (the AR head,
+    which decides every token of verified decoding) of a step's data windows (lay: every row but
+    the last) and drafting windows (dl: rows whose target is in the continuation). The clean rows
+    see only clean rows, so the frozen teacher runs on the clean half alone."""
+    tok = torch.cat([lay["tokens"][:, L:], dl["tokens"][:, L:]])
+    pos = torch.cat([lay["positions"][:, L:], dl["positions"][:, L:]])
+    msk = torch.cat([lay["mask"][:, :, L:, L:], dl["mask"][:, :, L:, L:]])
+    with torch.no_grad():
+        t_logp = F.log_softmax(teacher(tok, positions=pos, attn_mask=msk).float(), dim=-1)
+    s_logp = F.log_softmax(logits[:, L:].float(), dim=-1)
+    kl = (t_logp.exp() * (t_logp - s_logp)).sum(-1)                     # (B + Bd, L)
+    rows = torch.ones_like(lay["ar_ok"])
+    rows[:, -1] = False
+    rows = torch.cat([rows, dl["valid"]])
+    return (kl * rows).sum() / rows.sum().clamp(min=1)
 
 
 def draft_loss(logits, lay):

@@ -31,7 +31,7 @@ import torch
 import torch.distributed as dist
 
 from model import ModelConfig, Transformer
-from objective import (ar_loss, block_layout, block_losses, clean_layout, clean_loss, corrupt,
+from objective import (anchor_kl, ar_loss, block_layout, block_losses, clean_layout, clean_loss, corrupt,
                        diffusion_loss, diffusion_loss_shift, draft_layout, draft_loss, make_infill)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -82,6 +82,10 @@ def get_args(argv=None):
                     "trajectories (training/trajectories.ts JSON): --distill-batch windows per step")
     ap.add_argument("--distill-batch", type=int, default=8)
     ap.add_argument("--distill-weight", type=float, default=1.0)
+    ap.add_argument("--anchor-weight", type=float, default=0.0,
+                    help="block_causal: KL(--init model || this one) on every clean row (the AR "
+                    "head), data and drafting windows: keeps what verified decoding writes while "
+                    "the drafting rows learn (objective.anchor_kl)")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--ckpt-every", type=int, default=200)
     ap.add_argument("--log-every", type=int, default=20)
@@ -183,6 +187,13 @@ def main(argv=None):
         from export import read_safetensors
         w = read_safetensors(os.path.join(args.init, "model.safetensors"))
         model.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in w.items()})
+    teacher = None
+    if args.anchor_weight > 0:
+        if not (args.init and block):
+            raise SystemExit("--anchor-weight needs --init and --attention block_causal")
+        teacher = Transformer(cfg).to(device)
+        teacher.load_state_dict(model.state_dict())
+        teacher.requires_grad_(False).eval()
     data = np.memmap(os.path.join(args.data, "train.bin"), dtype=np.uint16, mode="r")
     traj = load_trajectories(args.distill, special, cfg.max_seq_len) if args.distill else None
     L, B = cfg.max_seq_len, args.batch
@@ -274,6 +285,9 @@ def main(argv=None):
                     diff, ar = block_losses(logits[:B], lay)
                     dist_loss = draft_loss(logits[B:], dl)
                     loss = diff + args.ar_weight * ar + args.distill_weight * dist_loss
+                    if teacher is not None:
+                        anchor = anchor_kl(teacher, logits, lay, dl, L)
+                        loss = loss + args.anchor_weight * anchor
             elif args.kind == "diffusion":
                 region = None
                 if args.pad_share > 0:
@@ -304,6 +318,8 @@ def main(argv=None):
                 extra = extra[:-1] + f" fim {fim.item():.3f})"
             if traj is not None:
                 extra = extra[:-1] + f" draft {dist_loss.item():.3f})"
+            if teacher is not None:
+                extra = extra[:-1] + f" anchor {anchor.item():.4f})"
             print(f"step {state['step']}/{total_steps} loss {loss.item():.4f}{extra} "
                   f"lr {lr_at(step, total_steps, args):.2e} tok/s {tok_log / dt:.0f} "
                   f"tokens {state['tokens_seen'] / 1e6:.2f}M elapsed {state['seconds']:.0f}s",

@@ -227,6 +227,48 @@ def test_draft_layout_rows_are_the_verified_decoding_state():
         assert checked >= 20
 
 
+def test_anchor_kl_is_zero_for_the_teacher_and_reads_only_clean_rows():
+    """The anchor (train.py --anchor-weight) is KL(teacher || model) on the clean rows: 0 for the
+    teacher's own logits, > 0 once the model moves, equal to the KL computed row by row from
+    full forwards (so the teacher's clean-half forward is the clean rows' full one), and blind to
+    the noisy rows and to rows past a drafting window's continuation."""
+    import copy
+    import torch.nn.functional as F
+    from objective import anchor_kl, block_layout, draft_layout
+    torch.manual_seed(0)
+    m, sp = block_causal_model()
+    g = torch.Generator().manual_seed(5)
+    L = 40
+    x = torch.randint(0, 61, (3, L), generator=g)
+    lay = block_layout(x, sp, 61, random_share=0.05, fim_share=0.5, generator=g)
+    xd = torch.randint(0, 61, (2, L), generator=g)
+    a, n = torch.tensor([6, 10]), torch.tensor([30, 25])
+    xd[0, 30:] = sp["pad"]
+    dl = draft_layout(xd, a, n, sp, block=8, generator=g)
+    tok = torch.cat([lay["tokens"], dl["tokens"]])
+    pos = torch.cat([lay["positions"], dl["positions"]])
+    msk = torch.cat([lay["mask"], dl["mask"]])
+    with torch.no_grad():
+        lo = m(tok, positions=pos, attn_mask=msk)
+        assert abs(float(anchor_kl(m, lo, lay, dl, L))) < 1e-5
+        moved = copy.deepcopy(m)
+        for p in moved.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+        lo2 = moved(tok, positions=pos, attn_mask=msk)
+        got = float(anchor_kl(m, lo2, lay, dl, L))
+        t = F.log_softmax(lo[:, L:], -1)
+        s2 = F.log_softmax(lo2[:, L:], -1)
+        kl = (t.exp() * (t - s2)).sum(-1)
+        rows = [(b, i) for b in range(3) for i in range(L - 1)]
+        rows += [(3 + b, i) for b in range(2) for i in range(int(n[b]) - 1)]
+        want = sum(float(kl[b, i]) for b, i in rows) / len(rows)
+        assert got > 1e-3 and abs(got - want) < 1e-4 * max(1.0, want)
+        noisy = lo2.clone()
+        noisy[:, :L] = torch.randn_like(noisy[:, :L])           # the noisy rows do not count
+        noisy[4, L + int(n[1]):] = torch.randn_like(noisy[4, L + int(n[1]):])   # nor past n
+        assert abs(float(anchor_kl(m, noisy, lay, dl, L)) - got) < 1e-6
+
+
 def test_lookup_draft_matches_the_sampler_cases():
     # the cases of src/diffusion/blockcausal.test.ts "lookupDraft (prompt lookup)"
     from eval import lookup_draft
