@@ -209,7 +209,7 @@ def diffusion_fill(model, tok, prefix, n, suffix, block=8):
 
 
 @torch.no_grad()
-def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="verify", row_cost=0.0):
+def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="verify", row_cost=0.0, lookup=16):
     """The app's decoding of a block-causal model (src/diffusion/sampler.ts, greedy, threshold
     tau): blocks of `block` (default config.block_size) left to right; each step one block step
     against the committed text (the suffix first, at its true positions); commit the run of
@@ -220,7 +220,7 @@ def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="v
     dev = next(model.parameters()).device
     block = block or model.cfg.block_size
     if order == "verify":
-        return verify_decode(model, tok, prefix, n, suffix, tau, block, row_cost=row_cost)
+        return verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=lookup, row_cost=row_cost)
     start, end = len(prefix), len(prefix) + n
     canvas = list(prefix) + [tok.mask] * n + list(suffix)
     suf_pos = list(range(end, end + len(suffix)))
@@ -583,14 +583,14 @@ def function_ok(head, body):
         return False
 
 
-def syntax_valid(model, tok, heads, body_tokens, tau=0.3, order="verify", block=None, row_cost=0.0):
+def syntax_valid(model, tok, heads, body_tokens, tau=0.3, order="verify", block=None, row_cost=0.0, lookup=16):
     """(share of bodies that parse, generated tokens per forward or None)."""
     ok = 0
     gen = fwd = 0
     for h in heads:
         p = tok.encode(h)
         if is_block(model):
-            ids, f = block_decode(model, tok, p, body_tokens, (), tau, block, order, row_cost)
+            ids, f = block_decode(model, tok, p, body_tokens, (), tau, block, order, row_cost, lookup)
             cut = [i for i, t in enumerate(ids) if t in (tok.pad, tok.eos)]
             gen += cut[0] if cut else len(ids)
             fwd += f

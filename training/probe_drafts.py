@@ -28,6 +28,8 @@ def main():
     ap.add_argument("--n", type=int, default=30)
     ap.add_argument("--tokens", type=int, default=64)
     ap.add_argument("--tau", type=float, default=0.3)
+    ap.add_argument("--lookup", type=int, default=16, help="drafts copied from the text (0: the block's drafts alone)")
+    ap.add_argument("--row-cost", type=float, default=0.0, help="sampler.ts rowCost (0: rows are free, as on a GPU)")
     args = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or 1))
     if args.ckpt:
@@ -41,8 +43,9 @@ def main():
     tok = Tokenizer.load(os.path.join(HERE, "data", "tokenizer.json"))
     docs = [json.loads(l)["text"] for l in open(os.path.join(HERE, "data", "corpus", "heldout.jsonl"))]
     with torch.no_grad():
-        ok, tpf = syntax_valid(model, tok, function_prompts(docs, args.n), args.tokens, args.tau)
-    print(json.dumps({"step": step, "prompts": args.n, "syntax_valid": ok,
+        ok, tpf = syntax_valid(model, tok, function_prompts(docs, args.n), args.tokens, args.tau,
+                               row_cost=args.row_cost, lookup=args.lookup)
+    print(json.dumps({"step": step, "prompts": args.n, "lookup": args.lookup, "row_cost": args.row_cost, "syntax_valid": ok,
                       "tokens_per_forward": round(tpf, 3)}))
 
 
