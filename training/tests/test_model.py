@@ -355,3 +355,26 @@ def test_ranked_fill_beams_and_suffix_score():
                 cands.append(c)
         scores = [suffix_score(model, Tok, prefix, c, suffix) for c in cands]
         assert got == cands[scores.index(max(scores))]
+
+
+def test_draft_head_leaves_the_clean_rows_bit_for_bit():
+    """training/draft_head.py: the head is the identity until trained, then moves the mask rows'
+    logits only; every other row (the AR head verified decoding keeps) is the base model's exactly,
+    and no base weight is trained."""
+    from draft_head import DraftHead
+    torch.manual_seed(0)
+    m, sp = block_causal_model()
+    h = DraftHead(m, sp["mask"], ffn_dim=24)
+    assert not any(p.requires_grad for p in m.parameters())
+    assert {n for n, p in h.named_parameters() if p.requires_grad} == {
+        "norm.weight", "ffn.w1.weight", "ffn.w2.weight", "ffn.w3.weight"}
+    x = torch.randint(0, 61, (2, 20))
+    x[:, 12:17] = sp["mask"]
+    with torch.no_grad():
+        want = m(x)
+        assert torch.equal(h(x), want)
+        torch.nn.init.normal_(h.ffn.w2.weight, std=0.5)
+        got = h(x)
+    drafting = x == sp["mask"]
+    assert torch.equal(got[~drafting], want[~drafting])
+    assert (got[drafting] - want[drafting]).abs().max() > 1e-3
