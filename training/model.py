@@ -149,7 +149,7 @@ class Transformer(nn.Module):
             nn.init.normal_(m.weight, mean=0.0, std=0.02)
 
     def forward(self, tokens, n_valid=None, positions=None, attn_mask=None):
-        """tokens: (B, L) int64 -> logits (B, L, vocab) float.
+        """tokens: (B, L) int64 -> logits (B, L, vocab) float: head(hidden(...)).
 
         n_valid: optional (B,) number of real tokens; keys at positions >= n_valid (padding) are
         never attended to. Diffusion attends both ways; autoregressive and block-causal (without
@@ -158,6 +158,10 @@ class Transformer(nn.Module):
         attn_mask: optional bool (B or 1, 1, L, L), True where query i may attend key j; replaces
         the default mask (the block-causal layouts of objective.block_layout).
         """
+        return self.head(self.hidden(tokens, n_valid, positions, attn_mask))
+
+    def hidden(self, tokens, n_valid=None, positions=None, attn_mask=None):
+        """forward's last residual stream (B, L, dim), before the final norm."""
         B, L = tokens.shape
         pos = torch.arange(L, device=tokens.device)
         cos, sin = rope_tables(self.cfg, pos if positions is None else positions)
@@ -173,9 +177,12 @@ class Transformer(nn.Module):
         x = self.tok_embeddings(tokens)
         for layer in self.layers:
             x = layer(x, cos, sin, mask)
-        x = self.norm(x)
+        return x
+
+    def head(self, x):
+        """Final norm and output projection (tied to the embedding unless cfg says not): (..., dim) -> (..., vocab)."""
         w = self.tok_embeddings.weight if self.output is None else self.output.weight
-        return F.linear(x, w)
+        return F.linear(self.norm(x), w)
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
