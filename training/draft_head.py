@@ -13,8 +13,9 @@ bit, and the drafts are trained on that text (training/trajectories.ts records; 
 draft_layout / draft_loss). Not in the model format or the engines: this measures what such a
 head would buy before either is changed.
 
-  python3 training/draft_head.py train --steps 1000 --ffn 768 --out training/runs/draft-head.pt
-  python3 training/draft_head.py probe --head training/runs/draft-head.pt --n 60     # eval.py's syntax_valid
+  python3 training/draft_head.py --steps 1000 --ffn 768 --out training/runs/draft-head.pt
+  python3 training/probe_drafts.py --model public/models/qs-code-diffusion-small-v2 \
+      --head training/runs/draft-head.pt --n 200 --lookup 0          # tokens per forward, syntax-valid
 """
 import argparse
 import json
@@ -25,12 +26,11 @@ import time
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from export import load_model  # noqa: E402
-from model import FeedForward, RMSNorm, rope_tables  # noqa: E402
+from model import FeedForward, RMSNorm  # noqa: E402
 from objective import draft_layout, draft_loss  # noqa: E402
 
 
@@ -49,25 +49,14 @@ class DraftHead(nn.Module):
 
     def forward(self, tokens, n_valid=None, positions=None, attn_mask=None):
         """Transformer.forward's signature (eval.py's decoders call it as the model)."""
-        b = self.base
-        L = tokens.shape[1]
-        pos = torch.arange(L, device=tokens.device)
-        cos, sin = rope_tables(b.cfg, pos if positions is None else positions)
-        if cos.dim() == 3:
-            cos, sin = cos[:, None], sin[:, None]
-        mask = attn_mask if attn_mask is not None else torch.ones(L, L, dtype=torch.bool).tril()[None, None]
         with torch.no_grad():
-            x = b.tok_embeddings(tokens)
-            for layer in b.layers:
-                x = layer(x, cos, sin, mask)
+            x = self.base.hidden(tokens, n_valid, positions, attn_mask)
         drafting = (tokens == self.mask_id)[..., None]
-        x = torch.where(drafting, x + self.ffn(self.norm(x)), x)
-        w = b.tok_embeddings.weight if b.output is None else b.output.weight
-        return F.linear(b.norm(x), w)
+        return self.base.head(torch.where(drafting, x + self.ffn(self.norm(x)), x))
 
 
 def load(model_dir, head=None, ffn_dim=None):
-    base = load_model(model_dir).float().eval()
+    base = load_model(model_dir)
     mask_id = json.load(open(os.path.join(model_dir, "config.json")))["special_tokens"]["mask"]
     sd = torch.load(head) if head else None
     ffn = ffn_dim or (sd["ffn.w1.weight"].shape[0] if sd else 512)
@@ -80,35 +69,18 @@ def load(model_dir, head=None, ffn_dim=None):
 def main():
     from train import load_trajectories, traj_batch
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["train", "probe"])
     ap.add_argument("--model", default=os.path.join(HERE, "..", "public", "models", "qs-code-diffusion-small-v2"))
     ap.add_argument("--traj", default=os.path.join(HERE, "data", "traj-qs-code-diffusion-small-v2.json"))
-    ap.add_argument("--head", help="probe: a trained head (none: the model as it is)")
     ap.add_argument("--out", default=os.path.join(HERE, "runs", "draft-head.pt"))
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--ffn", type=int, default=768)
     ap.add_argument("--held", type=int, default=200, help="trajectories kept out of training (the last ones)")
-    ap.add_argument("--n", type=int, default=60, help="probe: held-out function headers")
-    ap.add_argument("--lookup", default="0,16", help="probe: copy-draft lengths to try (0: the block's drafts alone)")
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    if a.what == "probe":
-        from eval import function_prompts, syntax_valid
-        from tokenizer import Tokenizer
-        m = load(a.model, a.head).eval()
-        tok = Tokenizer.load(os.path.join(HERE, "data", "tokenizer.json"))
-        docs = [json.loads(line)["text"] for line in open(os.path.join(HERE, "data", "corpus", "heldout.jsonl"))]
-        heads = function_prompts(docs, a.n)
-        for lk in map(int, a.lookup.split(",")):
-            with torch.no_grad():
-                ok, tpf = syntax_valid(m, tok, heads, 64, 0.3, lookup=lk)
-            print(json.dumps({"head": a.head, "prompts": a.n, "lookup": lk, "syntax_valid": ok,
-                              "tokens_per_forward": round(tpf, 3)}), flush=True)
-        return
     m = load(a.model, ffn_dim=a.ffn)
     sp = json.load(open(os.path.join(a.model, "config.json")))["special_tokens"]
     X, A, N = load_trajectories(a.traj, sp, m.cfg.max_seq_len)

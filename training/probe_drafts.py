@@ -5,6 +5,7 @@ run (training/distill.sh) while it trains:
 
   OMP_NUM_THREADS=1 python3 training/probe_drafts.py --ckpt training/runs/v2-distill/ckpt.pt --n 30
   OMP_NUM_THREADS=1 python3 training/probe_drafts.py --model public/models/qs-code-diffusion-small-v2 --n 30
+  python3 training/probe_drafts.py --model public/models/qs-code-diffusion-small-v2 --head training/runs/draft-head.pt --n 200
 """
 import argparse
 import json
@@ -25,6 +26,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt")
     ap.add_argument("--model")
+    ap.add_argument("--head", help="with --model: a draft-only head (training/draft_head.py) on its mask rows")
     ap.add_argument("--n", type=int, default=30)
     ap.add_argument("--tokens", type=int, default=64)
     ap.add_argument("--tau", type=float, default=0.3)
@@ -37,6 +39,9 @@ def main():
         model = Transformer(ModelConfig(**ck["info"]["config"]))
         model.load_state_dict(ck["model"])
         step = ck["state"]["step"]
+    elif args.head:
+        from draft_head import load
+        model, step = load(args.model, args.head), None
     else:
         model, step = load_model(args.model), None
     model.eval()
@@ -45,7 +50,7 @@ def main():
     with torch.no_grad():
         ok, tpf = syntax_valid(model, tok, function_prompts(docs, args.n), args.tokens, args.tau,
                                row_cost=args.row_cost, lookup=args.lookup)
-    print(json.dumps({"step": step, "prompts": args.n, "lookup": args.lookup, "row_cost": args.row_cost, "syntax_valid": ok,
+    print(json.dumps({"step": step, "head": args.head, "prompts": args.n, "lookup": args.lookup, "row_cost": args.row_cost, "syntax_valid": ok,
                       "tokens_per_forward": round(tpf, 3)}))
 
 
