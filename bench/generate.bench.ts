@@ -147,7 +147,8 @@ function parseArgs(argv: string[]): Options {
   };
 }
 
-export async function loadLocal(id: string, device: GPUDevice | null, threads: number): Promise<{ model: EngineModel | CpuEngineModel; tokenizer: CodeTokenizer }> {
+/** A model folder of public/models/ on our WebGPU engine (device) or CPU engine (threads; parallelWork: the engine's default unless given). */
+export async function loadLocal(id: string, device: GPUDevice | null, threads: number, parallelWork?: number): Promise<{ model: EngineModel | CpuEngineModel; tokenizer: CodeTokenizer }> {
   const dir = join(MODELS, id);
   if (!existsSync(join(dir, 'config.json'))) throw new Error(`no model at ${dir}/ (have: ${listModels().join(', ')})`);
   const files: ModelFiles = {};
@@ -155,7 +156,7 @@ export async function loadLocal(id: string, device: GPUDevice | null, threads: n
     if (existsSync(join(dir, name))) files[name] = new Uint8Array(readFileSync(join(dir, name)));
   }
   const verify = 'manifest.json' in files;
-  const model = device ? await loadModel(files, device, undefined, { verify }) : await loadCpuModel(files, undefined, { verify, threads });
+  const model = device ? await loadModel(files, device, undefined, { verify }) : await loadCpuModel(files, undefined, { verify, threads, parallelWork });
   const tokenizer = new CodeTokenizer(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as TokenizerJSON);
   return { model, tokenizer };
 }

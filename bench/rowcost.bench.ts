@@ -11,17 +11,11 @@
 // mask row now and a verify row next step), so with every draft kept it runs at most
 // (k + 1) / (1 + 2ck) → 1 / (2c) times the twin's tokens/s: 1.5× needs c < 1/3.
 // Medians; writes bench/results/rowcost-cpu.json.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
-import { loadCpuModel, type CpuAutoregressiveModel, type CpuDiffusionModel } from '../src/engine/cpu';
-import type { ModelFiles } from '../src/engine/load';
+import type { CpuAutoregressiveModel, CpuDiffusionModel } from '../src/engine/cpu';
+import { loadLocal } from './generate.bench';
 
-function files(id: string): ModelFiles {
-  const out: ModelFiles = {};
-  for (const n of ['config.json', 'model.safetensors', 'manifest.json']) out[n] = new Uint8Array(readFileSync(join('public/models', id, n)));
-  return out;
-}
 const median = (t: number[]) => [...t].sort((a, b) => a - b)[Math.floor(t.length / 2)];
 const round = (x: number, d = 3) => +x.toFixed(d);
 const ROWS = [1, 3, 5, 9, 17];
@@ -36,8 +30,8 @@ export async function main(argv: string[]): Promise<void> {
   const opts = { temperature: 0, seed: 1, step: 0 };
   const rows: Record<string, unknown>[] = [];
   for (const [threads, parallelWork] of SETTINGS) {
-    const m = (await loadCpuModel(files(id), undefined, { threads, parallelWork })) as CpuDiffusionModel;
-    const ar = (await loadCpuModel(files(id.replace('diffusion', 'ar')), undefined, { threads, parallelWork })) as CpuAutoregressiveModel;
+    const m = (await loadLocal(id, null, threads, parallelWork)).model as CpuDiffusionModel;
+    const ar = (await loadLocal(id.replace('diffusion', 'ar'), null, threads, parallelWork)).model as CpuAutoregressiveModel;
     const V = m.config.vocab_size - 3, MASK = m.config.special_tokens.mask;
     const ctx = Int32Array.from({ length: 200 }, (_, i) => (i * 131 + 7) % V);
     const at = (n: number) => ctx.slice(0, n);
