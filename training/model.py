@@ -74,10 +74,15 @@ def apply_rope(x, cos, sin):
     return (x.float() * cos + rotated.float() * sin).type_as(x)
 
 
-def attention(q, k, v, mask):
-    """softmax(q kᵀ / sqrt(hd), keys where mask is False excluded) v; q, k, v: (B, H, L, hd)."""
-    if hasattr(F, "scaled_dot_product_attention"):  # torch >= 2.0 (fused kernels on CUDA)
-        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+HAS_SDPA = hasattr(F, "scaled_dot_product_attention")  # torch >= 2.0 (fused kernels on CUDA)
+
+
+def attention(q, k, v, mask, causal=False):
+    """softmax(q kᵀ / sqrt(hd), keys where mask is False excluded) v; q, k, v: (B, H, L, hd).
+    causal (with mask None, SDPA only): the causal mask by SDPA's is_causal, which lets CUDA use
+    its flash kernel instead of reading an explicit (L, L) mask."""
+    if HAS_SDPA:
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal)
     scores = (q @ k.transpose(-2, -1)).float() * q.shape[-1] ** -0.5   # (B, H, L, L)
     if mask is not None:
         scores = scores.masked_fill(~mask, float("-inf"))
@@ -93,14 +98,14 @@ class Attention(nn.Module):
         self.wv = nn.Linear(cfg.dim, cfg.dim, bias=False)
         self.wo = nn.Linear(cfg.dim, cfg.dim, bias=False)
 
-    def forward(self, x, cos, sin, attn_mask):
+    def forward(self, x, cos, sin, attn_mask, causal=False):
         B, L, D = x.shape
         H, hd = self.cfg.n_heads, self.cfg.head_dim
         q = self.wq(x).view(B, L, H, hd).transpose(1, 2)           # (B, H, L, hd)
         k = self.wk(x).view(B, L, H, hd).transpose(1, 2)
         v = self.wv(x).view(B, L, H, hd).transpose(1, 2)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-        y = attention(q, k, v, attn_mask)
+        y = attention(q, k, v, attn_mask, causal)
         return self.wo(y.transpose(1, 2).reshape(B, L, D))
 
 
@@ -125,8 +130,8 @@ class Block(nn.Module):
         self.ffn_norm = RMSNorm(cfg.dim, cfg.norm_eps)
         self.ffn = FeedForward(cfg)
 
-    def forward(self, x, cos, sin, attn_mask):
-        x = x + self.attn(self.attn_norm(x), cos, sin, attn_mask)
+    def forward(self, x, cos, sin, attn_mask, causal=False):
+        x = x + self.attn(self.attn_norm(x), cos, sin, attn_mask, causal)
         return x + self.ffn(self.ffn_norm(x))
 
 
@@ -168,15 +173,18 @@ class Transformer(nn.Module):
         cos, sin = cos.to(tokens.device), sin.to(tokens.device)
         if cos.dim() == 3:                                                   # (B, L, hd) -> (B, 1, L, hd)
             cos, sin = cos[:, None], sin[:, None]
-        mask = attn_mask
+        mask, causal = attn_mask, False
         if mask is None and (self.cfg.kind == "autoregressive" or self.cfg.attention == "block_causal"):
-            mask = torch.ones(L, L, dtype=torch.bool, device=tokens.device).tril()[None, None]
+            if HAS_SDPA and n_valid is None:
+                causal = True                                                # SDPA's own causal mask
+            else:
+                mask = torch.ones(L, L, dtype=torch.bool, device=tokens.device).tril()[None, None]
         if n_valid is not None:
             keys = (pos[None, :] < n_valid[:, None])[:, None, None, :]       # (B, 1, 1, L)
             mask = keys if mask is None else mask & keys
         x = self.tok_embeddings(tokens)
         for layer in self.layers:
-            x = layer(x, cos, sin, mask)
+            x = layer(x, cos, sin, mask, causal)
         return x
 
     def head(self, x):

@@ -90,6 +90,7 @@ def get_args(argv=None):
     ap.add_argument("--ckpt-every", type=int, default=200)
     ap.add_argument("--log-every", type=int, default=20)
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    ap.add_argument("--compile", action="store_true", help="torch.compile the model (torch >= 2; GPU)")
     ap.add_argument("--max-seconds", type=float, default=0, help="stop (and checkpoint) after this long")
     return ap.parse_args(argv)
 
@@ -206,7 +207,8 @@ def main(argv=None):
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}],
-                            lr=args.lr, betas=(0.9, 0.95))
+                            lr=args.lr, betas=(0.9, 0.95),
+                            **({"fused": True} if device.startswith("cuda") else {}))  # one kernel per step
     os.makedirs(args.out, exist_ok=True)
     state = {"step": 0, "tokens_seen": 0, "seconds": 0.0, "losses": [], "history": list(init_history)}
     if args.init:
@@ -228,6 +230,8 @@ def main(argv=None):
         run_log["note"] = state.pop("resume_note")
     state.setdefault("history", []).append(run_log)
     net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
+    if args.compile:  # fewer, fused kernels: pays on a GPU, where a small model's step is launch-bound
+        net = torch.compile(net)
     gen = torch.Generator(device=device)
 
     def save():

@@ -118,3 +118,48 @@ def test_block_causal_export_writes_format_2_and_block_golden(data_dir, tmp_path
                              torch.tensor(c["block"])[None], c["block_pos0"])[0][c["offsets"]]
         assert got.shape == (len(c["offsets"]), config["vocab_size"]) and 0 in c["offsets"]
         assert torch.allclose(got, torch.tensor(c["logits"]), atol=1e-4)
+
+
+def test_gpu_pair_continues_an_ar_model_as_a_block_diffusion_pair(data_dir, tmp_path):
+    """training/gpu_pair.sh's Model v2 run (INIT, DIFF_ARGS, AR_BATCH, TOKENS), on the CPU with a
+    tiny model: both continue the init model for the same tokens on the same windows, the
+    diffusion run block-causal, and both come back as exported folders in OUT."""
+    import lzma
+    import shutil
+    import subprocess
+    import sys
+    import tarfile
+    repo = tmp_path / "repo"
+    (repo / "training").mkdir(parents=True)
+    for f in glob.glob(os.path.join(ROOT, "training", "*.py")) + [os.path.join(ROOT, "training", "gpu_pair.sh")]:
+        shutil.copy(f, repo / "training")
+    run_train(data_dir, tmp_path / "init-run", "autoregressive", 3)
+    init = export.export(str(tmp_path / "init-run" / "ckpt.pt"), "qs-test-ar", str(tmp_path / "models"), str(data_dir))
+    carry = tmp_path / "carry"
+    carry.mkdir()
+    with open(data_dir / "train.bin", "rb") as src, lzma.open(carry / "train.bin.xz", "wb") as dst:
+        dst.write(src.read())
+    shutil.copy(data_dir / "tokenizer.json", carry)
+    (carry / "train.json").write_text("{}")
+    (carry / "recipe.json").write_text("{}")
+    steps, B, C, L = 4, 2, 2, 128
+    env = dict(os.environ, INIT=init, SIZE="tiny", SUFFIX="-v2", BATCH=str(B), AR_BATCH=str(B + C),
+               TOKENS=str(steps * (B + C) * L), EVAL_SECONDS="0", PY=sys.executable, QS_GIT_COMMIT="test",
+               DIFF_ARGS=f"--attention block_causal --block-size 4 --fim-clean {C}",
+               TRAIN_ARGS="--lr 1e-3 --warmup 2 --threads 1")
+    out = tmp_path / "out"
+    r = subprocess.run(["bash", "training/gpu_pair.sh", str(carry), str(out), "10"], cwd=repo, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    init_w = export.read_safetensors(os.path.join(init, "model.safetensors"))
+    for kind, attention in (("diffusion", "block_causal"), ("ar", "causal")):
+        with tarfile.open(out / f"qs-code-{kind}-tiny-v2.tar") as t:
+            t.extractall(tmp_path / "got")
+        folder = tmp_path / "got" / f"qs-code-{kind}-tiny-v2"
+        cfg = json.load(open(folder / "config.json"))
+        assert cfg.get("attention", "causal") == attention
+        hist = cfg["training"]["history"]
+        assert hist[0]["model"] == "qs-test-ar" and hist[0]["to_tokens"] == 3 * 8 * 128  # the init's run
+        assert hist[-1]["to_tokens"] - hist[-1]["from_tokens"] == steps * (B + C) * L  # equal tokens
+        w = export.read_safetensors(str(folder / "model.safetensors"))
+        assert set(w) == set(init_w) and any(not np.array_equal(w[k], init_w[k]) for k in w)  # trained
