@@ -6,6 +6,11 @@ click, hypothesis, pygments, PIL, cryptography, yaml, ...), skips any that the c
 and writes them as JSON lines {"text", "path"} in a fixed shuffled order.
 
   python3 bench/outside_corpus.py /tmp/outside.jsonl
+  python3 bench/outside_corpus.py /tmp/outside.jsonl --data /tmp/outside-data
+
+--data DIR also writes DIR as training/eval.py reads a data folder (corpus/heldout.jsonl, heldout.bin
+of the first files' tokens joined by eos as prepare.py joins them, about 600k tokens, and the
+tokenizer), so `eval.py --data DIR` measures every model on this code: bits/byte, infill, syntax.
 """
 import json
 import os
@@ -19,6 +24,7 @@ PACKAGES = ["torch", "_pytest", "click", "hypothesis", "pygments", "PIL", "crypt
 
 def main():
     out = sys.argv[1]
+    data_dir = sys.argv[sys.argv.index("--data") + 1] if "--data" in sys.argv else None
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, os.path.join(here, "..", "training"))
     import corpus  # the corpus's Debian packages: none of them may hold what is taken here
@@ -45,6 +51,28 @@ def main():
         for d in docs:
             f.write(json.dumps(d) + "\n")
     print(f"{len(docs)} files from {len(PACKAGES)} packages -> {out}")
+    if data_dir:
+        write_data(docs, os.path.join(here, "..", "training", "data", "tokenizer.json"), data_dir)
+
+
+def write_data(docs, tokenizer_path, data_dir, max_tokens=600_000):
+    """eval.py's data folder for these files (see the docstring)."""
+    import shutil
+    import numpy as np
+    from tokenizer import Tokenizer
+    tok = Tokenizer.load(tokenizer_path)
+    os.makedirs(os.path.join(data_dir, "corpus"), exist_ok=True)
+    shutil.copy(tokenizer_path, os.path.join(data_dir, "tokenizer.json"))
+    with open(os.path.join(data_dir, "corpus", "heldout.jsonl"), "w") as f:
+        for d in docs:
+            f.write(json.dumps({"text": d["text"]}) + "\n")
+    ids = []
+    for d in docs:
+        if len(ids) >= max_tokens:
+            break
+        ids += tok.encode(d["text"]) + [tok.eos]
+    np.array(ids, dtype=np.uint16).tofile(os.path.join(data_dir, "heldout.bin"))
+    print(f"{len(ids)} tokens -> {data_dir}/heldout.bin")
 
 
 if __name__ == "__main__":
