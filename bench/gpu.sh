@@ -38,7 +38,7 @@ timeout 100 /tmp/node $G/generate.bench.mjs --engine cpu --threads 1 --diffusion
 
 log "training throughput probe: base, Model v2 recipe, both kinds side by side"
 mkdir -p /tmp/pd && cp $G/heldout.bin /tmp/pd/train.bin && cp $G/tokenizer.json /tmp/pd/ || exit 1
-DIFF="--attention block_causal --block-size 8 --ar-weight 0.5 --fim-share 0.4 --random-share 0.03 --fim-clean 128 --fim-clean-share 0.5"
+DIFF="--attention block_causal --block-size 8 --ar-weight 2 --fim-share 0.4 --random-share 0.03 --fim-clean 128 --fim-clean-share 0.5"
 for c in "" "--compile"; do
   secs=$([ -n "$c" ] && echo $PC || echo $P); [ $secs = 0 ] && continue
   python3 training/train.py --kind diffusion --size base --batch 128 $DIFF $c --data /tmp/pd --tokens 1e12 \
