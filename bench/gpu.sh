@@ -19,8 +19,10 @@ for ICD in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulka
 done
 echo "Vulkan driver: ${VK_ICD_FILENAMES:-none found}"
 unxz() { python3 -c "import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], 'wb'), 1 << 24)" "$1" "$2"; }
+# the bundle runs from a copy in /tmp with dawn.node unpacked beside it (.gpu stays as carried)
+R=/tmp/qs-gpu; rm -rf $R && mkdir -p $R && cp -r $G/generate.bench.mjs $G/kernels*.wasm $G/node_modules $R/ || exit 1
 unxz $G/node.xz /tmp/node && chmod +x /tmp/node || exit 1
-mkdir -p $G/node_modules/webgpu/dist/linux-x64 && unxz $G/dawn.node.xz $G/node_modules/webgpu/dist/linux-x64/dawn.node || exit 1
+mkdir -p $R/node_modules/webgpu/dist/linux-x64 && unxz $G/dawn.node.xz $R/node_modules/webgpu/dist/linux-x64/dawn.node || exit 1
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv
 grep -m1 'model name' /proc/cpuinfo; nproc; /tmp/node --version
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.is_available())"
@@ -30,10 +32,10 @@ N=100; P=25; PC=60   # QUICK=1: a try-out of this script on any machine
 [ -n "${QUICK:-}" ] && { N=3; P=8; PC=0; }
 B=(--heldout $G/heldout.jsonl --prompts $N --lengths 32,64 --no-readme)
 log "WebGPU engine (Dawn, Vulkan)"
-timeout 150 /tmp/node $G/generate.bench.mjs --engine webgpu --diffusion $M --configs ar,default,nolookup "${B[@]}" \
+timeout 150 /tmp/node $R/generate.bench.mjs --engine webgpu --diffusion $M --configs ar,default,nolookup "${B[@]}" \
   --out "$OUT/generate-gpu-$M.json"
 log "CPU engine, 1 thread"
-timeout 100 /tmp/node $G/generate.bench.mjs --engine cpu --threads 1 --diffusion $M --configs ar,default "${B[@]}" \
+timeout 100 /tmp/node $R/generate.bench.mjs --engine cpu --threads 1 --diffusion $M --configs ar,default "${B[@]}" \
   --out "$OUT/generate-cpu-1t-$M.json"
 
 log "training throughput probe: base, Model v2 recipe, both kinds side by side"

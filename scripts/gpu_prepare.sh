@@ -15,9 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 INIT_COMMIT=${INIT_COMMIT:-55b2dc1^}   # the last commit with qs-code-ar-base in public/models/
 for d in /.gpu/ /.carry/ /.gl/; do grep -qxF "$d" .git/info/exclude 2>/dev/null || echo "$d" >> .git/info/exclude; done
-rm -rf .gpu .carry && mkdir -p .gpu/node_modules/webgpu .carry/qs-code-ar-base .gl
-node bench/bundle.mjs bench/generate.bench.ts .gpu
-cp node_modules/webgpu/{package.json,index.js} .gpu/node_modules/webgpu/
+rm -rf .gpu .carry && mkdir -p .carry/qs-code-ar-base .gl
+node bench/bundle.mjs bench/generate.bench.ts .gpu   # empties .gpu first
+mkdir -p .gpu/node_modules/webgpu && cp node_modules/webgpu/{package.json,index.js} .gpu/node_modules/webgpu/
 xz -T2 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node > .gpu/dawn.node.xz
 xz -T2 -6 -c "$(command -v node)" > .gpu/node.xz
 cp training/data/corpus/heldout.jsonl training/data/heldout.bin training/data/tokenizer.json .gpu/
