@@ -58,7 +58,7 @@ def main():
 def write_data(docs, tokenizer_path, data_dir, max_tokens=600_000):
     """eval.py's data folder for these files (see the docstring)."""
     import shutil
-    import numpy as np
+    from prepare import encode_docs
     from tokenizer import Tokenizer
     tok = Tokenizer.load(tokenizer_path)
     os.makedirs(os.path.join(data_dir, "corpus"), exist_ok=True)
@@ -66,12 +66,8 @@ def write_data(docs, tokenizer_path, data_dir, max_tokens=600_000):
     with open(os.path.join(data_dir, "corpus", "heldout.jsonl"), "w") as f:
         for d in docs:
             f.write(json.dumps({"text": d["text"]}) + "\n")
-    ids = []
-    for d in docs:
-        if len(ids) >= max_tokens:
-            break
-        ids += tok.encode(d["text"]) + [tok.eos]
-    np.array(ids, dtype=np.uint16).tofile(os.path.join(data_dir, "heldout.bin"))
+    ids, _ = encode_docs(tok, [d["text"] for d in docs], max_tokens)
+    ids.tofile(os.path.join(data_dir, "heldout.bin"))
     print(f"{len(ids)} tokens -> {data_dir}/heldout.bin")
 
 

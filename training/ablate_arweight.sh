@@ -6,7 +6,8 @@
 # syntax-valid bodies on held-out code and on code in no part of the corpus (bench/outside_corpus.py).
 #   git show 67c4989:public/models/qs-code-ar-small/{config.json,model.safetensors,tokenizer.json}
 #     into INIT (v2's init, in git history), then: INIT=/tmp/ar-small bash training/ablate_arweight.sh
-# Runs one after another, niced, resumable (rerun the same command); results in evals/arweight.json.
+# Runs one after another, niced, resumable (rerun the same command); results in
+# evals/arweight-heldout.json and evals/arweight-outside.json.
 set -euo pipefail
 cd "$(dirname "$0")"
 INIT=${INIT:?the exported qs-code-ar-small folder}

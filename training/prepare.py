@@ -25,6 +25,19 @@ def read_docs(path):
         return [json.loads(line)["text"] for line in f]
 
 
+def encode_docs(tok, docs, max_tokens=None):
+    """Token ids of the docs, each followed by eos (the .bin layout), and their UTF-8 bytes;
+    max_tokens: stop after the doc that reaches it."""
+    ids, n_bytes = [], 0
+    for d in docs:
+        if max_tokens is not None and len(ids) >= max_tokens:
+            break
+        ids.extend(tok.encode(d))
+        ids.append(tok.eos)
+        n_bytes += len(d.encode("utf-8"))
+    return np.array(ids, dtype=np.uint16), n_bytes
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.path.join(HERE, "data"))
@@ -45,12 +58,7 @@ def main():
     for split in ("train", "heldout"):
         docs = train_docs if split == "train" else read_docs(
             os.path.join(args.data, "corpus", split + ".jsonl"))
-        ids, n_bytes = [], 0
-        for d in docs:
-            ids.extend(tok.encode(d))
-            ids.append(tok.eos)
-            n_bytes += len(d.encode("utf-8"))
-        arr = np.array(ids, dtype=np.uint16)
+        arr, n_bytes = encode_docs(tok, docs)
         arr.tofile(os.path.join(args.data, split + ".bin"))
         stats = {"files": len(docs), "bytes": n_bytes, "tokens": int(arr.size),
                  "bytes_per_token": n_bytes / arr.size}
