@@ -11,6 +11,8 @@
 //              an end that must stay reachable, src/diffusion/syntaxGate.ts)
 //   nolookup   default without drafts copied from the text (lookup 0): the block's drafts only
 //   freerows   default with drafts sized as if rows were free (rowCost 0: the rule before)
+//   match2     default with copies only after a 2- or 3-token match (lookupMatch 2: the rule
+//              before 2026-12-04; the default also copies after the last token alone)
 //   verify     block-causal diffusion, self-speculative: the block drafts, the AR head verifies
 //              (commitOrder 'verify', drafts above --tau), blocks of at most --block (draftLength
 //              'adaptive': the last run of confident drafts + 2 mask rows)
@@ -73,7 +75,7 @@ import { pythonSyntaxError, pythonTail } from '../src/diffusion/pythonSyntax';
 const MODELS = 'public/models';
 const HELDOUT = 'training/data/corpus/heldout.jsonl';
 const FALLBACK = 'bench/prompts.json';
-const ALL_CONFIGS = ['ar', 'default', 'syntax', 'nolookup', 'freerows', 'verify', 'verifyblock', 'onetok', 'inorder', 'fixed', 'threshold', 'blocks'] as const;
+const ALL_CONFIGS = ['ar', 'default', 'syntax', 'nolookup', 'freerows', 'match2', 'verify', 'verifyblock', 'onetok', 'inorder', 'fixed', 'threshold', 'blocks'] as const;
 type BaseConfig = (typeof ALL_CONFIGS)[number];
 /** A configuration, optionally with its own threshold: 'default', 'default@0.7', 'blocks@0.5'. */
 type ConfigName = BaseConfig | `${BaseConfig}@${string}`;
@@ -235,6 +237,8 @@ function describeConfig(c: ConfigName, o: Options): string {
       return `default (τ=${tau}), no drafts copied from the text`;
     case 'freerows':
       return `default (τ=${tau}), drafts sized as if rows were free (rowCost 0)`;
+    case 'match2':
+      return `default (τ=${tau}), copies only after a 2- or 3-token match (lookupMatch 2)`;
     case 'onetok':
       return 'diffusion 1 tok/step, in order';
     case 'verify':
@@ -268,6 +272,8 @@ function request(c: ConfigName, prompt: number[], genLength: number, o: Options)
       return { ...knobsFor({ ...DEFAULT_SETTINGS, tau, syntaxCheck: false }, genLength), prompt, truncate: false, lookup: 0 };
     case 'freerows': // the same with drafts not sized by the engine's row cost (GenerateRequest.rowCost 0)
       return { ...knobsFor({ ...DEFAULT_SETTINGS, tau, syntaxCheck: false }, genLength), prompt, truncate: false, rowCost: 0 };
+    case 'match2': // the same with copies after 2- or 3-token matches only (GenerateRequest.lookupMatch 2)
+      return { ...knobsFor({ ...DEFAULT_SETTINGS, tau, syntaxCheck: false }, genLength), prompt, truncate: false, lookupMatch: 2 };
     case 'verify':
       return { ...base, schedule: { kind: 'threshold', tau }, commitOrder: 'verify', blockLength: o.block };
     case 'verifyblock':

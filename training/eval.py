@@ -209,7 +209,7 @@ def diffusion_fill(model, tok, prefix, n, suffix, block=8):
 
 
 @torch.no_grad()
-def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="verify", row_cost=0.0, lookup=16):
+def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="verify", row_cost=0.0, lookup=16, lookup_match=1):
     """The app's decoding of a block-causal model (src/diffusion/sampler.ts, greedy, threshold
     tau): blocks of `block` (default config.block_size) left to right; each step one block step
     against the committed text (the suffix first, at its true positions); commit the run of
@@ -220,7 +220,8 @@ def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="v
     dev = next(model.parameters()).device
     block = block or model.cfg.block_size
     if order == "verify":
-        return verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=lookup, row_cost=row_cost)
+        return verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=lookup, row_cost=row_cost,
+                             lookup_match=lookup_match)
     start, end = len(prefix), len(prefix) + n
     canvas = list(prefix) + [tok.mask] * n + list(suffix)
     suf_pos = list(range(end, end + len(suffix)))
@@ -257,18 +258,18 @@ def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="v
     return canvas[start:end], forwards
 
 
-def lookup_draft(text, suffix, max_len):
+def lookup_draft(text, suffix, max_len, min_match=1):
     """sampler.ts lookupDraft (prompt lookup): up to max_len tokens that followed the latest earlier
-    occurrence of the text's last 3 (else 2) tokens, in the text, then in the suffix; a copy that
-    reaches the end of the text goes on with its own tokens."""
-    m = find_copy(text, suffix) if max_len > 0 else None
+    occurrence of the text's last 3 (else 2, else 1, down to min_match) tokens, in the text, then in
+    the suffix; a copy that reaches the end of the text goes on with its own tokens."""
+    m = find_copy(text, suffix, min_match) if max_len > 0 else None
     return copy_after(text, suffix, m, max_len) if m else []
 
 
-def find_copy(text, suffix):
+def find_copy(text, suffix, min_match=1):
     """sampler.ts findCopy: (n, s, in_suffix) of lookup_draft's match, None when there is none."""
     c = len(text)
-    for n in range(min(3, c - 1), 1, -1):
+    for n in range(min(3, c - 1), min_match - 1, -1):
         tail = text[c - n:]
         for s in range(c - n - 1, -1, -1):
             if text[s:s + n] == tail:
@@ -291,15 +292,16 @@ def copy_after(text, suffix, m, max_len):
 
 
 @torch.no_grad()
-def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16, row_cost=0.0):
+def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16, row_cost=0.0, lookup_match=1):
     """commitOrder 'verify' (sampler.ts draftAndVerify), greedy: the text plus drafts d_1..d_k run
     as clean causal rows and a block of masks after them drafts ahead; keep the drafts while the
     AR head agrees, then the AR head's token; all kept: the block's run of predictions >= tau are
     the next drafts; the next block has that run + 2 rows (at most `block`: draftLength
     'adaptive'; none for 1, 3, 7, 8, .. steps after mask rows that drafted nothing); drafts copied
-    from the text (lookup_draft, at most L: lookup / 2 at first, doubled after a copy kept whole,
-    else kept + 1, at least 2) replace them when longer; row_cost r > 0 (sampler.ts rowCost): each
-    kind of draft ("block", "copy3"/"copy2", "+" after a copy kept whole) drafts at most the n
+    from the text (lookup_draft after a match of 3, 2 or 1 (down to lookup_match) tokens, at most
+    L: lookup / 2 at first, doubled after a copy kept whole, else kept + 1, at least 2) replace them
+    when longer; row_cost r > 0 (sampler.ts rowCost): each kind of draft ("block",
+    "copy3"/"copy2"/"copy1", "+" after a copy kept whole) drafts at most the n
     positions with share^n > r (2r for the block's), share = its verified positions kept so far
     from 2 of 3.
     Returns (the n span ids, forwards)."""
@@ -317,7 +319,7 @@ def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16, row_cost
     text = list(prefix)
     suf_pos = list(range(end, end + len(suffix)))
     copy_len = (lookup + 1) // 2
-    first = find_copy(text, suffix)
+    first = find_copy(text, suffix, lookup_match)
     kind = f"copy{first[0] if first else 0}"
     drafts = copy_after(text, suffix, first, min(copy_len, worth(kind, row_cost), end - len(text) - 1)) if first else []
     from_lookup = bool(drafts)
@@ -364,7 +366,7 @@ def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16, row_cost
             rest -= 1
         if from_lookup:
             copy_len = min(lookup, 2 * copy_len) if j == k else max(2, j + 1)
-        match = find_copy(text, suffix)
+        match = find_copy(text, suffix, lookup_match)
         copy_kind = f"copy{match[0] if match else 0}{'+' if from_lookup and j == k else ''}"
         copied = copy_after(text, suffix, match, min(copy_len, worth(copy_kind, row_cost), end - len(text) - 1)) if match else []
         from_lookup = len(copied) > len(drafts)
@@ -583,14 +585,15 @@ def function_ok(head, body):
         return False
 
 
-def syntax_valid(model, tok, heads, body_tokens, tau=0.3, order="verify", block=None, row_cost=0.0, lookup=16):
+def syntax_valid(model, tok, heads, body_tokens, tau=0.3, order="verify", block=None, row_cost=0.0, lookup=16,
+                 lookup_match=1):
     """(share of bodies that parse, generated tokens per forward or None)."""
     ok = 0
     gen = fwd = 0
     for h in heads:
         p = tok.encode(h)
         if is_block(model):
-            ids, f = block_decode(model, tok, p, body_tokens, (), tau, block, order, row_cost, lookup)
+            ids, f = block_decode(model, tok, p, body_tokens, (), tau, block, order, row_cost, lookup, lookup_match)
             cut = [i for i, t in enumerate(ids) if t in (tok.pad, tok.eos)]
             gen += cut[0] if cut else len(ids)
             fwd += f
@@ -629,6 +632,9 @@ def main():
                     help="block-causal, verify: a row's cost in steps (sampler.ts rowCost); 'cpu': 0.45, "
                     "what the CPU engine (the app's default here) measures for the small pair on this "
                     "machine (src/engine/cpu/models.ts CPU_ROW_COST)")
+    ap.add_argument("--lookup-match", type=int, default=1, choices=[1, 2, 3],
+                    help="block-causal, verify: the shortest match prompt lookup copies after (sampler.ts "
+                    "lookupMatch; 2: the rule before 2026-12-04)")
     ap.add_argument("--curve", default="", help="block-causal: extra 'order:tau:block' points "
                     "(e.g. leftToRight:0.5:8,confidence:0.9:8) for syntax-valid vs tokens/forward")
     ap.add_argument("--metrics", default="bpb,fix,infill,syntax",
@@ -674,17 +680,19 @@ def main():
             r["n_infill"] = len(cases)
         if "syntax" in want:
             heads = function_prompts(docs, args.n_functions)
-            r["syntax_valid"], tpf = syntax_valid(model, tok, heads, args.body_tokens, args.tau, args.order, row_cost=row_cost)
+            r["syntax_valid"], tpf = syntax_valid(model, tok, heads, args.body_tokens, args.tau, args.order, row_cost=row_cost,
+                                                  lookup_match=args.lookup_match)
             r["n_functions"] = len(heads)
             if tpf is not None:
                 r["tokens_per_forward"] = round(tpf, 3)
                 r["decoding"] = {"order": args.order, "tau": args.tau, "block": model.cfg.block_size,
-                                 "row_cost": row_cost}
+                                 "row_cost": row_cost, "lookup_match": args.lookup_match}
             if is_block(model) and args.curve:
                 r["curve"] = []
                 for point in args.curve.split(","):
                     order, tau, block = point.split(":")
-                    sv, tpf = syntax_valid(model, tok, heads, args.body_tokens, float(tau), order, int(block), row_cost=row_cost)
+                    sv, tpf = syntax_valid(model, tok, heads, args.body_tokens, float(tau), order, int(block), row_cost=row_cost,
+                                           lookup_match=args.lookup_match)
                     r["curve"].append({"order": order, "tau": float(tau), "block": int(block),
                                        "syntax_valid": sv, "tokens_per_forward": round(tpf, 3)})
                     print("  curve", r["curve"][-1], flush=True)

@@ -259,7 +259,7 @@ describe("commitOrder 'verify' (self-speculative)", () => {
     const wantW = Array.from({ length: 30 }, (_, i) => wrong(6 + i));
     const copies = async (rowCost: number) => {
       w.calls.length = 0;
-      const r = await generate(w.fake, { prompt, genLength: 30, commitOrder: 'verify', blockLength: 8, rowCost, schedule: { kind: 'threshold', tau: 0.9 } });
+      const r = await generate(w.fake, { prompt, genLength: 30, commitOrder: 'verify', blockLength: 8, rowCost, lookupMatch: 2, schedule: { kind: 'threshold', tau: 0.9 } });
       expect(r.generated).toEqual(wantW);
       expect(r.stats.drafts!.fromLookup).toBe(0);
       return drafted(w.calls);
@@ -277,6 +277,30 @@ describe("commitOrder 'verify' (self-speculative)", () => {
     expect(r.stats.forwards).toBeLessThan(20);
   });
 
+  it('lookupMatch 1: copies after the last token alone when no 2 tokens match; the same text in fewer forwards', async () => {
+    // "x 21 22 23" with a new x each time: after "x 21" only [21] was seen before, and what
+    // followed it (22 23) holds; the block's rows are unsure, so copies are the only drafts
+    const tokenAt = (p: number) => (p % 4 === 0 ? 24 + p / 4 : 20 + (p % 4));
+    const { fake, calls } = fakeBlockModel(tokenAt, { prob: 0.5, margin: 0.1, entropy: 1 });
+    const prompt = Array.from({ length: 8 }, (_, p) => tokenAt(p));
+    const want = Array.from({ length: 32 }, (_, i) => tokenAt(8 + i));
+    const run = async (lookupMatch: number) => {
+      calls.length = 0;
+      const r = await generate(fake, { prompt, genLength: 32, commitOrder: 'verify', blockLength: 8, rowCost: 0, lookupMatch, schedule: { kind: 'threshold', tau: 0.9 } });
+      expect(r.generated).toEqual(want);
+      expect(r.stats.drafts!.fromLookup).toBe(r.generated.length - r.stats.forwards);
+      return r;
+    };
+    const one = await run(1);
+    // each period of 4: "21" alone (nothing matches after a new x), then after [x 21] the copy of
+    // what followed [21] ("22 23 x_old") keeps 22 23 and the AR head adds the new x: 2 steps
+    expect(one.stats.forwards).toBeLessThanOrEqual(17);
+    const two = await run(2);
+    // 2-token matches only: "21", then "22" (nothing after [x 21]), then "23 x" (after [21 22]): 3 steps
+    expect(two.stats.forwards).toBeGreaterThanOrEqual(24);
+    await expect(generate(fake, { prompt, genLength: 4, commitOrder: 'verify', lookupMatch: 0 })).rejects.toThrow(/lookupMatch/);
+  });
+
   it('refuses models that are not block-causal', async () => {
     const { FakeDiffusionModel } = await import('./fakes');
     await expect(generate(new FakeDiffusionModel(), { prompt: [1], genLength: 4, commitOrder: 'verify' })).rejects.toThrow(/block-causal/);
@@ -285,16 +309,19 @@ describe("commitOrder 'verify' (self-speculative)", () => {
 
 describe('lookupDraft (prompt lookup)', () => {
   const c = (a: number[]) => Int32Array.from(a);
-  it('copies what followed the latest earlier match of the last 3 tokens, else 2 (never 1), up to max', () => {
+  it('copies what followed the latest earlier match of the last 3 tokens, else 2, else 1 (minMatch), up to max', () => {
     //            0  1  2  3  4  5  6  7  8  9 10 11
     const text = [1, 2, 3, 9, 7, 2, 3, 8, 4, 1, 2, 3];
     expect(lookupDraft(c(text), 12, [], 9)).toEqual([9, 7, 2, 3, 8, 4, 1, 2, 3]); // [1 2 3] at 0
     expect(lookupDraft(c(text), 12, [], 11)).toEqual([9, 7, 2, 3, 8, 4, 1, 2, 3, 9, 7]); // on with its own copy
     expect(lookupDraft(c(text), 12, [], 2)).toEqual([9, 7]);
     expect(lookupDraft(c([5, 2, 3, 8, 4, 1, 2, 3]), 8, [], 4)).toEqual([8, 4, 1, 2]); // [2 3] at 1 (no [1 2 3] before)
-    expect(lookupDraft(c([3, 6, 4, 3, 5, 4]), 6, [], 3)).toEqual([]); // only [4] matches: not used
+    expect(lookupDraft(c([3, 6, 4, 3, 5, 4]), 6, [], 3)).toEqual([3, 5, 4]); // only [4] matches, at 2
+    expect(lookupDraft(c([3, 6, 4, 3, 5, 4]), 6, [], 3, 2)).toEqual([]); // minMatch 2: no match
+    expect(lookupDraft(c([5, 2, 3, 8, 4, 1, 2, 3]), 8, [], 4, 3)).toEqual([]); // minMatch 3: no [1 2 3] before
     expect(lookupDraft(c([3, 4, 6, 3, 4, 5, 3, 4]), 8, [], 3)).toEqual([5, 3, 4]); // [3 4]: the latest match, at 3
     expect(lookupDraft(c([1, 2, 3, 4]), 4, [], 8)).toEqual([]);
+    expect(lookupDraft(c([7, 1, 7]), 3, [], 4)).toEqual([1, 7, 1, 7]); // [7] at 0, on with its own copy
     expect(lookupDraft(c(text), 12, [], 0)).toEqual([]);
     // only canvas[0, c) counts: what is after c (masks, the span) is not text
     expect(lookupDraft(c([1, 2, 1, 2, 9, 9]), 4, [], 3)).toEqual([1, 2, 1]);
@@ -302,5 +329,7 @@ describe('lookupDraft (prompt lookup)', () => {
   it('looks in the suffix (infill) when the text before has no match', () => {
     expect(lookupDraft(c([4, 5, 6, 7]), 4, [9, 6, 7, 8, 10, 11], 3)).toEqual([8, 10, 11]);
     expect(lookupDraft(c([4, 5, 6, 7]), 4, [9, 6, 7], 3)).toEqual([]);
+    expect(lookupDraft(c([4, 5, 6, 7]), 4, [9, 7, 8, 10], 3)).toEqual([8, 10]); // [7] in the suffix
+    expect(lookupDraft(c([4, 5, 6, 7]), 4, [9, 7, 8, 10], 3, 2)).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ describe('resolveKnobs', () => {
       commitOrder: 'confidence',
       draftLength: 'adaptive',
       lookup: 16,
+      lookupMatch: 1,
       rowCost: null,
       temperature: 0,
       seed: 0,
@@ -35,6 +36,8 @@ describe('resolveKnobs', () => {
     expect(() => resolveKnobs({ genLength: 8, draftLength: 'long' as never })).toThrow(/draftLength/);
     expect(resolveKnobs({ genLength: 8, lookup: 0 }).lookup).toBe(0);
     for (const bad of [-1, 2.5, '4']) expect(() => resolveKnobs({ genLength: 8, lookup: bad as never })).toThrow(/lookup must be an integer >= 0/);
+    expect(resolveKnobs({ genLength: 8, lookupMatch: 2 }).lookupMatch).toBe(2);
+    for (const bad of [0, 4, 1.5, '2']) expect(() => resolveKnobs({ genLength: 8, lookupMatch: bad as never })).toThrow(/lookupMatch must be 1, 2 or 3/);
     expect(resolveKnobs({ genLength: 8, rowCost: 0.6 }).rowCost).toBe(0.6);
     for (const bad of [-0.1, 1.5, Number.NaN, '0.5']) expect(() => resolveKnobs({ genLength: 8, rowCost: bad as never })).toThrow(/rowCost must be a number in \[0, 1\]/);
   });

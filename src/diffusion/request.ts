@@ -32,6 +32,7 @@ export interface ResolvedKnobs {
   commitOrder: CommitOrder;
   draftLength: 'adaptive' | 'block';
   lookup: number;
+  lookupMatch: number;
   /** null: the engine's model.rowCost. */
   rowCost: number | null;
   temperature: number;
@@ -94,6 +95,8 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
   if (draftLength !== 'adaptive' && draftLength !== 'block') throw new RequestError(`draftLength must be 'adaptive' or 'block', got ${String(draftLength)}`);
   const lookup = req.lookup ?? 16;
   if (!isInt(lookup) || lookup < 0) throw new RequestError(`lookup must be an integer >= 0 (0: no drafts copied from the text), got ${String(lookup)}`);
+  const lookupMatch = req.lookupMatch ?? 1;
+  if (!isInt(lookupMatch) || lookupMatch < 1 || lookupMatch > 3) throw new RequestError(`lookupMatch must be 1, 2 or 3 (the shortest match prompt lookup copies after), got ${String(lookupMatch)}`);
   const rowCost = req.rowCost ?? null;
   if (rowCost !== null && (typeof rowCost !== 'number' || !(rowCost >= 0 && rowCost <= 1))) throw new RequestError(`rowCost must be a number in [0, 1] (0: drafts sized without costs), got ${String(rowCost)}`);
   const candidates = req.candidates ?? 1;
@@ -150,6 +153,7 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
     commitOrder,
     draftLength,
     lookup,
+    lookupMatch,
     rowCost,
     temperature,
     seed,

@@ -248,12 +248,12 @@ function result(canvas: Int32Array, layout: CanvasLayout, isEnd: (t: number) => 
  *   B: blockLength, or (draftLength 'adaptive') the last run of confident drafts + 2, and 0 (no
  *     mask rows) for 1, 3, 7, 8, .. steps after rows that drafted nothing
  *   lookup: drafts copied from the text instead, when longer: what followed the latest earlier
- *     occurrence of the text's last 3 (else 2) tokens (prompt lookup; lookupDraft), at most L of
- *     them: L starts at lookup / 2, doubles (up to lookup) when a copy is kept whole, else
+ *     occurrence of the text's last 3 (else 2, else 1: lookupMatch) tokens (prompt lookup;
+ *     lookupDraft), at most L of them: L starts at lookup / 2, doubles (up to lookup) when a copy is kept whole, else
  *     becomes what was kept + 1 (at least 2): every draft is a row of compute
  *   rowCost r (a row's cost in single-row steps; default the engine's model.rowCost, else 0: off):
  *     a draft position pays when the chance that it and every draft before it is kept exceeds r,
- *     so each kind of draft (block; copies after a 3- or 2-token match, or after a copy kept
+ *     so each kind of draft (block; copies after a 3-, 2- or 1-token match, or after a copy kept
  *     whole) drafts at most n with share^n > its cost, share being the part of its verified
  *     positions kept so far (from 2 of 3); a block draft costs 2r (its mask row, then its verify
  *     row), so on an engine where r >= 1/2 the block drafts nothing and runs no mask rows
@@ -274,7 +274,7 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
   const tau = knobs.schedule.kind === 'threshold' ? knobs.schedule.tau : 0;
   let c = spanStart;
   const suffix = Array.from(canvas.subarray(spanEnd));
-  // rowCost r > 0: per kind of draft ('block'; 'copy3' / 'copy2' by match length, '+' after a
+  // rowCost r > 0: per kind of draft ('block'; 'copy3' / 'copy2' / 'copy1' by match length, '+' after a
   // copy kept whole) the share of its verified positions kept so far, from 2 of 3
   const r = knobs.rowCost ?? model.rowCost ?? 0;
   const record: Record<string, [number, number]> = {};
@@ -284,7 +284,7 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     return keptN / seenN <= cost ? 0 : Math.floor(Math.log(cost) / Math.log(keptN / seenN));
   };
   let copyLength = Math.ceil(knobs.lookup / 2); // L
-  const first = findCopy(canvas, c, suffix);
+  const first = findCopy(canvas, c, suffix, knobs.lookupMatch);
   let kind = `copy${first?.n ?? 0}`; // the current drafts' kind
   let drafts = first ? copyAfter(canvas, c, suffix, first, Math.min(copyLength, worth(kind, r), spanEnd - c - 1)) : [];
   let fromLookup = drafts.length > 0; // where the current drafts came from (stats)
@@ -352,7 +352,7 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     }
     // or the text's own continuation, when it drafts further
     if (fromLookup) copyLength = j === k ? Math.min(knobs.lookup, 2 * copyLength) : Math.max(2, j + 1);
-    const match = ended ? null : findCopy(canvas, c, suffix);
+    const match = ended ? null : findCopy(canvas, c, suffix, knobs.lookupMatch);
     const copyKind = `copy${match?.n ?? 0}${fromLookup && j === k ? '+' : ''}`;
     const copied = match ? copyAfter(canvas, c, suffix, match, Math.min(copyLength, worth(copyKind, r), spanEnd - c - 1)) : [];
     fromLookup = copied.length > drafts.length;
@@ -381,12 +381,13 @@ function cacheOrder(canvasLength: number, spanEnd: number, upTo: number): number
 
 /**
  * Prompt lookup: up to `max` tokens that followed the latest earlier occurrence of the last 3 (else
- * 2) tokens of canvas[0, c), searched in the text before them, then in `suffix` (infill). A copy
- * that reaches c goes on with its own tokens (a repeating line drafts its next repeats). One-token
- * matches are not used: measured, their copies were rejected too often to pay for their rows.
+ * 2, else 1, down to `minMatch`) tokens of canvas[0, c), searched in the text before them, then in
+ * `suffix` (infill). A copy that reaches c goes on with its own tokens (a repeating line drafts its
+ * next repeats). Copies after one token are kept less often; the caller sizes each kind by its own
+ * record (rowCost).
  */
-export function lookupDraft(canvas: Int32Array, c: number, suffix: number[], max: number): number[] {
-  const m = max > 0 ? findCopy(canvas, c, suffix) : null;
+export function lookupDraft(canvas: Int32Array, c: number, suffix: number[], max: number, minMatch = 1): number[] {
+  const m = max > 0 ? findCopy(canvas, c, suffix, minMatch) : null;
   return m ? copyAfter(canvas, c, suffix, m, max) : [];
 }
 
@@ -397,9 +398,9 @@ interface CopyMatch {
   inSuffix: boolean;
 }
 
-/** lookupDraft's search: the latest match of the last 3 tokens in the text, else in the suffix, else the same for 2. */
-function findCopy(canvas: Int32Array, c: number, suffix: number[]): CopyMatch | null {
-  for (let n = Math.min(3, c - 1); n >= 2; n--) {
+/** lookupDraft's search: the latest match of the last 3 tokens in the text, else in the suffix, else the same for 2, then 1 (down to minMatch). */
+function findCopy(canvas: Int32Array, c: number, suffix: number[], minMatch: number): CopyMatch | null {
+  for (let n = Math.min(3, c - 1); n >= minMatch; n--) {
     const tail = canvas.subarray(c - n, c);
     const matchAt = (seq: ArrayLike<number>, s: number) => {
       for (let i = 0; i < n; i++) if (seq[s + i] !== tail[i]) return false;

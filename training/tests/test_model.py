@@ -276,12 +276,17 @@ def test_lookup_draft_matches_the_sampler_cases():
     assert lookup_draft(text, [], 9) == [9, 7, 2, 3, 8, 4, 1, 2, 3]
     assert lookup_draft(text, [], 11) == [9, 7, 2, 3, 8, 4, 1, 2, 3, 9, 7]
     assert lookup_draft([5, 2, 3, 8, 4, 1, 2, 3], [], 4) == [8, 4, 1, 2]
-    assert lookup_draft([3, 6, 4, 3, 5, 4], [], 3) == []
+    assert lookup_draft([3, 6, 4, 3, 5, 4], [], 3) == [3, 5, 4]       # only [4] matches
+    assert lookup_draft([3, 6, 4, 3, 5, 4], [], 3, 2) == []             # min_match 2: none
+    assert lookup_draft([5, 2, 3, 8, 4, 1, 2, 3], [], 4, 3) == []
     assert lookup_draft([3, 4, 6, 3, 4, 5, 3, 4], [], 3) == [5, 3, 4]
     assert lookup_draft([1, 2, 3, 4], [], 8) == []
+    assert lookup_draft([7, 1, 7], [], 4) == [1, 7, 1, 7]
     assert lookup_draft(text, [], 0) == []
     assert lookup_draft([4, 5, 6, 7], [9, 6, 7, 8, 10, 11], 3) == [8, 10, 11]
     assert lookup_draft([4, 5, 6, 7], [9, 6, 7], 3) == []
+    assert lookup_draft([4, 5, 6, 7], [9, 7, 8, 10], 3) == [8, 10]
+    assert lookup_draft([4, 5, 6, 7], [9, 7, 8, 10], 3, 2) == []
 
 
 def test_verify_decode_with_lookup_drafts_is_the_ar_heads_greedy_text():
@@ -305,8 +310,9 @@ def test_verify_decode_with_lookup_drafts_is_the_ar_heads_greedy_text():
         off, f_off = verify_decode(model, Tok, prompt, 24, [], 0.3, 8, lookup=0)
         on, f_on = verify_decode(model, Tok, prompt, 24, [], 0.3, 8, lookup=16)
         costed = [verify_decode(model, Tok, prompt, 24, [], 0.01, 8, row_cost=r) for r in (0.1, 0.6)]
+        match2, _ = verify_decode(model, Tok, prompt, 24, [], 0.3, 8, lookup=16, lookup_match=2)
     cut = next((i for i, t in enumerate(want) if t in (Tok.pad, Tok.eos)), len(want))
-    assert off[:cut] == want[:cut] and on[:cut] == want[:cut]
+    assert off[:cut] == want[:cut] and on[:cut] == want[:cut] and match2[:cut] == want[:cut]
     assert f_on <= f_off
     for ids, f in costed:  # drafts sized by a row's cost (sampler.ts rowCost): the same text
         assert ids[:cut] == want[:cut] and f <= 24
