@@ -303,14 +303,14 @@ def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16, row_cost
     when longer; row_cost r > 0 (sampler.ts rowCost): each kind of draft ("block",
     "copy3"/"copy2"/"copy1", "+" after a copy kept whole) drafts at most the n
     positions with share^n > r (2r for the block's), share = its verified positions kept so far
-    from 2 of 3.
+    from 2 of 3 (copy1: from 2 of 5).
     Returns (the n span ids, forwards)."""
     record = {}
 
     def worth(kind, cost):
         if row_cost <= 0:
             return math.inf
-        kept_n, seen_n = record.get(kind, (2, 3))
+        kept_n, seen_n = record.get(kind, (2, 5) if kind == "copy1" else (2, 3))
         share = kept_n / seen_n
         return 0 if share <= cost else math.floor(math.log(cost) / math.log(share))
 
@@ -345,7 +345,7 @@ def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16, row_cost
             j += 1
         kept = drafts[:j] + [ar[j]]
         if k > 0:
-            seen = record.setdefault(kind, [2, 3])
+            seen = record.setdefault(kind, [2, 5] if kind == "copy1" else [2, 3])
             seen[0] += j
             seen[1] += min(k, j + 1)
         for t in kept:

@@ -284,9 +284,9 @@ describe("commitOrder 'verify' (self-speculative)", () => {
     const { fake, calls } = fakeBlockModel(tokenAt, { prob: 0.5, margin: 0.1, entropy: 1 });
     const prompt = Array.from({ length: 8 }, (_, p) => tokenAt(p));
     const want = Array.from({ length: 32 }, (_, i) => tokenAt(8 + i));
-    const run = async (lookupMatch: number) => {
+    const run = async (lookupMatch: number, rowCost = 0) => {
       calls.length = 0;
-      const r = await generate(fake, { prompt, genLength: 32, commitOrder: 'verify', blockLength: 8, rowCost: 0, lookupMatch, schedule: { kind: 'threshold', tau: 0.9 } });
+      const r = await generate(fake, { prompt, genLength: 32, commitOrder: 'verify', blockLength: 8, rowCost, lookupMatch, schedule: { kind: 'threshold', tau: 0.9 } });
       expect(r.generated).toEqual(want);
       expect(r.stats.drafts!.fromLookup).toBe(r.generated.length - r.stats.forwards);
       return r;
@@ -298,6 +298,14 @@ describe("commitOrder 'verify' (self-speculative)", () => {
     const two = await run(2);
     // 2-token matches only: "21", then "22" (nothing after [x 21]), then "23 x" (after [21 22]): 3 steps
     expect(two.stats.forwards).toBeGreaterThanOrEqual(24);
+    // where a row costs 0.45 steps, copies after one token (from 2 of 5 kept) are never tried;
+    // at 0.3 they are, and pay here
+    const rows = async (lookupMatch: number, rowCost: number) => {
+      const r = await run(lookupMatch, rowCost);
+      return [r.stats.forwards, calls.map((c) => c.contextRows!.length)];
+    };
+    expect(await rows(1, 0.45)).toEqual(await rows(2, 0.45));
+    expect((await run(1, 0.3)).stats.forwards).toBeLessThan((await run(2, 0.3)).stats.forwards);
     await expect(generate(fake, { prompt, genLength: 4, commitOrder: 'verify', lookupMatch: 0 })).rejects.toThrow(/lookupMatch/);
   });
 

@@ -255,8 +255,8 @@ function result(canvas: Int32Array, layout: CanvasLayout, isEnd: (t: number) => 
  *     a draft position pays when the chance that it and every draft before it is kept exceeds r,
  *     so each kind of draft (block; copies after a 3-, 2- or 1-token match, or after a copy kept
  *     whole) drafts at most n with share^n > its cost, share being the part of its verified
- *     positions kept so far (from 2 of 3); a block draft costs 2r (its mask row, then its verify
- *     row), so on an engine where r >= 1/2 the block drafts nothing and runs no mask rows
+ *     positions kept so far (from 2 of 3; 2 of 5 after one token); a block draft costs 2r (its
+ *     mask row, then its verify row), so where r >= 1/2 the block drafts nothing and runs no mask rows
  *   the span ends at the first eos/pad, as in denoise
  *   with hooks.syntax, the kept tokens pass the syntax gate first (syntaxGate.ts): from the first
  *   that breaks the text's syntax, or (hooks.tail, no suffix) after which the text could not end
@@ -275,12 +275,15 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
   let c = spanStart;
   const suffix = Array.from(canvas.subarray(spanEnd));
   // rowCost r > 0: per kind of draft ('block'; 'copy3' / 'copy2' / 'copy1' by match length, '+' after a
-  // copy kept whole) the share of its verified positions kept so far, from 2 of 3
+  // copy kept whole) the share of its verified positions kept so far, from 2 of 3; copies after
+  // one token from 2 of 5, about what they keep (bench/draft_bound.py), so they wait for rows
+  // cheaper than 0.4 steps
   const r = knobs.rowCost ?? model.rowCost ?? 0;
   const record: Record<string, [number, number]> = {};
+  const prior = (kind: string): [number, number] => (kind === 'copy1' ? [2, 5] : [2, 3]);
   const worth = (kind: string, cost: number) => {
     if (r <= 0) return Infinity;
-    const [keptN, seenN] = record[kind] ?? [2, 3];
+    const [keptN, seenN] = record[kind] ?? prior(kind);
     return keptN / seenN <= cost ? 0 : Math.floor(Math.log(cost) / Math.log(keptN / seenN));
   };
   let copyLength = Math.ceil(knobs.lookup / 2); // L
@@ -321,7 +324,7 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     const intact = keep.length === j + 1 && !rejected; // else the drafts were made after a token now gone
     kept[fromLookup ? 'fromLookup' : 'fromBlock'] += Math.min(j, keep.length);
     if (k > 0) {
-      const seen = (record[kind] ??= [2, 3]);
+      const seen = (record[kind] ??= prior(kind));
       seen[0] += j;
       seen[1] += Math.min(k, j + 1); // the positions verified: up to the first wrong one
     }

@@ -129,7 +129,8 @@ export interface SamplerKnobs {
    * last 3 nor the last 2 tokens occurred before, the latest earlier occurrence of the last token
    * alone is used. Such copies are kept less often (the first about 4 times in 10 on held-out
    * headers, against 9 in 10 after 3 tokens), so they form their own kind of draft for `rowCost`:
-   * on an engine where rows cost, they draft only while they pay. 2: the rule before 2026-12-04.
+   * on an engine where rows cost, they draft only where rows cost less than 0.4 steps, and then
+   * only while they pay. 2: the rule before 2026-12-04.
    */
   lookupMatch?: number;
   /**
@@ -138,7 +139,8 @@ export interface SamplerKnobs {
    * (the block's, copies after a 3-, 2- or 1-token match, copies after a copy kept whole) drafts at
    * most the n positions whose chance of all being kept, share^n, exceeds r (2r for the block's:
    * a mask row, then a verify row), its share being the part of its verified positions kept so
-   * far in this run (starting from 2 of 3). So where r >= 1/2 no mask rows run at all. Greedy, the
+   * far in this run (starting from 2 of 3; copies after one token from 2 of 5, so they wait for
+   * rows cheaper than 0.4 steps). So where r >= 1/2 no mask rows run at all. Greedy, the
    * text is the same either way; only the forwards and rows per token change. Default: the engine's
    * `rowCost` (the CPU engine's 0.45, measured; bench/README.md "Row cost"), else 0 (off).
    */
