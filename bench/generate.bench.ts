@@ -55,6 +55,8 @@
 //   --tau 0.9  --block 32  --k 1
 //   --engine webgpu|cpu   our WebGPU engine (default) or our CPU engine (WASM SIMD)
 //   --threads N           CPU engine threads (default 1)
+//   --parallel-work W     CPU engine: ops with less work (flop-like units) stay on the calling thread
+//                         (default the engine's, runtime.ts PARALLEL_WORK)
 //   --no-readme           do not touch bench/README.md
 //   --out FILE            results file instead of bench/results/generate-<adapter>-<model>.json
 
@@ -98,6 +100,7 @@ interface Options {
   readme: boolean;
   engine: 'webgpu' | 'cpu';
   threads: number;
+  parallelWork: number | undefined;
   /** Results file (default bench/results/generate-<adapter>-<model>.json). */
   out?: string;
   /** The prompts' source: a JSON-lines file of {"text": ...} documents (default the held-out split). */
@@ -143,6 +146,7 @@ function parseArgs(argv: string[]): Options {
     readme: !argv.includes('--no-readme'),
     engine: value('engine') === 'cpu' ? 'cpu' : 'webgpu',
     threads: num('threads', 1),
+    parallelWork: value('parallel-work') === undefined ? undefined : num('parallel-work', 0),
     out: value('out'),
     heldout: value('heldout') ?? HELDOUT,
     promptKind: value('prompt-kind') === 'cursor' ? 'cursor' : 'header',
@@ -326,8 +330,8 @@ export async function main(argv: string[]): Promise<void> {
 
   const needAr = o.configs.includes('ar');
   const needDiff = o.configs.some((c) => c !== 'ar');
-  const diff = needDiff ? await loadLocal(o.diffusion, device, o.threads) : null;
-  const ar = needAr ? await loadLocal(o.ar, device, o.threads) : null;
+  const diff = needDiff ? await loadLocal(o.diffusion, device, o.threads, o.parallelWork) : null;
+  const ar = needAr ? await loadLocal(o.ar, device, o.threads, o.parallelWork) : null;
   if (diff && !(diff.model instanceof GpuDiffusionModel || diff.model instanceof CpuDiffusionModel)) throw new Error(`${o.diffusion} is not a diffusion model`);
   if (ar && !(ar.model instanceof GpuAutoregressiveModel || ar.model instanceof CpuAutoregressiveModel)) throw new Error(`${o.ar} is not an autoregressive model`);
   const dModel = diff?.model as GpuDiffusionModel | CpuDiffusionModel | undefined;
