@@ -167,7 +167,19 @@ test('race: diffusion and its AR twin both finish and show tokens/s', async ({ p
   // AR: one forward pass per token.
   expect(a.forwards).toBe(a.steps);
   await expect(page.getByTestId('race-verdict')).toContainText('tokens per forward pass');
+  await expect(page.getByTestId('race-verdict')).toContainText('The diffusion model ran first');
   await page.screenshot({ path: 'test-results/screen-race.png' });
+  // the next Race runs the twin first (the worker runs one at a time, so runs finish in that order)
+  await expect(page.getByTestId('race-first')).toHaveAttribute('data-first', 'diffusion');
+  const firstRace = await page.evaluate(() => window.__qs!.runs());
+  expect(firstRace.slice(-2).map((r) => r.label)).toEqual(['race-diffusion', 'race-ar']);
+  const before = firstRace.length;
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('race-first')).toHaveAttribute('data-first', 'ar');
+  await expect.poll(async () => (await page.evaluate(() => window.__qs!.runs())).length, { timeout: 90_000 }).toBe(before + 2);
+  const order = (await page.evaluate(() => window.__qs!.runs())).slice(before).map((r) => r.label);
+  expect(order).toEqual(['race-ar', 'race-diffusion']);
+  await expect(page.getByTestId('race-verdict')).toContainText('The twin ran first');
   expect(errors).toEqual([]);
 });
 

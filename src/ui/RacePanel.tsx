@@ -1,6 +1,7 @@
 // Race mode: the same prompt through the diffusion model and its autoregressive twin, side by
-// side. The runs share one GPU, so they go one after the other; each side's clock covers only
-// its own run. Tokens per forward pass is the number that carries over to real GPUs.
+// side. The runs share one GPU, so they go one after the other (which one first alternates from
+// Race to Race); each side's clock covers only its own run. Tokens per forward pass is the number
+// that carries over to real GPUs.
 
 import type { RunHandle } from './runner';
 import { RaceLane } from './RaceLane';
@@ -15,6 +16,8 @@ export interface RacePanelProps {
   arModel: ModelState;
   diffusionRun: RunHandle | null;
   arRun: RunHandle | null;
+  /** Which lane ran first in this Race (it alternates). */
+  first: 'diffusion' | 'ar';
   version: number;
   onRetryModel: (id: string) => void;
   /** No WebGPU, but the models run on the CPU engine. */
@@ -33,13 +36,14 @@ export function RacePanel(p: RacePanelProps) {
       `Diffusion ran at ${speed.toFixed(2)}× the autoregressive twin's tokens/s here, writing ` +
       `${td.toFixed(2)} vs ${ta.toFixed(2)} tokens per forward pass (a block-causal model runs one block ` +
       `against its KV cache per pass; an AR step one new token). Wall-clock speed on this engine says ` +
-      `little about a real GPU; tokens per pass carry over.`;
+      `little about a real GPU; tokens per pass carry over. ${p.first === 'diffusion' ? 'The diffusion model' : 'The twin'} ran first ` +
+      `this time; the order alternates from one Race to the next, since the first run after a pause is slower.`;
   }
   return (
     <section className="pane race-pane" aria-label="Race" data-testid="race-panel">
       <div className="pane-title">
         <span>Race</span>
-        <span className="pane-title-note">same prompt, same settings, one GPU: the runs take turns</span>
+        <span className="pane-title-note" data-testid="race-first" data-first={p.first}>same prompt, same settings, one GPU: the runs take turns</span>
       </div>
       {p.adapter.status === 'unavailable' && !p.cpuFallback ? (
         <div className="pane-body">
