@@ -307,10 +307,13 @@ def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16, row_cost
     Returns (the n span ids, forwards)."""
     record = {}
 
+    def prior(kind):  # sampler.ts prior: copies after one token from 2 of 5, the rest from 2 of 3
+        return [2, 5] if kind == "copy1" else [2, 3]
+
     def worth(kind, cost):
         if row_cost <= 0:
             return math.inf
-        kept_n, seen_n = record.get(kind, (2, 5) if kind == "copy1" else (2, 3))
+        kept_n, seen_n = record.get(kind) or prior(kind)
         share = kept_n / seen_n
         return 0 if share <= cost else math.floor(math.log(cost) / math.log(share))
 
@@ -345,7 +348,7 @@ def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16, row_cost
             j += 1
         kept = drafts[:j] + [ar[j]]
         if k > 0:
-            seen = record.setdefault(kind, [2, 5] if kind == "copy1" else [2, 3])
+            seen = record.setdefault(kind, prior(kind))
             seen[0] += j
             seen[1] += min(k, j + 1)
         for t in kept:

@@ -249,14 +249,16 @@ function result(canvas: Int32Array, layout: CanvasLayout, isEnd: (t: number) => 
  *     mask rows) for 1, 3, 7, 8, .. steps after rows that drafted nothing
  *   lookup: drafts copied from the text instead, when longer: what followed the latest earlier
  *     occurrence of the text's last 3 (else 2, else 1: lookupMatch) tokens (prompt lookup;
- *     lookupDraft), at most L of them: L starts at lookup / 2, doubles (up to lookup) when a copy is kept whole, else
- *     becomes what was kept + 1 (at least 2): every draft is a row of compute
+ *     lookupDraft), at most L of them: L starts at lookup / 2, doubles (up to lookup) when a
+ *     copy is kept whole, else becomes what was kept + 1 (at least 2): every draft is a row of
+ *     compute
  *   rowCost r (a row's cost in single-row steps; default the engine's model.rowCost, else 0: off):
  *     a draft position pays when the chance that it and every draft before it is kept exceeds r,
  *     so each kind of draft (block; copies after a 3-, 2- or 1-token match, or after a copy kept
  *     whole) drafts at most n with share^n > its cost, share being the part of its verified
  *     positions kept so far (from 2 of 3; 2 of 5 after one token); a block draft costs 2r (its
- *     mask row, then its verify row), so where r >= 1/2 the block drafts nothing and runs no mask rows
+ *     mask row, then its verify row), so where r >= 1/2 the block drafts nothing and runs no
+ *     mask rows
  *   the span ends at the first eos/pad, as in denoise
  *   with hooks.syntax, the kept tokens pass the syntax gate first (syntaxGate.ts): from the first
  *   that breaks the text's syntax, or (hooks.tail, no suffix) after which the text could not end
@@ -274,8 +276,8 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
   const tau = knobs.schedule.kind === 'threshold' ? knobs.schedule.tau : 0;
   let c = spanStart;
   const suffix = Array.from(canvas.subarray(spanEnd));
-  // rowCost r > 0: per kind of draft ('block'; 'copy3' / 'copy2' / 'copy1' by match length, '+' after a
-  // copy kept whole) the share of its verified positions kept so far, from 2 of 3; copies after
+  // rowCost r > 0: per kind of draft ('block'; 'copy3' / 'copy2' / 'copy1' by match length, '+'
+  // after a copy kept whole) the share of its verified positions kept so far, from 2 of 3; copies after
   // one token from 2 of 5, about what they keep (bench/draft_bound.py), so they wait for rows
   // cheaper than 0.4 steps
   const r = knobs.rowCost ?? model.rowCost ?? 0;
