@@ -4,7 +4,9 @@ draft + verify decoding writes (bench/README "Generation"), so a step commits th
 plus the longest run of drafts that match it. Reported per draft source, up to 16 drafts a step:
   K = 1     the tokens after the latest earlier occurrence of the last 3 (else 2, else 1)
             tokens: the app's prompt lookup (GenerateRequest.lookup, lookupMatch 1); "match 2":
-            after 3 or 2 tokens only (lookupMatch 2, the rule before 2026-12-04);
+            after 3 or 2 tokens only (lookupMatch 2, the rule before 2026-12-04). Unlike the
+            app's copy, which goes on with its own tokens past the end of the text, a copy here
+            stops there, so K = 1 slightly understates the app's rule;
   K = 2..64 the best of the K latest distinct such continuations: what verifying a tree of
             copies in one forward (several branches, each row attending to its own branch)
             would give;
