@@ -589,8 +589,10 @@ def function_ok(head, body):
 
 
 def syntax_valid(model, tok, heads, body_tokens, tau=0.3, order="verify", block=None, row_cost=0.0, lookup=16,
-                 lookup_match=1):
-    """(share of bodies that parse, generated tokens per forward or None)."""
+                 lookup_match=1, outcomes=None):
+    """(share of bodies that parse, generated tokens per forward or None); each header's outcome
+    (True: its body parses) appended to `outcomes` when given (training/paired.py compares two
+    models header by header)."""
     ok = 0
     gen = fwd = 0
     for h in heads:
@@ -606,7 +608,10 @@ def syntax_valid(model, tok, heads, body_tokens, tau=0.3, order="verify", block=
             body = real_text(tok, ids)
         else:
             body = tok.decode(ar_generate(model, tok, p, body_tokens))
-        ok += function_ok(h, body)
+        good = function_ok(h, body)
+        ok += good
+        if outcomes is not None:
+            outcomes.append(good)
     return ok / len(heads), (gen / fwd if fwd else None)
 
 
@@ -683,9 +688,12 @@ def main():
             r["n_infill"] = len(cases)
         if "syntax" in want:
             heads = function_prompts(docs, args.n_functions)
+            outcomes = []
             r["syntax_valid"], tpf = syntax_valid(model, tok, heads, args.body_tokens, args.tau, args.order, row_cost=row_cost,
-                                                  lookup_match=args.lookup_match)
+                                                  lookup_match=args.lookup_match, outcomes=outcomes)
             r["n_functions"] = len(heads)
+            # one character per header, in order: 1 = its body parses (training/paired.py)
+            r["syntax_outcomes"] = "".join("1" if o else "0" for o in outcomes)
             if tpf is not None:
                 r["tokens_per_forward"] = round(tpf, 3)
                 r["decoding"] = {"order": args.order, "tau": args.tau, "block": model.cfg.block_size,

@@ -157,7 +157,7 @@ def export(ckpt_path, model_id, out_root, data_dir, eval_results=None):
                                     ("size", "batch", "lr", "random_share", "pad_share", "seed", "attention",
                                      "block_size", "ar_weight", "fim_share", "init")
                                     if k in info["args"]}},
-              "eval": eval_results or {}}
+              "eval": {k: v for k, v in (eval_results or {}).items() if k != "syntax_outcomes"}}
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(config, f, indent=1)
     model = load_model(out)  # float16-rounded weights in float32: what the engine computes
@@ -226,7 +226,8 @@ def set_eval(out, eval_results):
     weights and golden outputs are left as they are)."""
     path = os.path.join(out, "config.json")
     config = json.load(open(path))
-    config["eval"] = eval_results
+    # per-header outcomes (eval.py syntax_outcomes) stay in the eval file, not in every download
+    config["eval"] = {k: v for k, v in eval_results.items() if k != "syntax_outcomes"}
     with open(path, "w") as f:
         json.dump(config, f, indent=1)
     write_manifest(out)

@@ -1,0 +1,69 @@
+"""training/paired.py (header-by-header comparison of two models' syntax-valid outcomes) and the
+per-header outcomes eval.py writes for it."""
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+import eval as E
+import export
+import paired
+from model import ModelConfig, Transformer
+from tokenizer import Tokenizer
+from tokenizer import train as train_tokenizer
+
+HERE = paired.__file__
+
+
+def test_compare_counts_discordant_headers_and_pairs_the_error():
+    x = [True, True, False, False, True, True]
+    y = [True, False, False, True, False, True]
+    rx, ry, ox, oy, d, se, p = paired.compare(x, y)
+    assert (rx, ry, ox, oy) == (4 / 6, 3 / 6, 2, 1)
+    assert d == pytest.approx(1 / 6)
+    # d_i in {+1, -1, 0}: variance E[d^2] - d^2 = 3/6 - 1/36, over n
+    assert se == pytest.approx(math.sqrt((3 / 6 - 1 / 36) / 6))
+    assert p == 1.0                      # 2 : 1 is no evidence
+    with pytest.raises(ValueError):
+        paired.compare(x, y[:-1])
+
+
+def test_sign_test_is_the_exact_two_sided_binomial():
+    assert paired.sign_test(0, 0) == 1.0
+    assert paired.sign_test(0, 6) == pytest.approx(2 / 64)
+    assert paired.sign_test(6, 0) == paired.sign_test(0, 6)
+    assert paired.sign_test(2, 8) == pytest.approx(2 * (1 + 10 + 45) / 1024)
+    assert paired.sign_test(10, 10) == 1.0
+
+
+def test_cli_reads_eval_files_and_names_a_model_when_a_file_holds_two(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps({"m1": {"syntax_outcomes": "1101", "syntax_valid": 0.75},
+                             "m2": {"syntax_outcomes": "0001", "syntax_valid": 0.25}}))
+    b.write_text(json.dumps({"m3": {"syntax_valid": 0.5}}))
+    run = lambda *args: subprocess.run([sys.executable, HERE, *args], capture_output=True, text=True)
+    out = run(f"{a}:m1", f"{a}:m2")
+    assert out.returncode == 0, out.stderr
+    assert "only m1: 2 headers; only m2: 0" in out.stdout and "+50.0 points" in out.stdout
+    assert "m1" in run(str(a), f"{a}:m2").stderr      # which of a's two models?
+    assert "no syntax_outcomes" in run(f"{a}:m1", str(b)).stderr
+
+
+def test_syntax_valid_records_one_outcome_per_header_matching_its_rate(tmp_path, monkeypatch):
+    texts = ["def f(a):\n    return a\n", "def g(x, y):\n    if x:\n        return y\n"] * 20
+    tok = Tokenizer(train_tokenizer(texts, 256 + 3 + 40, log=lambda *_: None))
+    model = Transformer(ModelConfig(kind="autoregressive", vocab_size=tok.vocab_size, dim=32, n_layers=1, n_heads=2,
+                                    ffn_dim=64, max_seq_len=64)).eval()
+    # the bodies "written": one parses, one does not, one parses; then the next header's text
+    bodies = iter(["\n    return a\n", "\n    return (\n", "\n        if x:\n            pass\n    def k():\n"])
+    monkeypatch.setattr(E, "ar_generate", lambda m, t, p, n: t.encode(next(bodies)))
+    outcomes = []
+    rate, tpf = E.syntax_valid(model, tok, ["def f(a):", "def g(x, y):", "    def h(self):"], 6, outcomes=outcomes)
+    assert outcomes == [True, False, True] and rate == pytest.approx(2 / 3) and tpf is None
+    # export keeps the outcomes out of config.json
+    out = tmp_path / "m"
+    out.mkdir()
+    (out / "config.json").write_text(json.dumps({"eval": {}}))
+    export.set_eval(str(out), {"syntax_valid": rate, "syntax_outcomes": "101"})
+    assert json.loads((out / "config.json").read_text())["eval"] == {"syntax_valid": rate}
