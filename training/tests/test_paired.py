@@ -67,3 +67,16 @@ def test_syntax_valid_records_one_outcome_per_header_matching_its_rate(tmp_path,
     (out / "config.json").write_text(json.dumps({"eval": {}}))
     export.set_eval(str(out), {"syntax_valid": rate, "syntax_outcomes": "101"})
     assert json.loads((out / "config.json").read_text())["eval"] == {"syntax_valid": rate}
+
+
+def test_infill_rank_rules_pick_per_hole_and_tie_to_the_first():
+    import infill_rank as R
+    c = lambda sim, exact, fill, suffix, both=None: {"sim": sim, "exact": exact, "fill": fill, "suffix": suffix,
+                                                       "both_sides": both}
+    rows = [[c(0.2, False, [-1.0], [-5.0] * 40), c(1.0, True, [-3.0], [-1.0] * 40)],   # the suffix knows better
+            [c(0.6, False, [-1.0], [-2.0] * 40), c(0.4, False, [-1.0], [-2.0] * 40)]]  # a tie: the first
+    out = R.score_rules(rows)
+    assert out["oracle (knows the line)"] == {"exact": 0.5, "similarity": 0.8}
+    assert out["decoded fill"] == {"exact": 0.0, "similarity": 0.4}
+    assert out["suffix, 32 tokens (the app's rule)"] == {"exact": 0.5, "similarity": 0.8}
+    assert "fill given both sides" not in out        # not scored for AR models

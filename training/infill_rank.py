@@ -1,0 +1,138 @@
+"""How far ranking can take line infill: the candidates a fill has, the best of them (an oracle
+that knows the line), and what several ranking rules pick (eval.py's infill holes).
+
+For each of --n-infill held-out holes (eval.py infill_cases, --infill-masks masks, a context
+budget of --infill-context tokens) it gathers the app's Fill candidates (eval.py ranked_fill:
+the decoded fill cut at each line end, and 8 beams of the hole's first line) in one of two views:
+  own    the model's own: a block-causal model with the suffix first in its cache (half the budget
+         left after the masks is prefix, half suffix), as eval.py and the app do;
+  twin   the AR twin's: the prefix only (the budget less the masks), greedy line + prefix-only
+         beams, the suffix used only to judge (eval.py --ar-candidates).
+Each candidate is scored once, reading prefix + fill + suffix left to right: the fill's log
+probabilities (given the prefix) and the first 64 suffix tokens'; block-causal models also the
+fill's given the suffix first in the cache. Then each rule's pick is scored as eval.py does
+(exact line, difflib similarity of the first line). Rules: the oracle (the candidate most like
+the true line), the decoded fill alone, the app's rule (the first 32 suffix tokens), other suffix
+lengths, and mixes with the fill's own probability.
+
+Usage: python3 training/infill_rank.py --model DIR [--view own|twin] [--out rows.json]
+"""
+import argparse
+import json
+import os
+import time
+
+import torch
+
+import eval as E
+from tokenizer import Tokenizer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+@torch.no_grad()
+def token_logprobs(model, tok, x):
+    """log P(x[i+1] | x[..i]) for every i, left to right (AR head)."""
+    lg = model(torch.tensor([x]))[0].float().double()
+    lg[:, tok.mask] = -float("inf")
+    return lg.log_softmax(-1)[:-1].gather(1, torch.tensor(x[1:])[:, None])[:, 0].clamp(min=-69).tolist()
+
+
+@torch.no_grad()
+def fill_given_both_sides(model, tok, prefix, fill, suffix, n_masks):
+    """log P(fill token | suffix first in the cache at its true positions, prefix, fill before it)."""
+    suf_pos = list(range(len(prefix) + n_masks, len(prefix) + n_masks + len(suffix)))
+    ctx = list(suffix) + list(prefix) + list(fill)
+    lg = E.block_step(model, torch.tensor([ctx]), suf_pos + list(range(len(prefix) + len(fill))),
+                      torch.full((1, 1), tok.mask), len(prefix) + len(fill), context_rows=len(fill))[0].float().double()
+    lg[:, tok.mask] = -float("inf")
+    return lg.log_softmax(-1)[:len(fill)].gather(1, torch.tensor(fill)[:, None])[:, 0].clamp(min=-69).tolist()
+
+
+def gather(model, tok, cases, view, n_masks, budget, width=8):
+    breaks = E.newline_ids(tok)
+    rows = []
+    for pre, line, suf in cases:
+        p, s, p_ar = E.infill_context(tok, pre, suf, n_masks, budget)
+        if view == "own":
+            decoded = E.block_decode(model, tok, p, n_masks, s, 0.3, order="verify", row_cost=0.45)[0]
+            beams, P = E.beam_fill(model, tok, p, n_masks, s, width, breaks), p
+        else:
+            P = p_ar[-(model.cfg.max_seq_len - n_masks - 64):]
+            decoded, beams = E.ar_generate(model, tok, P, n_masks), E.beam_fill(model, tok, P, n_masks, (), width, breaks)
+        cut = next((i for i, t in enumerate(decoded) if t in (tok.pad, tok.eos)), None)
+        dec = list(decoded[:cut] if cut is not None else decoded)
+        starts = (dec[0] in breaks) if dec and tok.decode(dec).strip() else None
+        cands = []
+        for ids in E.line_cuts(dec, breaks) + [b for b, _ in beams]:
+            # eval.py ranked_fill's filter: not blank, and begins as the decoded fill does
+            if ids and ids not in cands and tok.decode(ids).strip() and (starts is None or (ids[0] in breaks) == starts):
+                cands.append(ids)
+        info = []
+        for c in cands or [dec]:
+            lp = token_logprobs(model, tok, list(P) + c + list(s)[:64])
+            a = len(P) - 1
+            exact, sim = E.line_score(tok.decode(c), line)
+            info.append({"fill": lp[a:a + len(c)], "suffix": lp[a + len(c):], "exact": exact, "sim": sim,
+                         "both_sides": fill_given_both_sides(model, tok, P, c, s, n_masks) if E.is_block(model) and s else None})
+        rows.append(info)
+    return rows
+
+
+RULES = {
+    "oracle (knows the line)": lambda c: c["sim"],
+    "decoded fill": lambda c: 0.0,
+    "suffix, 8 tokens": lambda c: sum(c["suffix"][:8]),
+    "suffix, 32 tokens (the app's rule)": lambda c: sum(c["suffix"][:32]),
+    "suffix, 64 tokens": lambda c: sum(c["suffix"][:64]),
+    "suffix 32 + 0.3 x fill": lambda c: sum(c["suffix"][:32]) + 0.3 * sum(c["fill"]),
+    "suffix 32 + fill (whole text)": lambda c: sum(c["suffix"][:32]) + sum(c["fill"]),
+    "fill given both sides": lambda c: sum(c["both_sides"]) if c["both_sides"] is not None else None,
+    "suffix 32 + fill given both sides - fill": lambda c: (sum(c["suffix"][:32]) + sum(c["both_sides"]) - sum(c["fill"])
+                                                          if c["both_sides"] is not None else None),
+}
+
+
+def score_rules(rows):
+    out = {}
+    for name, rule in RULES.items():
+        if any(rule(c) is None for r in rows for c in r):
+            continue
+        # ties to the first candidate (the decoded fill's cuts come first), as ranked_fill
+        picks = [max(range(len(r)), key=lambda i: (rule(r[i]), -i)) for r in rows]
+        out[name] = {"exact": sum(r[i]["exact"] for r, i in zip(rows, picks)) / len(rows),
+                     "similarity": round(sum(r[i]["sim"] for r, i in zip(rows, picks)) / len(rows), 4)}
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--view", default="own", choices=["own", "twin"])
+    ap.add_argument("--data", default=os.path.join(HERE, "data"))
+    ap.add_argument("--n-infill", type=int, default=100)
+    ap.add_argument("--infill-masks", type=int, default=24)
+    ap.add_argument("--infill-context", type=int, default=128)
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or 0) or max(1, os.cpu_count() or 1))
+    model = E.load_model(args.model)
+    tok = Tokenizer.load(os.path.join(args.model, "tokenizer.json"))
+    if args.view == "own" and not E.is_block(model):
+        ap.error("--view own needs a block-causal diffusion model (an AR model has only the twin's view)")
+    docs = [json.loads(l)["text"] for l in open(os.path.join(args.data, "corpus", "heldout.jsonl"))]
+    cases = E.infill_cases(docs, tok, args.n_infill)
+    t0 = time.time()
+    rows = gather(model, tok, cases, args.view, args.infill_masks, min(args.infill_context, model.cfg.max_seq_len))
+    result = {"model": os.path.basename(args.model.rstrip("/")), "view": args.view, "holes": len(rows),
+              "candidates_per_hole": round(sum(len(r) for r in rows) / len(rows), 2), "rules": score_rules(rows),
+              "seconds": round(time.time() - t0)}
+    for name, r in result["rules"].items():
+        print(f"{name:45s} exact {r['exact']:.2f}  similarity {r['similarity']:.4f}")
+    print(f"{result['candidates_per_hole']} candidates per hole, {result['seconds']} s")
+    if args.out:
+        json.dump(result, open(args.out, "w"), indent=1)
+
+
+if __name__ == "__main__":
+    main()
