@@ -209,7 +209,8 @@ def diffusion_fill(model, tok, prefix, n, suffix, block=8):
 
 
 @torch.no_grad()
-def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="verify", row_cost=0.0, lookup=16, lookup_match=1):
+def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="verify", row_cost=0.0, lookup=16, lookup_match=1,
+                 loop_guard=False):
     """The app's decoding of a block-causal model (src/diffusion/sampler.ts, greedy, threshold
     tau): blocks of `block` (default config.block_size) left to right; each step one block step
     against the committed text (the suffix first, at its true positions); commit the run of
@@ -221,7 +222,7 @@ def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="v
     block = block or model.cfg.block_size
     if order == "verify":
         return verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=lookup, row_cost=row_cost,
-                             lookup_match=lookup_match)
+                             lookup_match=lookup_match, loop_guard=loop_guard)
     start, end = len(prefix), len(prefix) + n
     canvas = list(prefix) + [tok.mask] * n + list(suffix)
     suf_pos = list(range(end, end + len(suffix)))
@@ -292,7 +293,32 @@ def copy_after(text, suffix, m, max_len):
 
 
 @torch.no_grad()
-def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16, row_cost=0.0, lookup_match=1):
+def loop_bans(seq, max_period=16):
+    """Tokens that would close a loop after seq: for a period p <= max_period, the token seq[-p]
+    when the last tokens already repeat a p-token unit so that it would make 3 copies in a row
+    (6 for p = 1): e.g. "iter(iter(iter" bans "(". Experimental (--loop-guard)."""
+    bans = set()
+    for p in range(1, max_period + 1):
+        need = (6 if p == 1 else 3) * p - 1          # tokens before t that must already repeat
+        if len(seq) < need:
+            break
+        if all(seq[-i] == seq[-i - p] for i in range(1, need - p + 1)):
+            bans.add(seq[-p])
+    return bans
+
+
+def guarded_argmax(logits_row, seq, guard):
+    """argmax of logits_row, skipping loop_bans(seq) when guard."""
+    if not guard:
+        return int(logits_row.argmax())
+    bans = loop_bans(seq)
+    if not bans:
+        return int(logits_row.argmax())
+    order = logits_row.argsort(descending=True)
+    return int(next(t for t in order.tolist() if t not in bans))
+
+
+def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16, row_cost=0.0, lookup_match=1, loop_guard=False):
     """commitOrder 'verify' (sampler.ts draftAndVerify), greedy: the text plus drafts d_1..d_k run
     as clean causal rows and a block of masks after them drafts ahead; keep the drafts while the
     AR head agrees, then the AR head's token; all kept: the block's run of predictions >= tau are
@@ -342,7 +368,8 @@ def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16, row_cost
         forwards += 1
         logits[:, tok.mask] = -float("inf")
         conf, pred = logits.softmax(-1).max(-1)
-        ar = [int(pred[i]) for i in range(k + 1)]                  # AR head at c .. c+k
+        ar = [guarded_argmax(logits[i], text + drafts[:i], loop_guard) if loop_guard else int(pred[i])
+              for i in range(k + 1)]                                # AR head at c .. c+k
         j = 0
         while j < k and drafts[j] == ar[j]:
             j += 1
@@ -471,14 +498,14 @@ def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tok
 
 
 @torch.no_grad()
-def ar_generate(model, tok, prefix, n, stop_newline=False):
+def ar_generate(model, tok, prefix, n, stop_newline=False, loop_guard=False):
     dev = next(model.parameters()).device
     x = list(prefix)
     out = []
     for _ in range(n):
         logits = model(torch.tensor(x[-model.cfg.max_seq_len:])[None].to(dev))[0, -1].float().cpu()
         logits[[tok.mask, tok.pad]] = -float("inf")
-        nxt = int(logits.argmax())
+        nxt = guarded_argmax(logits, x, loop_guard)
         if nxt == tok.eos:
             break
         out.append(nxt)
@@ -589,7 +616,7 @@ def function_ok(head, body):
 
 
 def syntax_valid(model, tok, heads, body_tokens, tau=0.3, order="verify", block=None, row_cost=0.0, lookup=16,
-                 lookup_match=1, outcomes=None):
+                 lookup_match=1, outcomes=None, loop_guard=False):
     """(share of bodies that parse, generated tokens per forward or None); each header's outcome
     (True: its body parses) appended to `outcomes` when given (training/paired.py compares two
     models header by header)."""
@@ -598,7 +625,8 @@ def syntax_valid(model, tok, heads, body_tokens, tau=0.3, order="verify", block=
     for h in heads:
         p = tok.encode(h)
         if is_block(model):
-            ids, f = block_decode(model, tok, p, body_tokens, (), tau, block, order, row_cost, lookup, lookup_match)
+            ids, f = block_decode(model, tok, p, body_tokens, (), tau, block, order, row_cost, lookup, lookup_match,
+                                  loop_guard=loop_guard)
             cut = [i for i, t in enumerate(ids) if t in (tok.pad, tok.eos)]
             gen += cut[0] if cut else len(ids)
             fwd += f
@@ -607,7 +635,7 @@ def syntax_valid(model, tok, heads, body_tokens, tau=0.3, order="verify", block=
             ids = diffusion_fill(model, tok, p, body_tokens, [])
             body = real_text(tok, ids)
         else:
-            body = tok.decode(ar_generate(model, tok, p, body_tokens))
+            body = tok.decode(ar_generate(model, tok, p, body_tokens, loop_guard=loop_guard))
         good = function_ok(h, body)
         ok += good
         if outcomes is not None:
@@ -645,6 +673,8 @@ def main():
                     "lookupMatch; 2: the rule before 2026-12-04)")
     ap.add_argument("--curve", default="", help="block-causal: extra 'order:tau:block' points "
                     "(e.g. leftToRight:0.5:8,confidence:0.9:8) for syntax-valid vs tokens/forward")
+    ap.add_argument("--loop-guard", action="store_true",
+                    help="syntax: greedy choices skip a token that would make a loop (loop_bans; experimental)")
     ap.add_argument("--metrics", default="bpb,fix,infill,syntax",
                     help="comma-separated subset of bpb,fix,infill,syntax")
     ap.add_argument("--out", required=True)
@@ -690,7 +720,9 @@ def main():
             heads = function_prompts(docs, args.n_functions)
             outcomes = []
             r["syntax_valid"], tpf = syntax_valid(model, tok, heads, args.body_tokens, args.tau, args.order, row_cost=row_cost,
-                                                  lookup_match=args.lookup_match, outcomes=outcomes)
+                                                  lookup_match=args.lookup_match, outcomes=outcomes, loop_guard=args.loop_guard)
+            if args.loop_guard:
+                r["loop_guard"] = True
             r["n_functions"] = len(heads)
             # one character per header, in order: 1 = its body parses (training/paired.py)
             r["syntax_outcomes"] = "".join("1" if o else "0" for o in outcomes)

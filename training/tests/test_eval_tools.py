@@ -1,11 +1,12 @@
-"""training/paired.py (header-by-header comparison of two models' syntax-valid outcomes) and the
-per-header outcomes eval.py writes for it."""
+"""eval.py's per-header outcomes and loop guard, training/paired.py (two models' syntax-valid outcomes
+compared header by header) and training/infill_rank.py's ranking rules."""
 import json
 import math
 import subprocess
 import sys
 
 import pytest
+import torch
 import eval as E
 import export
 import paired
@@ -57,7 +58,7 @@ def test_syntax_valid_records_one_outcome_per_header_matching_its_rate(tmp_path,
                                     ffn_dim=64, max_seq_len=64)).eval()
     # the bodies "written": one parses, one does not, one parses; then the next header's text
     bodies = iter(["\n    return a\n", "\n    return (\n", "\n        if x:\n            pass\n    def k():\n"])
-    monkeypatch.setattr(E, "ar_generate", lambda m, t, p, n: t.encode(next(bodies)))
+    monkeypatch.setattr(E, "ar_generate", lambda m, t, p, n, loop_guard=False: t.encode(next(bodies)))
     outcomes = []
     rate, tpf = E.syntax_valid(model, tok, ["def f(a):", "def g(x, y):", "    def h(self):"], 6, outcomes=outcomes)
     assert outcomes == [True, False, True] and rate == pytest.approx(2 / 3) and tpf is None
@@ -80,3 +81,15 @@ def test_infill_rank_rules_pick_per_hole_and_tie_to_the_first():
     assert out["decoded fill"] == {"exact": 0.0, "similarity": 0.4}
     assert out["suffix, 32 tokens (the app's rule)"] == {"exact": 0.5, "similarity": 0.8}
     assert "fill given both sides" not in out        # not scored for AR models
+
+
+def test_loop_bans_name_the_token_that_would_make_a_third_copy():
+    assert E.loop_bans([5, 1, 2, 1, 2, 1]) == {2}                  # "1 2 1 2 1" + 2: three copies of "1 2"
+    assert E.loop_bans([1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3]) == {4}
+    assert E.loop_bans([7] * 5) == {7} and E.loop_bans([7] * 4) == set()   # one token: six in a row
+    assert E.loop_bans([1, 2, 1, 3, 1, 2]) == set()
+    # the guarded choice skips a banned best token for the next best
+    logits = torch.tensor([0.0, 3.0, 2.0, 1.0])
+    assert E.guarded_argmax(logits, [1, 2, 1, 2, 1], True) == 1    # bans 2; 1 is best anyway
+    assert E.guarded_argmax(logits, [2, 1, 2, 1, 2], True) == 2    # bans 1: the next best
+    assert E.guarded_argmax(logits, [2, 1, 2, 1, 2], False) == 1
