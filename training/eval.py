@@ -597,6 +597,13 @@ def function_prompts(docs, n, seed=2):
 
 
 def function_ok(head, body):
+    return failure(head, body) is None
+
+
+def failure(head, body):
+    """Why the function (cut at its first dedent, or at the last full line) does not parse: None
+    when it does; "empty" (no line of body), "docstring not closed", "bracket not closed", "no block
+    after ':'", or "other: " + the parser's message."""
     indent = len(head) - len(head.lstrip())
     lines, kept = body.split("\n")[1:], []  # body starts on the header's line
     for j, line in enumerate(lines):
@@ -607,19 +614,26 @@ def function_ok(head, body):
         kept = kept[:-1]  # ran out: the last line may be cut
     code = textwrap.dedent(head + "\n" + "\n".join(kept))
     if not any(l.strip() for l in kept):
-        return False
+        return "empty"
     try:
         ast.parse(code)
-        return True
-    except SyntaxError:
-        return False
+        return None
+    except SyntaxError as e:
+        msg = str(e.msg)
+        if "triple-quoted" in msg:
+            return "docstring not closed"
+        if "never closed" in msg:
+            return "bracket not closed"
+        if "expected an indented block" in msg:
+            return "no block after ':'"
+        return "other: " + re.sub(r"'[^']*'", "'_'", msg)
 
 
 def syntax_valid(model, tok, heads, body_tokens, tau=0.3, order="verify", block=None, row_cost=0.0, lookup=16,
-                 lookup_match=1, outcomes=None, loop_guard=False):
+                 lookup_match=1, outcomes=None, loop_guard=False, failures=None):
     """(share of bodies that parse, generated tokens per forward or None); each header's outcome
     (True: its body parses) appended to `outcomes` when given (training/paired.py compares two
-    models header by header)."""
+    models header by header); `failures` (a dict) counts the others by `failure`'s reason."""
     ok = 0
     gen = fwd = 0
     for h in heads:
@@ -636,8 +650,11 @@ def syntax_valid(model, tok, heads, body_tokens, tau=0.3, order="verify", block=
             body = real_text(tok, ids)
         else:
             body = tok.decode(ar_generate(model, tok, p, body_tokens, loop_guard=loop_guard))
-        good = function_ok(h, body)
+        why = failure(h, body)
+        good = why is None
         ok += good
+        if failures is not None and not good:
+            failures[why] = failures.get(why, 0) + 1
         if outcomes is not None:
             outcomes.append(good)
     return ok / len(heads), (gen / fwd if fwd else None)
@@ -718,9 +735,11 @@ def main():
             r["n_infill"] = len(cases)
         if "syntax" in want:
             heads = function_prompts(docs, args.n_functions)
-            outcomes = []
+            outcomes, failures = [], {}
             r["syntax_valid"], tpf = syntax_valid(model, tok, heads, args.body_tokens, args.tau, args.order, row_cost=row_cost,
-                                                  lookup_match=args.lookup_match, outcomes=outcomes, loop_guard=args.loop_guard)
+                                                  lookup_match=args.lookup_match, outcomes=outcomes, loop_guard=args.loop_guard,
+                                                  failures=failures)
+            r["syntax_failures"] = dict(sorted(failures.items(), key=lambda kv: -kv[1]))
             if args.loop_guard:
                 r["loop_guard"] = True
             r["n_functions"] = len(heads)

@@ -59,9 +59,11 @@ def test_syntax_valid_records_one_outcome_per_header_matching_its_rate(tmp_path,
     # the bodies "written": one parses, one does not, one parses; then the next header's text
     bodies = iter(["\n    return a\n", "\n    return (\n", "\n        if x:\n            pass\n    def k():\n"])
     monkeypatch.setattr(E, "ar_generate", lambda m, t, p, n, loop_guard=False: t.encode(next(bodies)))
-    outcomes = []
-    rate, tpf = E.syntax_valid(model, tok, ["def f(a):", "def g(x, y):", "    def h(self):"], 6, outcomes=outcomes)
+    outcomes, failures = [], {}
+    rate, tpf = E.syntax_valid(model, tok, ["def f(a):", "def g(x, y):", "    def h(self):"], 6, outcomes=outcomes,
+                               failures=failures)
     assert outcomes == [True, False, True] and rate == pytest.approx(2 / 3) and tpf is None
+    assert failures == {"bracket not closed": 1}
     # export keeps the outcomes out of config.json
     out = tmp_path / "m"
     out.mkdir()
@@ -93,3 +95,13 @@ def test_loop_bans_name_the_token_that_would_make_a_third_copy():
     assert E.guarded_argmax(logits, [1, 2, 1, 2, 1], True) == 1    # bans 2; 1 is best anyway
     assert E.guarded_argmax(logits, [2, 1, 2, 1, 2], True) == 2    # bans 1: the next best
     assert E.guarded_argmax(logits, [2, 1, 2, 1, 2], False) == 1
+
+
+def test_failure_names_why_a_body_does_not_parse():
+    assert E.failure("def f():", "\n    return 1\n") is None
+    assert E.failure("def f():", "\ndef g():\n") == "empty"                        # nothing indented
+    assert E.failure("def f():", '\n    """Doc\n    more doc\n    and more') == "docstring not closed"
+    assert E.failure("def f():", "\n    x = [1,\n        2,\n") == "bracket not closed"
+    assert E.failure("def f():", "\n    if x:\n    return 1\n") == "no block after ':'"
+    assert E.failure("def f():", "\n    x = = 1\n").startswith("other: ")
+    assert E.function_ok("def f():", "\n    return 1\n") and not E.function_ok("def f():", "\ndef g():\n")
