@@ -22,6 +22,8 @@ def outcomes(spec):
         if len(results) != 1:
             sys.exit(f"{path} holds {', '.join(results)}: name one as {path}:ID")
         model = next(iter(results))
+    if model not in results:
+        sys.exit(f"{path} has no model {model}; it holds {', '.join(results)}")
     r = results[model]
     if "syntax_outcomes" not in r:
         sys.exit(f"{path}:{model} has no syntax_outcomes (eval.py --metrics syntax writes them)")

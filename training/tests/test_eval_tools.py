@@ -49,6 +49,7 @@ def test_cli_reads_eval_files_and_names_a_model_when_a_file_holds_two(tmp_path):
     assert "only m1: 2 headers; only m2: 0" in out.stdout and "+50.0 points" in out.stdout
     assert "m1" in run(str(a), f"{a}:m2").stderr      # which of a's two models?
     assert "no syntax_outcomes" in run(f"{a}:m1", str(b)).stderr
+    assert "no model m9; it holds m1, m2" in run(f"{a}:m9", f"{a}:m1").stderr
 
 
 def test_syntax_valid_records_one_outcome_per_header_matching_its_rate(tmp_path, monkeypatch):
