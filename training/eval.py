@@ -17,7 +17,10 @@ Metrics (written as JSON, and merged into each model's config.json `eval` by exp
                   --candidates beams by the likelihood of fill + suffix read left to right.
   syntax_valid    --n-functions held-out `def` headers as prompts, --body-tokens tokens of body
                   generated greedily; the function (cut at its first dedent, or at the last full
-                  line) must pass ast.parse.
+                  line) must pass ast.parse. syntax_outcomes: each header's, in order ("1": it
+                  parses; training/paired.py compares two models header by header);
+                  syntax_failures: the others counted by why (failure). --loop-guard
+                  (experimental): greedy choices skip a token that would close a loop (loop_bans).
 Diffusion decoding: block-causal models use the app's default decoding (src/diffusion/sampler.ts
 with the model's defaults: blocks of config.block_size, greedy, --order verify: the block drafts
 tokens with probability >= --tau, the AR head keeps those it agrees with plus its own next token;
