@@ -295,7 +295,6 @@ def copy_after(text, suffix, m, max_len):
     return out
 
 
-@torch.no_grad()
 def loop_bans(seq, max_period=16):
     """Tokens that would close a loop after seq: for a period p <= max_period, the token seq[-p]
     when the last tokens already repeat a p-token unit so that it would make 3 copies in a row
@@ -321,6 +320,7 @@ def guarded_argmax(logits_row, seq, guard):
     return int(next(t for t in order.tolist() if t not in bans))
 
 
+@torch.no_grad()
 def verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=16, row_cost=0.0, lookup_match=1, loop_guard=False):
     """commitOrder 'verify' (sampler.ts draftAndVerify), greedy: the text plus drafts d_1..d_k run
     as clean causal rows and a block of masks after them drafts ahead; keep the drafts while the
