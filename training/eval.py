@@ -478,6 +478,20 @@ def line_cuts(ids, breaks):
     return [ids[:i] for i in range(1, len(ids)) if ids[i] in breaks] + [list(ids)]
 
 
+def fill_candidates(tok, decoded, beams, breaks):
+    """ranked_fill's candidates: (the decoded fill up to its end token, the candidates). They are
+    its line_cuts and the beams' ids, in that order, without repeats; only those with text that is
+    not only white space and that begin as the decoded fill does (with a line break or not)."""
+    cut = next((i for i, t in enumerate(decoded) if t in (tok.pad, tok.eos)), None)
+    decoded = list(decoded[:cut] if cut is not None else decoded)
+    starts = decoded[0] in breaks if decoded and tok.decode(decoded).strip() else None
+    cands = []
+    for ids in line_cuts(decoded, breaks) + list(beams):
+        if ids and ids not in cands and tok.decode(ids).strip() and (starts is None or (ids[0] in breaks) == starts):
+            cands.append(ids)
+    return decoded, cands
+
+
 def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tokens=32, beams_see_suffix=True):
     """sampler candidates.ts rankFills: candidates are the decoded fill cut at each line end
     (line_cuts) and beam_fill's; those with text that is not only white space and that begin as
@@ -485,14 +499,8 @@ def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tok
     score_tokens of the suffix, ties to the first; returns the best's ids (no end token), or the
     decoded fill when none is left. beams_see_suffix=False: the beams see the prefix only (what a
     left-to-right model can do: --ar-candidates)."""
-    cut = next((i for i, t in enumerate(decoded) if t in (tok.pad, tok.eos)), None)
-    decoded = list(decoded[:cut] if cut is not None else decoded)
-    starts = decoded[0] in breaks if decoded and tok.decode(decoded).strip() else None
-    cands = []
     beams = beam_fill(model, tok, prefix, n, suffix if beams_see_suffix else (), width, breaks)
-    for ids in line_cuts(decoded, breaks) + [b for b, _ in beams]:
-        if ids and ids not in cands and tok.decode(ids).strip() and (starts is None or (ids[0] in breaks) == starts):
-            cands.append(ids)
+    decoded, cands = fill_candidates(tok, decoded, [b for b, _ in beams], breaks)
     if not cands:
         return decoded
     s = list(suffix)[:score_tokens]

@@ -157,7 +157,7 @@ def export(ckpt_path, model_id, out_root, data_dir, eval_results=None):
                                     ("size", "batch", "lr", "random_share", "pad_share", "seed", "attention",
                                      "block_size", "ar_weight", "fim_share", "init")
                                     if k in info["args"]}},
-              "eval": {k: v for k, v in (eval_results or {}).items() if k != "syntax_outcomes"}}
+              "eval": config_eval(eval_results or {})}
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(config, f, indent=1)
     model = load_model(out)  # float16-rounded weights in float32: what the engine computes
@@ -221,13 +221,18 @@ def write_manifest(out):
         json.dump({"files": files}, f, indent=1)
 
 
+def config_eval(eval_results):
+    """What of eval.py's results goes into config.json: all but the per-header outcomes
+    (syntax_outcomes), which stay in the eval file rather than in every download."""
+    return {k: v for k, v in eval_results.items() if k != "syntax_outcomes"}
+
+
 def set_eval(out, eval_results):
     """Put eval results into an exported folder's config.json and refresh its manifest (the
     weights and golden outputs are left as they are)."""
     path = os.path.join(out, "config.json")
     config = json.load(open(path))
-    # per-header outcomes (eval.py syntax_outcomes) stay in the eval file, not in every download
-    config["eval"] = {k: v for k, v in eval_results.items() if k != "syntax_outcomes"}
+    config["eval"] = config_eval(eval_results)
     with open(path, "w") as f:
         json.dump(config, f, indent=1)
     write_manifest(out)

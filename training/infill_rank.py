@@ -60,14 +60,7 @@ def gather(model, tok, cases, view, n_masks, budget, width=8):
         else:
             P = p_ar[-(model.cfg.max_seq_len - n_masks - 64):]
             decoded, beams = E.ar_generate(model, tok, P, n_masks), E.beam_fill(model, tok, P, n_masks, (), width, breaks)
-        cut = next((i for i, t in enumerate(decoded) if t in (tok.pad, tok.eos)), None)
-        dec = list(decoded[:cut] if cut is not None else decoded)
-        starts = (dec[0] in breaks) if dec and tok.decode(dec).strip() else None
-        cands = []
-        for ids in E.line_cuts(dec, breaks) + [b for b, _ in beams]:
-            # eval.py ranked_fill's filter: not blank, and begins as the decoded fill does
-            if ids and ids not in cands and tok.decode(ids).strip() and (starts is None or (ids[0] in breaks) == starts):
-                cands.append(ids)
+        dec, cands = E.fill_candidates(tok, decoded, [b for b, _ in beams], breaks)
         info = []
         for c in cands or [dec]:
             lp = token_logprobs(model, tok, list(P) + c + list(s)[:64])
