@@ -71,7 +71,7 @@ def main():
     ap.add_argument("results", help="bench/results/generate-*.json (with its `ar` runs' text)")
     ap.add_argument("--length", type=int, default=64)
     ap.add_argument("--tokenizer", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "public",
-                                                        "models", "qs-code-ar-small-v2", "tokenizer.json"))
+                                                        "models", "qs-code-ar-small-v3", "tokenizer.json"))
     args = ap.parse_args()
     tok = Tokenizer.load(args.tokenizer)
     d = json.load(open(args.results))

@@ -27,7 +27,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=c
 grep -m1 'model name' /proc/cpuinfo; nproc; /tmp/node --version
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.is_available())"
 
-M=qs-code-diffusion-small-v2-int8
+M=qs-code-diffusion-small-v3-int8
 N=100; P=25; PC=60   # QUICK=1: a try-out of this script on any machine
 [ -n "${QUICK:-}" ] && { N=3; P=8; PC=0; }
 B=(--heldout $G/heldout.jsonl --prompts $N --lengths 32,64 --no-readme)

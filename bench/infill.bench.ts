@@ -16,7 +16,7 @@
 // Writes bench/results/infill-cpu-NT-<diffusion model>.json and prints a markdown table.
 //
 // Options:
-//   --diffusion ID   (default qs-code-diffusion-small-v2-int8)   --ar ID (default: diffusion→ar)
+//   --diffusion ID   (default qs-code-diffusion-small-v3-int8)   --ar ID (default: diffusion→ar)
 //   --cases N        holes (default 100, eval.py's --n-infill)
 //   --candidates 4,8 the ranked@K rows (default 8)
 //   --heldout FILE   documents (default training/data/corpus/heldout.jsonl)
@@ -72,7 +72,7 @@ export async function main(argv: string[]): Promise<void> {
     const i = argv.indexOf(`--${name}`);
     return i < 0 ? undefined : argv[i + 1];
   };
-  const diffusionId = value('diffusion') ?? 'qs-code-diffusion-small-v2-int8';
+  const diffusionId = value('diffusion') ?? 'qs-code-diffusion-small-v3-int8';
   const arId = value('ar') ?? diffusionId.replace('diffusion', 'ar');
   const nCases = Number(value('cases') ?? 100);
   const widths = (value('candidates') ?? '8').split(',').map(Number);

@@ -18,8 +18,8 @@ import { loadModel, type ModelFiles } from '../src/engine/load';
 import { nodeGPU } from '../src/test/nodeGpu';
 
 const PAIRS = [
-  ['qs-code-ar-small-v2', 'qs-code-ar-small-v2-int8'],
-  ['qs-code-diffusion-small-v2', 'qs-code-diffusion-small-v2-int8'],
+  ['qs-code-ar-small-v3', 'qs-code-ar-small-v3-int8'],
+  ['qs-code-diffusion-small-v3', 'qs-code-diffusion-small-v3-int8'],
 ] as const;
 
 function files(id: string): ModelFiles {

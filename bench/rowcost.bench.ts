@@ -23,7 +23,7 @@ const SETTINGS: [threads: number, parallelWork: number][] = [[1, 2e6], [2, 2e6],
 
 export async function main(argv: string[]): Promise<void> {
   const arg = (k: string, d: string) => (argv.includes(`--${k}`) ? argv[argv.indexOf(`--${k}`) + 1] : d);
-  const id = arg('model', 'qs-code-diffusion-small-v2-int8');
+  const id = arg('model', 'qs-code-diffusion-small-v3-int8');
   const reps = Number(arg('reps', '30'));
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadavgBefore: loadavg().map((x) => round(x, 2)), node: process.version };
   console.log(`machine: ${machine.cpu}, ${machine.cores} cores, load ${machine.loadavgBefore.join(' ')}; ${id} and its twin, ${reps} reps`);

@@ -17,10 +17,10 @@ const BASE = `http://localhost:${PORT}`;
 const QUERY = '?model=qs-code-diffusion-tiny&engine=cpu';
 /**
  * The Monaco test needs a model that can finish a loop header: the tiny one only ever writes
- * `x, x, x,` there. qs-code-diffusion-small-v2 writes `n):` (the rest of the line, past the
+ * `x, x, x,` there. qs-code-diffusion-small-v3 writes `n):` (the rest of the line, past the
  * auto-closed bracket: the issue's case) and costs ~50 ms a completion on the CPU engine.
  */
-const MONACO_QUERY = '?model=qs-code-diffusion-small-v2&engine=cpu';
+const MONACO_QUERY = '?model=qs-code-diffusion-small-v3&engine=cpu';
 
 let server: ChildProcess | null = null;
 

@@ -8,7 +8,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { pythonSyntaxError, pythonTail } from '../src/diffusion/pythonSyntax';
 import { recordErrors } from './helpers';
 
-const INT8 = 'qs-code-diffusion-small-v2-int8';
+const INT8 = 'qs-code-diffusion-small-v3-int8';
 
 async function open(page: Page, url: string) {
   // a short run keeps SwiftShader's WebGPU within the test's time; the model's own decoding
@@ -49,7 +49,7 @@ test('the default is the int8 export where its quality holds (index.json), else 
   await open(page, '/');
   const index = (await page.evaluate(() => fetch('/models/index.json').then((r) => r.json()))) as { models: { id: string; quantized?: { qualityHolds?: boolean | null } }[] };
   const holds = index.models.find((m) => m.id === INT8)?.quantized?.qualityHolds === true;
-  const expected = holds ? INT8 : 'qs-code-diffusion-small-v2';
+  const expected = holds ? INT8 : 'qs-code-diffusion-small-v3';
   const status = page.getByTestId('model-status');
   await expect(status).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
   await expect(status.locator('.model-line-id')).toHaveText(expected);
@@ -57,7 +57,7 @@ test('the default is the int8 export where its quality holds (index.json), else 
   const select = page.getByTestId('settings-model');
   await expect(select.locator('option').first()).toContainText(`Best available (${expected})`);
   await expect(select.locator(`option[value="${INT8}"]`)).toContainText(/MB download · 2\.\d MB in memory/);
-  await expect(select.locator('option[value="qs-code-diffusion-small-v2"]')).toContainText(/MB download · 9\.\d MB in memory/);
+  await expect(select.locator('option[value="qs-code-diffusion-small-v3"]')).toContainText(/MB download · 9\.\d MB in memory/);
 });
 
 test('the syntax check is on by default: a function header is completed into code that parses whole, re-chosen tokens marked on the canvas', async ({ page }) => {

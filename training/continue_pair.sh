@@ -11,8 +11,8 @@
 #      same data windows).
 set -euo pipefail
 cd "$(dirname "$0")"
-DIFF=${DIFF:-../public/models/qs-code-diffusion-small-v2}
-AR=${AR:-../public/models/qs-code-ar-small-v2}
+DIFF=${DIFF:-../public/models/qs-code-diffusion-small-v3}
+AR=${AR:-../public/models/qs-code-ar-small-v3}
 NAME=${NAME:-v21}; TOKENS=${TOKENS:-4e6}; SEED=${SEED:-5050}
 LR=${LR:-1.5e-4}; MIN_LR=${MIN_LR:-1.5e-5}
 DIFF_ARGS=${DIFF_ARGS:---attention block_causal --block-size 8 --ar-weight 2 --fim-share 0.4 --random-share 0.03 --batch 16 --fim-clean 4 --fim-clean-share 0.5}

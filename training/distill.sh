@@ -6,7 +6,7 @@
 #   bash training/distill.sh      # then export.py / eval.py / bench:generate (README)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-INIT=${INIT:-public/models/qs-code-diffusion-small-v2}
+INIT=${INIT:-public/models/qs-code-diffusion-small-v3}
 TRAJ=${TRAJ:-training/data/traj-$(basename "$INIT").json}
 N=${N:-3000}
 TOKENS=${TOKENS:-1.6e6}

@@ -14,7 +14,7 @@ draft_layout / draft_loss). Not in the model format or the engines: this measure
 head would buy before either is changed.
 
   python3 training/draft_head.py --steps 1000 --ffn 768 --out training/runs/draft-head.pt
-  python3 training/probe_drafts.py --model public/models/qs-code-diffusion-small-v2 \
+  python3 training/probe_drafts.py --model public/models/qs-code-diffusion-small-v3 \
       --head training/runs/draft-head.pt --n 200 --lookup 0          # tokens per forward, syntax-valid
 """
 import argparse
@@ -69,8 +69,8 @@ def load(model_dir, head=None, ffn_dim=None):
 def main():
     from train import load_trajectories, traj_batch
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default=os.path.join(HERE, "..", "public", "models", "qs-code-diffusion-small-v2"))
-    ap.add_argument("--traj", default=os.path.join(HERE, "data", "traj-qs-code-diffusion-small-v2.json"))
+    ap.add_argument("--model", default=os.path.join(HERE, "..", "public", "models", "qs-code-diffusion-small-v3"))
+    ap.add_argument("--traj", default=os.path.join(HERE, "data", "traj-qs-code-diffusion-small-v3.json"))
     ap.add_argument("--out", default=os.path.join(HERE, "runs", "draft-head.pt"))
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--batch", type=int, default=16)

@@ -9,8 +9,8 @@
 Usage: python3 training/export.py --ckpt training/runs/diff/ckpt.pt --id qs-code-diffusion-6m
 int8 (training/quantize.py: per-group scales, GPTQ-style error feedback on calibration windows),
 from an exported float16 folder:
-       python3 training/export.py --int8 public/models/qs-code-diffusion-small-v2 \
-           --id qs-code-diffusion-small-v2-int8 [--group 64] [--method gptq] [--calib-windows 128] \
+       python3 training/export.py --int8 public/models/qs-code-diffusion-small-v3 \
+           --id qs-code-diffusion-small-v3-int8 [--group 64] [--method gptq] [--calib-windows 128] \
            [--tune-steps 200] (scale tuning after quantising: quantize.tune_scales)
 """
 import argparse
@@ -155,7 +155,7 @@ def export(ckpt_path, model_id, out_root, data_dir, eval_results=None):
                            "history": state.get("history", []),
                            "args": {k: info["args"][k] for k in
                                     ("size", "batch", "lr", "random_share", "pad_share", "seed", "attention",
-                                     "block_size", "ar_weight", "fim_share", "init")
+                                     "block_size", "ar_weight", "fim_share", "fim_clean", "fim_clean_share", "init", "soup")
                                     if k in info["args"]}},
               "eval": config_eval(eval_results or {})}
     with open(os.path.join(out, "config.json"), "w") as f:

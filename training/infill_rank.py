@@ -6,6 +6,7 @@ budget of --infill-context tokens) it gathers the app's Fill candidates (eval.py
 the decoded fill cut at each line end, and 8 beams of the hole's first line) in one of two views:
   own    the model's own: a block-causal model with the suffix first in its cache (half the budget
          left after the masks is prefix, half suffix), as eval.py and the app do;
+  mixed  the decoded fill of the own view, the beams of the prefix only (no suffix in the cache)
   twin   the AR twin's: the prefix only (the budget less the masks), greedy line + prefix-only
          beams, the suffix used only to judge (eval.py --ar-candidates).
 Each candidate is scored once, reading prefix + fill + suffix left to right: the fill's log
@@ -15,10 +16,12 @@ fill's given the suffix first in the cache. Then each rule's pick is scored as e
 the true line), the decoded fill alone, the app's rule (the first 32 suffix tokens), other suffix
 lengths, and mixes with the fill's own probability.
 
-Usage: python3 training/infill_rank.py --model DIR [--view own|twin] [--out rows.json]
+Usage: python3 training/infill_rank.py --model DIR [--view own|mixed|twin] [--out rows.json]
 """
 import argparse
+import difflib
 import json
+import math
 import os
 import time
 
@@ -49,14 +52,19 @@ def fill_given_both_sides(model, tok, prefix, fill, suffix, n_masks):
     return lg.log_softmax(-1)[:len(fill)].gather(1, torch.tensor(fill)[:, None])[:, 0].clamp(min=-69).tolist()
 
 
+def first_line(text):
+    """The line a fill is scored on (eval.line_score): its leading line break dropped, up to the next."""
+    return (text[1:] if text.startswith("\n") else text).split("\n")[0].rstrip()
+
+
 def gather(model, tok, cases, view, n_masks, budget, width=8):
     breaks = E.newline_ids(tok)
     rows = []
     for pre, line, suf in cases:
         p, s, p_ar = E.infill_context(tok, pre, suf, n_masks, budget)
-        if view == "own":
+        if view in ("own", "mixed"):
             decoded = E.block_decode(model, tok, p, n_masks, s, 0.3, order="verify", row_cost=0.45)[0]
-            beams, P = E.beam_fill(model, tok, p, n_masks, s, width, breaks), p
+            beams, P = E.beam_fill(model, tok, p, n_masks, s if view == "own" else (), width, breaks), p
         else:
             P = p_ar[-(model.cfg.max_seq_len - n_masks - 64):]
             decoded, beams = E.ar_generate(model, tok, P, n_masks), E.beam_fill(model, tok, P, n_masks, (), width, breaks)
@@ -67,6 +75,7 @@ def gather(model, tok, cases, view, n_masks, budget, width=8):
             a = len(P) - 1
             exact, sim = E.line_score(tok.decode(c), line)
             info.append({"fill": lp[a:a + len(c)], "suffix": lp[a + len(c):], "exact": exact, "sim": sim,
+                         "line": first_line(tok.decode(c)),
                          "both_sides": fill_given_both_sides(model, tok, P, c, s, n_masks) if E.is_block(model) and s else None})
         rows.append(info)
     return rows
@@ -86,13 +95,33 @@ RULES = {
 }
 
 
+def mbr(row, weight):
+    """Minimum Bayes risk over the candidates' first lines: the index of the candidate whose line
+    is most like the others' on average (difflib ratio, the metric), each other candidate counted
+    with weight(c) (a candidate's own line counts too); ties to the first."""
+    w = [weight(c) for c in row]
+    top = max(w)
+    w = [math.exp(x - top) for x in w]  # softmax weights, unnormalised
+    def risk(i):
+        return sum(wj * difflib.SequenceMatcher(None, row[i]["line"], c["line"]).ratio() for wj, c in zip(w, row))
+    return max(range(len(row)), key=lambda i: (risk(i), -i))
+
+
+ROW_RULES = {
+    "MBR, candidates alike": lambda r: mbr(r, lambda c: 0.0),
+    "MBR weighted by suffix 32": lambda r: mbr(r, lambda c: sum(c["suffix"][:32])),
+    "MBR weighted by fill + suffix 32": lambda r: mbr(r, lambda c: sum(c["fill"]) + sum(c["suffix"][:32])),
+    "MBR weighted by 0.5 x suffix 32": lambda r: mbr(r, lambda c: 0.5 * sum(c["suffix"][:32])),
+}
+
+
 def score_rules(rows):
     out = {}
-    for name, rule in RULES.items():
-        if any(rule(c) is None for r in rows for c in r):
-            continue
+    rules = {name: (lambda r, rule=rule: max(range(len(r)), key=lambda i: (rule(r[i]), -i))) for name, rule in RULES.items()
+             if not any(rule(c) is None for r in rows for c in r)}
+    for name, pick in {**rules, **ROW_RULES}.items():
         # ties to the first candidate (the decoded fill's cuts come first), as ranked_fill
-        picks = [max(range(len(r)), key=lambda i: (rule(r[i]), -i)) for r in rows]
+        picks = [pick(r) for r in rows]
         out[name] = {"exact": sum(r[i]["exact"] for r, i in zip(rows, picks)) / len(rows),
                      "similarity": round(sum(r[i]["sim"] for r, i in zip(rows, picks)) / len(rows), 4)}
     return out
@@ -101,22 +130,29 @@ def score_rules(rows):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", required=True)
-    ap.add_argument("--view", default="own", choices=["own", "twin"])
+    ap.add_argument("--view", default="own", choices=["own", "mixed", "twin"])
     ap.add_argument("--data", default=os.path.join(HERE, "data"))
     ap.add_argument("--n-infill", type=int, default=100)
     ap.add_argument("--infill-masks", type=int, default=24)
     ap.add_argument("--infill-context", type=int, default=128)
     ap.add_argument("--out")
+    ap.add_argument("--rows", help="gathered candidates: written here, or read from here when it exists "
+                    "(then no model is run; to try other rules)")
     args = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or 0) or max(1, os.cpu_count() or 1))
     model = E.load_model(args.model)
     tok = Tokenizer.load(os.path.join(args.model, "tokenizer.json"))
-    if args.view == "own" and not E.is_block(model):
+    if args.view != "twin" and not E.is_block(model):
         ap.error("--view own needs a block-causal diffusion model (an AR model has only the twin's view)")
     docs = [json.loads(l)["text"] for l in open(os.path.join(args.data, "corpus", "heldout.jsonl"))]
-    cases = E.infill_cases(docs, tok, args.n_infill)
     t0 = time.time()
-    rows = gather(model, tok, cases, args.view, args.infill_masks, min(args.infill_context, model.cfg.max_seq_len))
+    if args.rows and os.path.exists(args.rows):
+        rows = json.load(open(args.rows))
+    else:
+        cases = E.infill_cases(docs, tok, args.n_infill)
+        rows = gather(model, tok, cases, args.view, args.infill_masks, min(args.infill_context, model.cfg.max_seq_len))
+        if args.rows:
+            json.dump(rows, open(args.rows, "w"))
     result = {"model": os.path.basename(args.model.rstrip("/")), "view": args.view, "holes": len(rows),
               "candidates_per_hole": round(sum(len(r) for r in rows) / len(rows), 2), "rules": score_rules(rows),
               "seconds": round(time.time() - t0)}

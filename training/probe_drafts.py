@@ -4,8 +4,8 @@ adaptive rows) on N held-out function headers. For watching a distillation
 run (training/distill.sh) while it trains:
 
   OMP_NUM_THREADS=1 python3 training/probe_drafts.py --ckpt training/runs/v2-distill/ckpt.pt --n 30
-  OMP_NUM_THREADS=1 python3 training/probe_drafts.py --model public/models/qs-code-diffusion-small-v2 --n 30
-  python3 training/probe_drafts.py --model public/models/qs-code-diffusion-small-v2 --head training/runs/draft-head.pt --n 200
+  OMP_NUM_THREADS=1 python3 training/probe_drafts.py --model public/models/qs-code-diffusion-small-v3 --n 30
+  python3 training/probe_drafts.py --model public/models/qs-code-diffusion-small-v3 --head training/runs/draft-head.pt --n 200
 """
 import argparse
 import json

@@ -1,7 +1,7 @@
 """How close an int8 export is to the float model it came from, on held-out windows: the AR
 head's (causal rows') mean KL(float ‖ int8) and the share of positions whose greedy token changes.
 
-    OMP_NUM_THREADS=2 python3 training/quant_fidelity.py public/models/qs-code-diffusion-small-v2-int8 [...]
+    OMP_NUM_THREADS=2 python3 training/quant_fidelity.py public/models/qs-code-diffusion-small-v3-int8 [...]
 
 The float model is the folder named by config.json's quantization.from, next to the int8 one.
 """

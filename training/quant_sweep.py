@@ -5,7 +5,7 @@ relative output error of every matrix on its calibration inputs (mean over matri
 bits/byte (AR: next-token NLL; block-causal: eval.py's exact left-to-right bits/byte), and the
 size of the int8 file (int8 + float16 scales + float16 norms) against the float16 file.
 
-    OMP_NUM_THREADS=2 python3 training/quant_sweep.py --model public/models/qs-code-ar-small-v2 \\
+    OMP_NUM_THREADS=2 python3 training/quant_sweep.py --model public/models/qs-code-ar-small-v3 \\
         --groups 32,64,0 --methods rtn,gptq --out training/evals/int8-sweep.json
 (group 0: one scale per row)
 """

@@ -1,6 +1,6 @@
 // Self-generated trajectories for certainty distillation (train.py --distill):
 //
-//   node bench/run.mjs training/trajectories.ts --model qs-code-diffusion-small-v2 --n 3000
+//   node bench/run.mjs training/trajectories.ts --model qs-code-diffusion-small-v3 --n 3000
 //
 // Each record: a prompt cut from a random offset of the training split (P tokens, P uniform in
 // [16, 192]), then the model's own greedy continuation of 64 tokens with its default decoding
@@ -27,7 +27,7 @@ export async function main(argv: string[]): Promise<void> {
     const i = argv.indexOf(`--${k}`);
     return i >= 0 ? argv[i + 1] : d;
   };
-  const id = opt('model', 'qs-code-diffusion-small-v2');
+  const id = opt('model', 'qs-code-diffusion-small-v3');
   const n = Number(opt('n', '3000'));
   const seed = Number(opt('seed', '7'));
   const genLength = Number(opt('gen', '64'));

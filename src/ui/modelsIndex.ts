@@ -23,7 +23,7 @@ export interface ModelsIndex {
 }
 
 /** Used when index.json cannot be read: the models the project ships, best first. */
-export const FALLBACK_DIFFUSION = ['qs-code-diffusion-small-v2', 'qs-code-diffusion-tiny'];
+export const FALLBACK_DIFFUSION = ['qs-code-diffusion-small-v3', 'qs-code-diffusion-tiny'];
 
 export async function fetchModelsIndex(fetchFn: typeof fetch = fetch): Promise<ModelsIndex | null> {
   try {
