@@ -76,7 +76,7 @@ def test_syntax_valid_records_one_outcome_per_header_matching_its_rate(tmp_path,
 def test_infill_rank_rules_pick_per_hole_and_tie_to_the_first():
     import infill_rank as R
     c = lambda sim, exact, fill, suffix, both=None: {"sim": sim, "exact": exact, "fill": fill, "suffix": suffix,
-                                                       "both_sides": both}
+                                                       "both_sides": both, "line": f"x = {sim}"}
     rows = [[c(0.2, False, [-1.0], [-5.0] * 40), c(1.0, True, [-3.0], [-1.0] * 40)],   # the suffix knows better
             [c(0.6, False, [-1.0], [-2.0] * 40), c(0.4, False, [-1.0], [-2.0] * 40)]]  # a tie: the first
     out = R.score_rules(rows)
@@ -84,6 +84,39 @@ def test_infill_rank_rules_pick_per_hole_and_tie_to_the_first():
     assert out["decoded fill"] == {"exact": 0.0, "similarity": 0.4}
     assert out["suffix, 32 tokens (the app's rule)"] == {"exact": 0.5, "similarity": 0.8}
     assert "fill given both sides" not in out        # not scored for AR models
+
+
+def test_mbr_picks_the_line_most_like_the_others_weighted_by_score():
+    import infill_rank as R
+    c = lambda line, suffix: {"line": line, "suffix": [suffix], "fill": [0.0]}
+    row = [c("return a", 0.0), c("return a + b", 0.0), c("return a + b + c", 0.0), c("pass", 0.0)]
+    assert R.mbr(row, lambda x: 0.0) == 1                     # the middle one is closest to the rest
+    row[3]["suffix"] = [50.0]                                 # one candidate the suffix is sure of
+    assert R.mbr(row, lambda x: sum(x["suffix"])) == 3
+    assert R.first_line("\n    y = 1\nz") == "    y = 1"
+
+
+def test_soup_averages_runs_from_one_init_and_refuses_others(tmp_path):
+    import soup
+    def ck(w, seed, init=None, config=None):
+        return {"model": {"w": torch.tensor([w, 2 * w])},
+                "state": {"step": 10, "tokens_seen": 1000, "seconds": 5, "losses": [],
+                          "history": [{"to_tokens": 50}, {"from_tokens": 50, "to_tokens": 1050}],
+                          "init": init or {"model": "ar", "tokens_seen": 50}},
+                "info": {"config": config or {"dim": 4}, "args": {"seed": seed}}}
+    paths = []
+    for i, c in enumerate([ck(1.0, 1), ck(3.0, 2), ck(0.0, 3, init={"model": "other", "tokens_seen": 1}),
+                           ck(0.0, 4, config={"dim": 8})]):
+        paths.append(str(tmp_path / f"{i}.pt"))
+        torch.save(c, paths[-1])
+    s = soup.soup(paths[:2])
+    assert s["model"]["w"].tolist() == [2.0, 4.0]
+    assert s["state"]["tokens_seen"] == 2000 and s["state"]["step"] == 20
+    assert s["info"]["args"]["soup"] == [1, 2]
+    assert len(s["state"]["history"]) == 3                    # the init's, then each run
+    for bad in (paths[2], paths[3]):
+        with pytest.raises(SystemExit):
+            soup.soup([paths[0], bad])
 
 
 def test_loop_bans_name_the_token_that_would_make_a_third_copy():
