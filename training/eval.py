@@ -417,12 +417,14 @@ def newline_ids(tok):
 @torch.no_grad()
 def beam_fill(model, tok, prefix, n, suffix, width, breaks):
     """sampler candidates.ts beamFill: beam search of the hole's first line on the AR head, the
-    suffix first in the context (at its true positions): each round every live beam is extended by
+    suffix (empty for the app's rule since Model v3) first in the context at its true positions: each round every live beam is extended by
     its `width` most likely next tokens (mask excluded; ties to the lower id), the `width` best
     live ones go on; a beam ends at eos/pad, at a token of `breaks` (a line break) after its
     first, or at n tokens, its score including that token's. Stops when no beam is live, or when
     2 x width have ended and the best live score is below theirs. Returns the ended beams' ids (the
     ending token left out) with at least one token, best first: [(ids, log prob)]."""
+    if not prefix and not suffix:
+        return []  # nothing to read on from
     dev = next(model.parameters()).device
     start, end = len(prefix), len(prefix) + n
     suf_pos = list(range(end, end + len(suffix)))
@@ -446,7 +448,7 @@ def beam_fill(model, tok, prefix, n, suffix, width, breaks):
             t = ids[-1]
             if t in ends or (len(ids) > 1 and t in breaks) or len(ids) == n:
                 kept = ids[:-1] if t in ends or (len(ids) > 1 and t in breaks) else ids
-                if kept:
+                if kept and all(kept != d for d, _ in done):  # the same fill ended otherwise: the likelier stays
                     done.append((kept, score))
             elif len(live) < width:
                 live.append((ids, score))
@@ -492,13 +494,13 @@ def fill_candidates(tok, decoded, beams, breaks):
     return decoded, cands
 
 
-def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tokens=32, beams_see_suffix=True):
+def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tokens=32, beams_see_suffix=False):
     """sampler candidates.ts rankFills: candidates are the decoded fill cut at each line end
     (line_cuts) and beam_fill's; those with text that is not only white space and that begin as
     the decoded fill does (with a line break or not) are ranked by suffix_score over the first
     score_tokens of the suffix, ties to the first; returns the best's ids (no end token), or the
-    decoded fill when none is left. beams_see_suffix=False: the beams see the prefix only (what a
-    left-to-right model can do: --ar-candidates)."""
+    decoded fill when none is left. The beams read the prefix only, as the app's since Model v3
+    (beams_see_suffix=True: the suffix first in their cache, the rule before; worse for v3)."""
     beams = beam_fill(model, tok, prefix, n, suffix if beams_see_suffix else (), width, breaks)
     decoded, cands = fill_candidates(tok, decoded, [b for b, _ in beams], breaks)
     if not cands:

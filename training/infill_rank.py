@@ -7,6 +7,7 @@ the decoded fill cut at each line end, and 8 beams of the hole's first line) in 
   own    the model's own: a block-causal model with the suffix first in its cache (half the budget
          left after the masks is prefix, half suffix), as eval.py and the app do;
   mixed  the decoded fill of the own view, the beams of the prefix only (no suffix in the cache)
+  prefix the own view's prefix, no suffix in the cache: the AR head's greedy fill and beams
   twin   the AR twin's: the prefix only (the budget less the masks), greedy line + prefix-only
          beams, the suffix used only to judge (eval.py --ar-candidates).
 Each candidate is scored once, reading prefix + fill + suffix left to right: the fill's log
@@ -16,7 +17,7 @@ fill's given the suffix first in the cache. Then each rule's pick is scored as e
 the true line), the decoded fill alone, the app's rule (the first 32 suffix tokens), other suffix
 lengths, and mixes with the fill's own probability.
 
-Usage: python3 training/infill_rank.py --model DIR [--view own|mixed|twin] [--out rows.json]
+Usage: python3 training/infill_rank.py --model DIR [--view own|mixed|prefix|twin] [--out rows.json]
 """
 import argparse
 import difflib
@@ -65,6 +66,9 @@ def gather(model, tok, cases, view, n_masks, budget, width=8):
         if view in ("own", "mixed"):
             decoded = E.block_decode(model, tok, p, n_masks, s, 0.3, order="verify", row_cost=0.45)[0]
             beams, P = E.beam_fill(model, tok, p, n_masks, s if view == "own" else (), width, breaks), p
+        elif view == "prefix":
+            P = p
+            decoded, beams = E.ar_generate(model, tok, P, n_masks), E.beam_fill(model, tok, P, n_masks, (), width, breaks)
         else:
             P = p_ar[-(model.cfg.max_seq_len - n_masks - 64):]
             decoded, beams = E.ar_generate(model, tok, P, n_masks), E.beam_fill(model, tok, P, n_masks, (), width, breaks)
@@ -130,7 +134,7 @@ def score_rules(rows):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", required=True)
-    ap.add_argument("--view", default="own", choices=["own", "mixed", "twin"])
+    ap.add_argument("--view", default="own", choices=["own", "mixed", "prefix", "twin"])
     ap.add_argument("--data", default=os.path.join(HERE, "data"))
     ap.add_argument("--n-infill", type=int, default=100)
     ap.add_argument("--infill-masks", type=int, default=24)

@@ -1,6 +1,7 @@
 // Infill candidates (candidates.ts) on a random tiny block-causal model, CPU engine: the beams and
 // the suffix score against log probabilities computed from scratch (uncached block steps,
-// float64 log-softmax), width 1 against the AR head's greedy fill, and the sampler's use of them.
+// float64 log-softmax), width 1 against the AR head's greedy continuation of the prefix alone, and
+// the sampler's use of them.
 // Token text (decode) is made up: ids divisible by 7 are line breaks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCpuModel } from '../engine/cpu';
@@ -9,7 +10,7 @@ import type { DiffusionModel } from '../engine/types';
 import { beamFill, breaksOf, lineCuts, rankFills, SCORE_SUFFIX_TOKENS, suffixScore } from './candidates';
 import { RequestError } from './request';
 import { CancelledError } from './types';
-import { infill } from './sampler';
+import { generate, infill } from './sampler';
 import type { StepEvent } from './types';
 
 const SPEC: TinySpec = { kind: 'diffusion', vocab: 61, dim: 32, heads: 4, ffn: 40, layers: 2, maxSeq: 96, tie: true, dtype: 'F16', blockSize: 4 };
@@ -56,7 +57,7 @@ describe('infill candidates', () => {
     expect(await suffixScore(model, prefix, [10, 11], suffix)).not.toBeCloseTo(await suffixScore(model, prefix, [40, 41], suffix), 3);
   });
 
-  it('beams: best first, each ended at eos/pad, a line break or the span end, scored with the suffix first in view', async () => {
+  it('beams: best first, each ended at eos/pad, a line break or the span end, scored on the prefix alone', async () => {
     for (const prefix of prefixes.slice(0, 3)) {
       const n = 6;
       const spanEnd = prefix.length + n;
@@ -67,7 +68,6 @@ describe('infill candidates', () => {
       expect(counter.forwards).toBeGreaterThan(1);
       expect(new Set(beams.map((b) => b.ids.join(','))).size).toBe(beams.length);
       for (let i = 1; i < beams.length; i++) expect(beams[i]!.score).toBeLessThanOrEqual(beams[i - 1]!.score);
-      const sufPos = range(spanEnd, suffix.length);
       for (const b of beams) {
         expect(b.ids.length).toBeGreaterThan(0);
         expect(b.ids.slice(1).some(isBreak)).toBe(false);
@@ -76,16 +76,22 @@ describe('infill candidates', () => {
         else expect(b.end === PAD || b.end === EOS || (isBreak(b.end) && b.ids.length >= 1)).toBe(true);
         const seq = b.end === undefined ? b.ids : [...b.ids, b.end];
         let want = 0;
-        for (let i = 0; i < seq.length; i++) want += (await logProbsAfter([...suffix, ...prefix, ...seq.slice(0, i)], [...sufPos, ...range(0, prefix.length + i)]))[seq[i]!]!;
+        for (let i = 0; i < seq.length; i++) want += (await logProbsAfter([...prefix, ...seq.slice(0, i)], range(0, prefix.length + i)))[seq[i]!]!;
         expect(b.score).toBeCloseTo(want, 3);
       }
+      // the suffix is not read: another suffix, the same beams
+      const other = await beamFill(model, canvasOf(prefix, n, [44, 45, 46]), prefix.length, spanEnd, 3, isBreak, { forwards: 0 });
+      expect(other.map((b) => [b.ids, b.end])).toEqual(beams.map((b) => [b.ids, b.end]));
+      other.forEach((b, i) => expect(b.score).toBeCloseTo(beams[i]!.score, 4));
     }
+    // no prefix: nothing to read on from, no beams
+    expect(await beamFill(model, canvasOf([], 4, suffix), 0, 4, 3, isBreak, { forwards: 0 })).toEqual([]);
   });
 
-  it('width 1 is the greedy fill the sampler decodes, up to its first line break', async () => {
+  it('width 1 is the greedy continuation of the prefix alone, up to its first line break', async () => {
     for (const prefix of prefixes) {
       const n = 8;
-      const decoded = await infill(model, { prefix, suffix, genLength: n, schedule: { kind: 'threshold', tau: 0.3 }, lookup: 0 });
+      const decoded = await generate(model, { prompt: prefix, genLength: n, schedule: { kind: 'threshold', tau: 0.3 }, lookup: 0 });
       const beams = await beamFill(model, canvasOf(prefix, n, suffix), prefix.length, prefix.length + n, 1, isBreak, { forwards: 0 });
       const g = decoded.generated;
       const cut = g.findIndex((t, i) => i > 0 && isBreak(t));
@@ -150,14 +156,28 @@ describe('infill candidates', () => {
     expect(filtered).toBeGreaterThan(0);
   });
 
-  it('rankFills with one beam and no line breaks: the decoded fill, ranked alone', async () => {
+  it('rankFills with one beam and no line breaks: the decoded fill against the prefix-only greedy fill, the suffix decides', async () => {
     const flat = (ids: number[]) => ids.map((t) => `w${t} `).join('');
+    let both = 0;
     for (const prefix of prefixes) {
       const plain = await infill(model, { prefix, suffix, genLength: 6, schedule: { kind: 'threshold', tau: 0.3 }, lookup: 0 });
       if (plain.generated.length === 0) continue;
       const r = await rankFills(model, Int32Array.from(plain.tokens), prefix.length, prefix.length + 6, 1, flat);
-      expect(r).toMatchObject({ ids: plain.generated, stats: { ranked: 1, chosen: 0 } });
+      const greedy = (await generate(model, { prompt: prefix, genLength: 6, schedule: { kind: 'threshold', tau: 0.3 }, lookup: 0 })).generated;
+      const cut = greedy.findIndex((t) => t === PAD || t === EOS);
+      const beam = cut < 0 ? greedy : greedy.slice(0, cut);
+      if (beam.length === 0 || beam.join() === plain.generated.join()) {
+        expect(r).toMatchObject({ ids: plain.generated, stats: { ranked: 1, chosen: 0 } });
+        continue;
+      }
+      both++;
+      const s = suffix.slice(0, SCORE_SUFFIX_TOKENS);
+      const [a, b] = [await suffixScore(model, prefix, plain.generated, s), await suffixScore(model, prefix, beam, s)];
+      expect(r.stats.ranked).toBe(2);
+      expect(r.ids).toEqual(b > a ? beam : plain.generated);
+      expect(r.stats.chosen).toBe(b > a ? 2 : 0);
     }
+    expect(both).toBeGreaterThan(0); // the suffix in view changes the decoded fill on these prefixes
   });
 
   it('a cancel during the beam search stops it', async () => {

@@ -321,7 +321,7 @@ def test_verify_decode_with_lookup_drafts_is_the_ar_heads_greedy_text():
 def test_ranked_fill_beams_and_suffix_score():
     """eval.py's twin of src/diffusion/candidates.ts: width-1 beams are the AR head's greedy line,
     suffix_score is the suffix's log likelihood after the fill, and ranked_fill returns the
-    qualifying candidate with the best suffix_score."""
+    qualifying candidate with the best suffix_score (the beams reading the prefix alone)."""
     from eval import beam_fill, line_cuts, ranked_fill, suffix_score, verify_decode
     torch.manual_seed(5)
     model, sp = block_causal_model()
@@ -356,7 +356,10 @@ def test_ranked_fill_beams_and_suffix_score():
         g = greedy[:cut]
         starts = g[0] in breaks if g and Tok.decode(g).strip() else None
         cands = []
-        for c in line_cuts(g, breaks) + [b for b, _ in wide]:
+        # the app's rule since Model v3: the beams read the prefix alone
+        alone = beam_fill(model, Tok, prefix, n, (), 3, breaks)
+        assert alone != wide and len({tuple(b) for b, _ in alone}) == len(alone)
+        for c in line_cuts(g, breaks) + [b for b, _ in alone]:
             if c and c not in cands and Tok.decode(c).strip() and (starts is None or (c[0] in breaks) == starts):
                 cands.append(c)
         scores = [suffix_score(model, Tok, prefix, c, suffix) for c in cands]
