@@ -62,7 +62,7 @@ def cursors(docs, n, seed=3, chars=480):
 
 
 def main():
-    fns = _load(["function_prompts", "function_ok"])
+    fns = _load(["function_prompts", "function_ok", "failure"])
     if sys.argv[1] == "prompts":
         with open(sys.argv[2]) as f:
             docs = [json.loads(line)["text"] for line in f]

@@ -139,3 +139,21 @@ def test_failure_names_why_a_body_does_not_parse():
     assert E.failure("def f():", "\n    if x:\n    return 1\n") == "no block after ':'"
     assert E.failure("def f():", "\n    x = = 1\n").startswith("other: ")
     assert E.function_ok("def f():", "\n    return 1\n") and not E.function_ok("def f():", "\ndef g():\n")
+
+
+def test_bench_syntax_py_runs_eval_py_rules_without_torch():
+    """bench/syntax.py (bench:generate and bench:infill call it) takes eval.py's functions from its
+    source; its answers are eval.py's own, and it still finds every function they call."""
+    import os
+    script = os.path.join(os.path.dirname(HERE), "..", "bench", "syntax.py")
+    cases = [{"head": "def f(x):", "body": ":\n    return x + 1\n"},
+             {"head": "def g(x):", "body": ":\n    return (x +\n"},
+             {"head": "def h():", "body": ":\n    '''doc\n    more\n"}]
+    out = subprocess.run([sys.executable, script, "check"], input=json.dumps(cases), capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == [E.function_ok(c["head"], c["body"]) for c in cases]
+    assert json.loads(out.stdout)[0] is True and False in json.loads(out.stdout)
+    pairs = [{"got": "\n    y = x + 1", "line": "    y = x + 2"}, {"got": "z", "line": "z"}]
+    out = subprocess.run([sys.executable, script, "similarity"], input=json.dumps(pairs), capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == [list(E.line_score(p["got"], p["line"])) for p in pairs]
