@@ -58,12 +58,13 @@
 //   --parallel-work W     CPU engine: ops with less work (flop-like units) stay on the calling thread
 //                         (default the engine's, runtime.ts PARALLEL_WORK)
 //   --no-readme           do not touch bench/README.md
-//   --out FILE            results file instead of bench/results/generate-<adapter>-<model>.json
+//   --out FILE            results file instead of bench/results/generate-<adapter>-<model>.json (and
+//                         its own bench/README.md section, named after the file)
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { generate, generateAutoregressive, type GenerateRequest, type SampleResult } from '../src/diffusion';
 import { requestDevice } from '../src/engine/device';
 import { loadModel, type EngineModel, type ModelFiles } from '../src/engine/load';
@@ -487,7 +488,9 @@ export async function main(argv: string[]): Promise<void> {
   writeFileSync(out, JSON.stringify(result, null, 1) + '\n');
   console.log(`wrote ${out} (${result.seconds} s)`);
   if (o.readme) {
-    writeReadmeSection(`${adapter}-${o.diffusion}`, readmeSection(result.date, command, info.description, o, prompts.length, source, rows, table, context));
+    // its own section when the run has its own results file (--out)
+    const key = o.out ? basename(o.out, '.json').replace(/^generate-/, '') : `${adapter}-${o.diffusion}`;
+    writeReadmeSection(key, readmeSection(result.date, command, info.description, o, prompts.length, source, rows, table, context));
     console.log('updated bench/README.md');
   }
   dModel?.dispose();
