@@ -17,7 +17,7 @@ const BASE = `http://localhost:${PORT}`;
 const QUERY = '?model=qs-code-diffusion-tiny&engine=cpu';
 /**
  * The Monaco test needs a model that can finish a loop header: the tiny one only ever writes
- * `x, x, x,` there. qs-code-diffusion-small-v3 writes `n):` (the rest of the line, past the
+ * `x, x, x,` there. qs-code-diffusion-small-v3 writes the rest of the line (v2 wrote `n):`, past the
  * auto-closed bracket: the issue's case) and costs ~50 ms a completion on the CPU engine.
  */
 const MONACO_QUERY = '?model=qs-code-diffusion-small-v3&engine=cpu';
