@@ -44,7 +44,9 @@ function cached(page: Page, id: string) {
     for (const req of await cache.keys()) {
       const path = new URL(req.url).pathname;
       if (!path.startsWith(`/models/${id}/`)) continue;
-      const buf = await (await cache.match(req))!.arrayBuffer();
+      const res = await cache.match(req);
+      if (!res) continue; // deleted between keys() and match(): the worker dropping a bad entry
+      const buf = await res.arrayBuffer();
       const hash = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', buf)), (b) => b.toString(16).padStart(2, '0')).join('');
       out[path.slice(path.lastIndexOf('/') + 1)] = { bytes: buf.byteLength, sha256: hash };
     }
