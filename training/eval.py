@@ -497,8 +497,8 @@ def fill_candidates(tok, decoded, beams, breaks):
 def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tokens=32, beams_see_suffix=False):
     """sampler candidates.ts rankFills: candidates are the decoded fill cut at each line end
     (line_cuts) and beam_fill's; those with text that is not only white space and that begin as
-    the decoded fill does (with a line break or not) are scored by suffix_score over the first
-    score_tokens of the suffix and the minimum-Bayes-risk pick wins (mbr_pick); returns its ids (no end token), or the
+    the decoded fill does (with a line break or not) are ranked by suffix_score over the first
+    score_tokens of the suffix, ties to the first; returns the best's ids (no end token), or the
     decoded fill when none is left. The beams read the prefix only, as the app's since Model v3
     (beams_see_suffix=True: the suffix first in their cache, the rule before; worse for v3)."""
     beams = beam_fill(model, tok, prefix, n, suffix if beams_see_suffix else (), width, breaks)
@@ -507,26 +507,7 @@ def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tok
         return decoded
     s = list(suffix)[:score_tokens]
     scores = [suffix_score(model, tok, prefix, c, s) for c in cands]
-    return cands[mbr_pick([first_line(tok.decode(c)) for c in cands], scores)]
-
-
-MBR_WEIGHT = 0.5  # sampler candidates.ts MBR_WEIGHT
-
-
-def first_line(text):
-    """sampler candidates.ts firstLine: the line a fill is judged by (line_score's), its leading line
-    break dropped, trailing white space cut."""
-    return (text[1:] if text.startswith("\n") else text).split("\n")[0].rstrip()
-
-
-def mbr_pick(lines, scores, weight=MBR_WEIGHT):
-    """sampler candidates.ts mbrPick: the index of the line most like the others (difflib ratio),
-    each weighted by exp(weight x its score); ties to the first."""
-    top = max(scores)
-    w = [math.exp(weight * (x - top)) for x in scores]
-    gain = [sum(wj * (1.0 if i == j else difflib.SequenceMatcher(None, li, lj).ratio())
-                for j, (wj, lj) in enumerate(zip(w, lines))) for i, li in enumerate(lines)]
-    return max(range(len(lines)), key=lambda i: (gain[i], -i))
+    return cands[max(range(len(cands)), key=lambda i: (scores[i], -i))]
 
 
 @torch.no_grad()

@@ -20,7 +20,9 @@ lengths, and mixes with the fill's own probability.
 Usage: python3 training/infill_rank.py --model DIR [--view own|mixed|prefix|twin] [--out rows.json]
 """
 import argparse
+import difflib
 import json
+import math
 import os
 import time
 
@@ -51,7 +53,9 @@ def fill_given_both_sides(model, tok, prefix, fill, suffix, n_masks):
     return lg.log_softmax(-1)[:len(fill)].gather(1, torch.tensor(fill)[:, None])[:, 0].clamp(min=-69).tolist()
 
 
-first_line = E.first_line
+def first_line(text):
+    """The line a fill is scored on (eval.line_score): its leading line break dropped, up to the next."""
+    return (text[1:] if text.startswith("\n") else text).split("\n")[0].rstrip()
 
 
 def gather(model, tok, cases, view, n_masks, budget, width=8):
@@ -85,7 +89,7 @@ RULES = {
     "oracle (knows the line)": lambda c: c["sim"],
     "decoded fill": lambda c: 0.0,
     "suffix, 8 tokens": lambda c: sum(c["suffix"][:8]),
-    "suffix, 32 tokens (the app's rule before)": lambda c: sum(c["suffix"][:32]),
+    "suffix, 32 tokens (the app's rule)": lambda c: sum(c["suffix"][:32]),
     "suffix, 64 tokens": lambda c: sum(c["suffix"][:64]),
     "suffix 32 + 0.3 x fill": lambda c: sum(c["suffix"][:32]) + 0.3 * sum(c["fill"]),
     "suffix 32 + fill (whole text)": lambda c: sum(c["suffix"][:32]) + sum(c["fill"]),
@@ -96,17 +100,22 @@ RULES = {
 
 
 def mbr(row, weight):
-    """Minimum Bayes risk over the candidates' first lines (eval.mbr_pick, the app's rule): the
-    candidate whose line is most like the others' (difflib ratio, the metric), each candidate
-    counted with exp(weight(c)); ties to the first."""
-    return E.mbr_pick([c["line"] for c in row], [weight(c) for c in row], 1.0)
+    """Minimum Bayes risk over the candidates' first lines: the index of the candidate whose line
+    is most like the others' on average (difflib ratio, the metric), each other candidate counted
+    with weight(c) (a candidate's own line counts too); ties to the first."""
+    w = [weight(c) for c in row]
+    top = max(w)
+    w = [math.exp(x - top) for x in w]  # softmax weights, unnormalised
+    def risk(i):
+        return sum(wj * difflib.SequenceMatcher(None, row[i]["line"], c["line"]).ratio() for wj, c in zip(w, row))
+    return max(range(len(row)), key=lambda i: (risk(i), -i))
 
 
 ROW_RULES = {
     "MBR, candidates alike": lambda r: mbr(r, lambda c: 0.0),
     "MBR weighted by suffix 32": lambda r: mbr(r, lambda c: sum(c["suffix"][:32])),
     "MBR weighted by fill + suffix 32": lambda r: mbr(r, lambda c: sum(c["fill"]) + sum(c["suffix"][:32])),
-    "MBR weighted by 0.5 x suffix 32 (the app's rule)": lambda r: mbr(r, lambda c: 0.5 * sum(c["suffix"][:32])),
+    "MBR weighted by 0.5 x suffix 32": lambda r: mbr(r, lambda c: 0.5 * sum(c["suffix"][:32])),
 }
 
 

@@ -12,49 +12,20 @@
 //     theirs (scores only fall).
 //   lineCuts: the decoded fill, and the fill up to each of its line breaks (a shorter fill).
 //   rank: candidates whose text is not only white space, that begin as the decoded fill does
-//     (with a line break or not) and, with the syntax check, keep the syntax, are scored by
-//     suffixScore = log P(suffix[0, S) | prefix + fill), the AR head reading the text in order (one
-//     block step: prefix | fill | suffix at consecutive positions, the suffix rows' decisions
-//     giving each suffix token's probability). The fill's own likelihood is left out: the beams
-//     already favour likely fills, and with it the ranking prefers the shortest (measured:
-//     bench/README.md "Infill"). The winner is the minimum-Bayes-risk pick: the candidate whose
-//     first line is most like the others' (similarity.ts, difflib's ratio), each other candidate
-//     weighing exp(MBR_WEIGHT x suffixScore), so a line many likely candidates agree with beats a
-//     lone best score (v3: line similarity 0.426 -> 0.433 held out, 0.385 -> 0.410 outside the
-//     corpus, training/infill_rank.py).
+//     (with a line break or not) and, with the syntax check, keep the syntax, by suffixScore = log P(suffix[0, S) | prefix + fill), the AR
+//     head reading the text in order (one block step: prefix | fill | suffix at consecutive
+//     positions, the suffix rows' decisions giving each suffix token's probability). The fill's
+//     own likelihood is left out: the beams already favour likely fills, and with it the ranking
+//     prefers the shortest (measured: bench/README.md "Infill").
 //
 // Costs: a beam round is one one-row step per live beam (the cache keeps what beams share); a
 // candidate's score one step of |fill| + S rows over the cached prefix.
 
 import type { DiffusionModel } from '../engine/types';
 import { checkDecisions, checkpoint, now, pieceOf, topK } from './runtime';
-import { similarity } from './similarity';
 
 /** Suffix tokens read after each candidate when ranking (readingScore). */
 export const SCORE_SUFFIX_TOKENS = 32;
-
-/** Minimum Bayes risk: a candidate's weight is exp(MBR_WEIGHT x its suffixScore); 0 would count
- *  every candidate alike, a large one picks the best suffixScore alone (the rule before). */
-export const MBR_WEIGHT = 0.5;
-
-/** The line a fill is judged by: its leading line break dropped, up to the next, trailing space cut. */
-export function firstLine(text: string): string {
-  return (text.startsWith('\n') ? text.slice(1) : text).split('\n')[0]!.trimEnd();
-}
-
-/** Index of the minimum-Bayes-risk pick among lines with log weights `scores` (ties to the first). */
-export function mbrPick(lines: string[], scores: number[], weight = MBR_WEIGHT): number {
-  const top = Math.max(...scores);
-  const w = scores.map((x) => Math.exp(weight * (x - top)));
-  let best = -1;
-  let bestGain = -Infinity;
-  for (let i = 0; i < lines.length; i++) {
-    let gain = 0;
-    for (let j = 0; j < lines.length; j++) gain += w[j]! * (i === j ? 1 : similarity(lines[i]!, lines[j]!));
-    if (gain > bestGain) [bestGain, best] = [gain, i];
-  }
-  return best;
-}
 
 export interface Beam {
   /** The fill's tokens, without the end token. */
@@ -173,8 +144,7 @@ export function lineCuts(ids: number[], isBreak: IsBreak): number[][] {
 
 /**
  * Rank the decoded fill (canvas[spanStart, spanEnd), up to its first eos/pad) cut at its line
- * ends, and beamFill's beams, by suffixScore over the first SCORE_SUFFIX_TOKENS of the suffix and
- * the minimum-Bayes-risk pick (mbrPick)
+ * ends, and beamFill's beams, by suffixScore over the first SCORE_SUFFIX_TOKENS of the suffix
  * (the file header); with `syntax` (SamplerHooks.syntax), candidates that put an unfixable
  * syntax error after the prefix are left out. Returns the winner's tokens (without the end; the
  * decoded fill when no candidate qualifies) and what was done.
@@ -204,13 +174,14 @@ export async function rankFills(
     candidates.push(ids);
   }
   const suffix = Array.from(canvas.subarray(spanEnd, spanEnd + SCORE_SUFFIX_TOKENS));
-  const scores: number[] = [];
+  let chosen = -1;
+  let top = -Infinity;
   for (let i = 0; i < candidates.length; i++) {
     await checkpoint(signal);
-    scores.push(await suffixScore(model, prefix, candidates[i]!, suffix));
+    const s = await suffixScore(model, prefix, candidates[i]!, suffix);
     counter.forwards++;
+    if (s > top) [top, chosen] = [s, i];
   }
-  const chosen = candidates.length ? mbrPick(candidates.map((c) => firstLine(decode(c))), scores) : -1;
   const ids = chosen < 0 ? decoded : candidates[chosen]!;
   return { ids, stats: { ranked: candidates.length, chosen: same(ids, decoded) ? 0 : chosen + 1, forwards: counter.forwards, ms: now() - started } };
 }
