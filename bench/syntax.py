@@ -84,7 +84,7 @@ def main():
             out.append({"prefix": p, "suffix": s, "arPrefix": p_ar, "line": line})
         json.dump(out, sys.stdout)
     elif sys.argv[1] == "similarity":
-        score = _load(["line_score"])["line_score"]
+        score = _load(["line_score", "first_line"])["line_score"]
         json.dump([list(score(c["got"], c["line"])) for c in json.load(sys.stdin)], sys.stdout)
     elif sys.argv[1] == "check":
         cases = json.load(sys.stdin)

@@ -494,14 +494,14 @@ def fill_candidates(tok, decoded, beams, breaks):
     return decoded, cands
 
 
-def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tokens=32, beams_see_suffix=False):
+def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tokens=32):
     """sampler candidates.ts rankFills: candidates are the decoded fill cut at each line end
     (line_cuts) and beam_fill's; those with text that is not only white space and that begin as
     the decoded fill does (with a line break or not) are ranked by suffix_score over the first
     score_tokens of the suffix, ties to the first; returns the best's ids (no end token), or the
     decoded fill when none is left. The beams read the prefix only, as the app's since Model v3
-    (beams_see_suffix=True: the suffix first in their cache, the rule before; worse for v3)."""
-    beams = beam_fill(model, tok, prefix, n, suffix if beams_see_suffix else (), width, breaks)
+    (with the suffix first in their cache, the rule before, v3's were worse: infill_rank.py)."""
+    beams = beam_fill(model, tok, prefix, n, (), width, breaks)
     decoded, cands = fill_candidates(tok, decoded, [b for b, _ in beams], breaks)
     if not cands:
         return decoded
@@ -560,11 +560,16 @@ def infill_context(tok, pre, suf, n_masks, budget):
     return p[-(budget - n_masks - len(s)):], s, p[-(budget - n_masks):]
 
 
+def first_line(text):
+    """The line a fill is judged by: its leading line break dropped, up to the next, trailing white
+    space cut."""
+    return (text[1:] if text.startswith("\n") else text).split("\n")[0].rstrip()
+
+
 def line_score(got, line):
-    """(exact, difflib ratio) of a fill's first line, its leading line break dropped, against the
-    true line (trailing white space ignored)."""
-    got = got[1:] if got.startswith("\n") else got
-    got = got.split("\n")[0].rstrip()
+    """(exact, difflib ratio) of a fill's first_line against the true line (trailing white space
+    ignored)."""
+    got = first_line(got)
     return got == line.rstrip(), difflib.SequenceMatcher(None, got, line.rstrip()).ratio()
 
 
@@ -589,7 +594,7 @@ def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify", r
         elif ar_candidates > 1:
             p = p_ar[-(model.cfg.max_seq_len - n_masks - 32):]  # room to score the suffix
             ids = ranked_fill(model, tok, p, n_masks, s, ar_candidates, ar_generate(model, tok, p, n_masks),
-                              breaks, beams_see_suffix=False)
+                              breaks)
             got = tok.decode(ids)
         else:
             got = tok.decode(ar_generate(model, tok, p_ar, n_masks, stop_newline=True))

@@ -5,8 +5,9 @@ For each of --n-infill held-out holes (eval.py infill_cases, --infill-masks mask
 budget of --infill-context tokens) it gathers the app's Fill candidates (eval.py ranked_fill:
 the decoded fill cut at each line end, and 8 beams of the hole's first line) in one of two views:
   own    the model's own: a block-causal model with the suffix first in its cache (half the budget
-         left after the masks is prefix, half suffix), as eval.py and the app do;
-  mixed  the decoded fill of the own view, the beams of the prefix only (no suffix in the cache)
+         left after the masks is prefix, half suffix), decoded fill and beams (Fill's rule before v3);
+  mixed  the decoded fill of the own view, the beams of the prefix only (no suffix in the cache):
+         eval.py's and the app's rule since v3
   prefix the own view's prefix, no suffix in the cache: the AR head's greedy fill and beams
   twin   the AR twin's: the prefix only (the budget less the masks), greedy line + prefix-only
          beams, the suffix used only to judge (eval.py --ar-candidates).
@@ -53,11 +54,6 @@ def fill_given_both_sides(model, tok, prefix, fill, suffix, n_masks):
     return lg.log_softmax(-1)[:len(fill)].gather(1, torch.tensor(fill)[:, None])[:, 0].clamp(min=-69).tolist()
 
 
-def first_line(text):
-    """The line a fill is scored on (eval.line_score): its leading line break dropped, up to the next."""
-    return (text[1:] if text.startswith("\n") else text).split("\n")[0].rstrip()
-
-
 def gather(model, tok, cases, view, n_masks, budget, width=8):
     breaks = E.newline_ids(tok)
     rows = []
@@ -66,11 +62,8 @@ def gather(model, tok, cases, view, n_masks, budget, width=8):
         if view in ("own", "mixed"):
             decoded = E.block_decode(model, tok, p, n_masks, s, 0.3, order="verify", row_cost=0.45)[0]
             beams, P = E.beam_fill(model, tok, p, n_masks, s if view == "own" else (), width, breaks), p
-        elif view == "prefix":
-            P = p
-            decoded, beams = E.ar_generate(model, tok, P, n_masks), E.beam_fill(model, tok, P, n_masks, (), width, breaks)
-        else:
-            P = p_ar[-(model.cfg.max_seq_len - n_masks - 64):]
+        else:  # prefix: the own view's prefix; twin: the twin's longer one
+            P = p if view == "prefix" else p_ar[-(model.cfg.max_seq_len - n_masks - 64):]
             decoded, beams = E.ar_generate(model, tok, P, n_masks), E.beam_fill(model, tok, P, n_masks, (), width, breaks)
         dec, cands = E.fill_candidates(tok, decoded, [b for b, _ in beams], breaks)
         info = []
@@ -79,7 +72,7 @@ def gather(model, tok, cases, view, n_masks, budget, width=8):
             a = len(P) - 1
             exact, sim = E.line_score(tok.decode(c), line)
             info.append({"fill": lp[a:a + len(c)], "suffix": lp[a + len(c):], "exact": exact, "sim": sim,
-                         "line": first_line(tok.decode(c)),
+                         "line": E.first_line(tok.decode(c)),
                          "both_sides": fill_given_both_sides(model, tok, P, c, s, n_masks) if E.is_block(model) and s else None})
         rows.append(info)
     return rows

@@ -55,6 +55,11 @@ export interface CandidateStats {
   ms: number;
 }
 
+/** Are two fills the same tokens. */
+function sameIds(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i]);
+}
+
 /** log of the softmax's denominator over `row`, the mask token left out. */
 function logSumExp(row: Float32Array, mask: number): number {
   let max = -Infinity;
@@ -104,8 +109,7 @@ export async function beamFill(
       if (ended || spanStart + g.ids.length === spanEnd) {
         const ids = ended ? g.ids.slice(0, -1) : g.ids;
         // the same fill ended another way (eos, pad, a line break) is the same candidate: the likelier stays
-        const seen = done.some((d) => d.ids.length === ids.length && d.ids.every((t, i) => t === ids[i]));
-        if (ids.length > 0 && !seen) done.push(ended ? { ids, score: g.score, end: last } : { ids, score: g.score });
+        if (ids.length > 0 && !done.some((d) => sameIds(d.ids, ids))) done.push(ended ? { ids, score: g.score, end: last } : { ids, score: g.score });
       } else if (live.length < width) live.push(g);
     }
     done.sort((a, b) => b.score - a.score);
@@ -161,16 +165,15 @@ export async function rankFills(
   for (let p = spanStart; p < spanEnd && canvas[p] !== pad && canvas[p] !== eos; p++) decoded.push(canvas[p]!);
   // candidates begin as the decoded fill does: on a new line, or on the line before the hole
   const starts = decoded.length > 0 && decode(decoded).trim() !== '' ? isBreak(decoded[0]!) : null;
-  const same = (a: number[], b: number[]) => a.length === b.length && a.every((t, i) => t === b[i]);
   const candidates: number[][] = [];
   const beams = await beamFill(model, canvas, spanStart, spanEnd, width, isBreak, counter, signal);
   const prefix = canvas.subarray(0, spanStart);
   const before = syntax ? decode(Array.from(prefix)) : '';
   for (const ids of [...lineCuts(decoded, isBreak), ...beams.map((b) => b.ids)]) {
     if (ids.length === 0 || decode(ids).trim() === '' || (starts !== null && isBreak(ids[0]!) !== starts)) continue;
-    if (candidates.some((c) => same(c, ids))) continue;
+    if (candidates.some((c) => sameIds(c, ids))) continue;
     // with the syntax check: none that puts an error the text could not recover from (the decoded fill was checked as it was made)
-    if (syntax && !same(ids, decoded) && syntax(decode([...Array.from(prefix), ...ids]), before.length) >= 0) continue;
+    if (syntax && !sameIds(ids, decoded) && syntax(decode([...Array.from(prefix), ...ids]), before.length) >= 0) continue;
     candidates.push(ids);
   }
   const suffix = Array.from(canvas.subarray(spanEnd, spanEnd + SCORE_SUFFIX_TOKENS));
@@ -183,5 +186,5 @@ export async function rankFills(
     if (s > top) [top, chosen] = [s, i];
   }
   const ids = chosen < 0 ? decoded : candidates[chosen]!;
-  return { ids, stats: { ranked: candidates.length, chosen: same(ids, decoded) ? 0 : chosen + 1, forwards: counter.forwards, ms: now() - started } };
+  return { ids, stats: { ranked: candidates.length, chosen: sameIds(ids, decoded) ? 0 : chosen + 1, forwards: counter.forwards, ms: now() - started } };
 }

@@ -93,7 +93,7 @@ def test_mbr_picks_the_line_most_like_the_others_weighted_by_score():
     assert R.mbr(row, lambda x: 0.0) == 1                     # the middle one is closest to the rest
     row[3]["suffix"] = [50.0]                                 # one candidate the suffix is sure of
     assert R.mbr(row, lambda x: sum(x["suffix"])) == 3
-    assert R.first_line("\n    y = 1\nz") == "    y = 1"
+    assert E.first_line("\n    y = 1\nz") == "    y = 1"
 
 
 def test_soup_averages_runs_from_one_init_and_refuses_others(tmp_path):
