@@ -42,7 +42,7 @@
 // Options:
 //   --quick               3 prompts, 64 new tokens only
 //   --size tiny|small     picks qs-code-diffusion-<size> and qs-code-ar-<size> (default tiny)
-//   --diffusion ID        diffusion model folder under public/models/ (overrides --size)
+//   --diffusion ID        diffusion model folder under public/models/, or a path with a '/' (overrides --size)
 //   --ar ID               autoregressive model folder (default: the diffusion id with diffusion→ar)
 //   --prompts N           number of prompts (default 10)
 //   --heldout FILE        take the prompts' `def` headers from this JSON-lines file of {"text": ...}
@@ -78,7 +78,7 @@ import { pythonSyntaxError, pythonTail } from '../src/diffusion/pythonSyntax';
 const MODELS = 'public/models';
 const HELDOUT = 'training/data/corpus/heldout.jsonl';
 const FALLBACK = 'bench/prompts.json';
-const ALL_CONFIGS = ['ar', 'default', 'syntax', 'nolookup', 'freerows', 'match2', 'verify', 'verifyblock', 'onetok', 'inorder', 'fixed', 'threshold', 'blocks'] as const;
+const ALL_CONFIGS = ['ar', 'default', 'syntax', 'nolookup', 'freerows', 'match2', 'verify', 'verifyblock', 'onetok', 'inorder', 'fixed', 'threshold', 'blocks', 'blocksdual', 'defaultdual'] as const;
 type BaseConfig = (typeof ALL_CONFIGS)[number];
 /** A configuration, optionally with its own threshold: 'default', 'default@0.7', 'blocks@0.5'. */
 type ConfigName = BaseConfig | `${BaseConfig}@${string}`;
@@ -156,7 +156,7 @@ function parseArgs(argv: string[]): Options {
 
 /** A model folder of public/models/ on our WebGPU engine (device) or CPU engine (threads; parallelWork: the engine's default unless given). */
 export async function loadLocal(id: string, device: GPUDevice | null, threads: number, parallelWork?: number): Promise<{ model: EngineModel | CpuEngineModel; tokenizer: CodeTokenizer }> {
-  const dir = join(MODELS, id);
+  const dir = id.includes('/') ? id : join(MODELS, id); // a folder name under public/models, or a path
   if (!existsSync(join(dir, 'config.json'))) throw new Error(`no model at ${dir}/ (have: ${listModels().join(', ')})`);
   const files: ModelFiles = {};
   for (const name of ['config.json', 'model.safetensors', 'manifest.json']) {
@@ -258,6 +258,10 @@ function describeConfig(c: ConfigName, o: Options): string {
       return `diffusion by confidence, τ=${tau}`;
     case 'blocks':
       return `diffusion blocks ${o.block}, τ=${tau}`;
+    case 'blocksdual':
+      return `diffusion blocks ${o.block}, τ=${tau}, DualCache (full-attention models)`;
+    case 'defaultdual':
+      return `default (τ=${tau}), DualCache (full-attention models)`;
   }
 }
 
@@ -291,6 +295,10 @@ function request(c: ConfigName, prompt: number[], genLength: number, o: Options)
       return { ...base, schedule: { kind: 'threshold', tau }, commitOrder: 'leftToRight' };
     case 'blocks':
       return { ...base, schedule: { kind: 'threshold', tau }, blockLength: o.block, commitOrder: 'confidence' };
+    case 'blocksdual': // the same with Fast-dLLM's DualCache (GenerateRequest.dualCache; full-attention models)
+      return { ...base, schedule: { kind: 'threshold', tau }, blockLength: o.block, commitOrder: 'confidence', dualCache: true };
+    case 'defaultdual':
+      return { ...knobsFor({ ...DEFAULT_SETTINGS, tau, syntaxCheck: false }, genLength), prompt, truncate: false, dualCache: true };
   }
 }
 
@@ -484,12 +492,12 @@ export async function main(argv: string[]): Promise<void> {
     seconds: Math.round((performance.now() - t0) / 1000),
   };
   mkdirSync('bench/results', { recursive: true });
-  const out = o.out ?? `bench/results/generate-${adapter}-${o.diffusion}.json`;
+  const out = o.out ?? `bench/results/generate-${adapter}-${basename(o.diffusion)}.json`;
   writeFileSync(out, JSON.stringify(result, null, 1) + '\n');
   console.log(`wrote ${out} (${result.seconds} s)`);
   if (o.readme) {
     // its own section when the run has its own results file (--out)
-    const key = o.out ? basename(o.out, '.json').replace(/^generate-/, '') : `${adapter}-${o.diffusion}`;
+    const key = o.out ? basename(o.out, '.json').replace(/^generate-/, '') : `${adapter}-${basename(o.diffusion)}`;
     writeReadmeSection(key, readmeSection(result.date, command, info.description, o, prompts.length, source, rows, table, context));
     console.log('updated bench/README.md');
   }

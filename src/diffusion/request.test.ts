@@ -21,6 +21,7 @@ describe('resolveKnobs', () => {
       seed: 0,
       revision: null,
       reuseForward: true,
+      dualCache: false,
       previews: false,
       endsInOrder: true,
       candidates: 1,
@@ -38,6 +39,8 @@ describe('resolveKnobs', () => {
     for (const bad of [-1, 2.5, '4']) expect(() => resolveKnobs({ genLength: 8, lookup: bad as never })).toThrow(/lookup must be an integer >= 0/);
     expect(resolveKnobs({ genLength: 8, lookupMatch: 2 }).lookupMatch).toBe(2);
     for (const bad of [0, 4, 1.5, '2']) expect(() => resolveKnobs({ genLength: 8, lookupMatch: bad as never })).toThrow(/lookupMatch must be 1, 2 or 3/);
+    expect(resolveKnobs({ genLength: 8, dualCache: true }).dualCache).toBe(true);
+    expect(() => resolveKnobs({ genLength: 8, dualCache: 'yes' as never })).toThrow(/dualCache must be true or false/);
     expect(resolveKnobs({ genLength: 8, rowCost: 0.6 }).rowCost).toBe(0.6);
     for (const bad of [-0.1, 1.5, Number.NaN, '0.5']) expect(() => resolveKnobs({ genLength: 8, rowCost: bad as never })).toThrow(/rowCost must be a number in \[0, 1\]/);
   });

@@ -39,6 +39,7 @@ export interface ResolvedKnobs {
   seed: number;
   revision: { rho: number; maxPerStep: number; maxPerPosition: number; finalSteps: number } | null;
   reuseForward: boolean;
+  dualCache: boolean;
   previews: boolean;
   endsInOrder: boolean;
   /** Infill: beams ranked against the decoded fill (1: off). */
@@ -97,6 +98,8 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
   if (!isInt(lookup) || lookup < 0) throw new RequestError(`lookup must be an integer >= 0 (0: no drafts copied from the text), got ${String(lookup)}`);
   const lookupMatch = req.lookupMatch ?? 1;
   if (!isInt(lookupMatch) || lookupMatch < 1 || lookupMatch > 3) throw new RequestError(`lookupMatch must be 1, 2 or 3 (the shortest match prompt lookup copies after), got ${String(lookupMatch)}`);
+  const dualCache = req.dualCache ?? false;
+  if (typeof dualCache !== 'boolean') throw new RequestError(`dualCache must be true or false, got ${String(dualCache)}`);
   const rowCost = req.rowCost ?? null;
   if (rowCost !== null && (typeof rowCost !== 'number' || !(rowCost >= 0 && rowCost <= 1))) throw new RequestError(`rowCost must be a number in [0, 1] (0: drafts sized without costs), got ${String(rowCost)}`);
   const candidates = req.candidates ?? 1;
@@ -159,6 +162,7 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
     seed,
     revision,
     reuseForward: req.reuseForward ?? true,
+    dualCache,
     previews: req.previews ?? false,
     candidates,
     endsInOrder: req.endsInOrder ?? true,

@@ -5,7 +5,9 @@
 //     repeat until the block is done:
 //       one forward pass (or reuse the last one if the canvas has not changed); a block-causal
 //         model runs only the block against its KV cache of the committed text (the suffix
-//         first for infill), plus the rows committed since the last pass
+//         first for infill), plus the rows committed since the last pass; a full-attention model
+//         with dualCache runs the whole canvas once per block, then only the block's rows against
+//         the keys and values of that pass (approximate)
 //       commit masked positions of the block: the most confident anywhere (commitOrder
 //         'confidence'), or the run of confident ones from the block's first mask ('leftToRight');
 //         fixed k, or all >= tau; eos/pad only at the first masked position)
@@ -101,6 +103,8 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
   // Forward-pass cache: decisions of the last pass, valid while the canvas version is unchanged.
   let version = 0;
   let cache: { version: number; index: Map<number, number>; d: Decisions } | null = null;
+  // dualCache: the canvas of the last whole forward, and the block it was run for
+  const dual = knobs.dualCache && !blockCausal && model.decideDual ? { tokens: null as Int32Array | null, block: -1, refreshes: 0, windowed: 0 } : null;
 
   /** Decisions for `positions` of block [blockStart, blockEnd): the last pass if the canvas is unchanged, else a new one. */
   async function decisionsFor(positions: number[], blockStart: number, blockEnd: number): Promise<{ d: Decisions; index: Map<number, number>; skipped: boolean }> {
@@ -123,7 +127,15 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
       // Once the span has ended (eos/pad) with nothing after it, the trailing pad is not sent at all.
       let length = canvas.length;
       if (!hasSuffix) while (length > spanStart && canvas[length - 1] === pad && isEnd(canvas[length - 2] ?? -1)) length--;
-      d = await model.decide(canvas.slice(0, length), Int32Array.from(positions), opts);
+      const tokens = canvas.slice(0, length);
+      if (dual) {
+        // a window step while only the block's tokens changed since this block's whole forward
+        const end = Math.min(blockEnd, length);
+        const fresh = dual.block === blockStart && dual.tokens?.length === length && dual.tokens.every((t, p) => (p >= blockStart && p < end) || t === tokens[p]);
+        d = await model.decideDual!(tokens, Int32Array.from(positions), opts, fresh ? [blockStart, end] : null);
+        if (fresh) dual.windowed++;
+        else Object.assign(dual, { tokens, block: blockStart, refreshes: dual.refreshes + 1 });
+      } else d = await model.decide(tokens, Int32Array.from(positions), opts);
     }
     forwards++;
     checkDecisions(d, positions.length, mask);
@@ -215,7 +227,9 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
     }
   }
 
-  return result(canvas, layout, isEnd, hooks, { steps: step, forwards, skippedForwards, revisions, ms: now() - started });
+  const res = result(canvas, layout, isEnd, hooks, { steps: step, forwards, skippedForwards, revisions, ms: now() - started });
+  if (dual) res.stats.dualCache = { refreshes: dual.refreshes, windowed: dual.windowed };
+  return res;
 }
 
 /** The run's result: the span up to its first eos/pad is what was generated. */

@@ -167,6 +167,15 @@ export interface SamplerKnobs {
    */
   reuseForward?: boolean;
   /**
+   * Full-attention models (config.attention "full"): Fast-dLLM's DualCache (arXiv 2505.22618), an
+   * approximation. When a block starts (or anything outside it changed) one whole forward runs and
+   * every layer's keys and values are kept; the block's other steps run only the block's rows
+   * against them, so the prompt's and the suffix's keys and values are those of the block's start
+   * (they do not see the block's new tokens until the next block). Block-causal models ignore it
+   * (their cache is exact). Default false; its cost in quality: bench/README.md "DualCache".
+   */
+  dualCache?: boolean;
+  /**
    * Commit eos/pad only at the first still-masked position of the span, so that where the text
    * ends is decided left to right. Small models are often surest that the far end of a span is
    * padding; committing that first lets the padding spread leftwards step by step until the span
@@ -290,6 +299,8 @@ export interface SampleStats {
   tokensPerSecond: number;
   /** tokensGenerated / steps (0 if no steps). */
   tokensPerStep: number;
+  /** dualCache: forwards that were whole refreshes, and windowed steps (the block's rows only). */
+  dualCache?: { refreshes: number; windowed: number };
   /** commitOrder 'verify': tokens kept from the block's drafts and from drafts copied from the text (`lookup`). */
   drafts?: { fromBlock: number; fromLookup: number };
   /**

@@ -5,6 +5,7 @@ import { newCounters } from './recorder';
 import type { MatmulVariant } from './shaders';
 import { Transformer } from './transformer';
 import { BlockCache, commonPrefix, type BlockPlan } from './blockstep';
+import { DualCache, type DualPlan } from './dualcache';
 import type { AutoregressiveModel, BlockStep, DecideOptions, Decisions, DiffusionModel, EngineCounters, ModelConfig } from './types';
 import type { ModelWeights } from './weights';
 
@@ -134,10 +135,12 @@ abstract class GpuModel implements EngineModelInfo {
 export class GpuDiffusionModel extends GpuModel implements DiffusionModel {
   /** Block-causal models: what the per-layer KV cache holds (blockstep.ts). */
   private readonly blockCache: BlockCache | null;
+  /** Full-attention models: the tokens whose keys and values the KV cache holds (dualcache.ts). */
+  private readonly dualCache = new DualCache();
 
   constructor(device: GPUDevice, config: ModelConfig, weights: ModelWeights, pipes: Pipelines, variant: MatmulVariant) {
     const block = config.attention === 'block_causal';
-    super(device, config, weights, pipes, variant, block);
+    super(device, config, weights, pipes, variant, true); // per-layer K/V: the block cache, or a DualCache
     this.blockCache = block ? new BlockCache(config.max_seq_len) : null;
     if (this.blockCache) {
       this.decideBlock = (step, opts) => this.serial(() => this.runBlock(step, false, async (plan) => {
@@ -160,11 +163,56 @@ export class GpuDiffusionModel extends GpuModel implements DiffusionModel {
           return this.t.finishLogits(B);
         });
       });
+    } else {
+      this.decideDual = (tokens, positions, opts, window) => this.serial(async () => {
+        const plan = this.runDual(tokens, positions, window);
+        const n = plan.headRows.length;
+        const t = this.t;
+        if (n === 0) {
+          await t.rec.finish();
+          return emptyDecisions();
+        }
+        t.writeRequest(plan.headRows, positions, plan.current);
+        t.encodeHead(n);
+        t.encodeDecide(n, opts);
+        const d = await t.finishDecisions(n);
+        this.dualCache.commit(tokens);
+        return d;
+      });
+      this.dualLogits = (tokens, window) => this.serial(async () => {
+        const [s, e] = window ?? [0, tokens.length];
+        const positions = Int32Array.from({ length: Math.max(0, e - s) }, (_, i) => s + i);
+        const plan = this.runDual(tokens, positions, window);
+        const n = plan.headRows.length;
+        this.t.writeRequest(plan.headRows, positions, plan.current);
+        this.t.encodeHead(n);
+        const out = await this.t.finishLogits(n);
+        this.dualCache.commit(tokens);
+        return out;
+      });
     }
   }
 
   decideBlock?: (step: BlockStep, opts: DecideOptions) => Promise<Decisions>;
   blockLogits?: (step: BlockStep, uncached: boolean) => Promise<Float32Array>;
+  decideDual?: (tokens: Int32Array, positions: Int32Array, opts: DecideOptions, window: readonly [number, number] | null) => Promise<Decisions>;
+  dualLogits?: (tokens: Int32Array, window: readonly [number, number] | null) => Promise<Float32Array>;
+
+  /**
+   * Record the forward of a DualCache step (begun, not finished: the caller adds the head, submits,
+   * then commits the cache).
+   */
+  private runDual(tokens: Int32Array, positions: Int32Array, window: readonly [number, number] | null): DualPlan {
+    this.checkTokens(tokens);
+    const plan = this.dualCache.plan(tokens, positions, window);
+    this.dualCache.clear(); // until the forward has run
+    const t = this.t;
+    t.writeTokens(plan.tokens);
+    t.rec.begin();
+    t.encodeLayers(plan.tokens.length, plan.start, false, { nKeys: plan.nKeys });
+    this.counters.forwards++;
+    return plan;
+  }
 
   /**
    * Submit the forwards of a block step but the last, leave the last one recorded (begun, not
@@ -208,6 +256,7 @@ export class GpuDiffusionModel extends GpuModel implements DiffusionModel {
       }
       if (n === 0) return emptyDecisions();
       const t = this.t;
+      this.dualCache.clear();
       t.writeTokens(tokens);
       t.writeRequest(positions, positions, current);
       t.rec.begin();
@@ -216,14 +265,18 @@ export class GpuDiffusionModel extends GpuModel implements DiffusionModel {
       t.encodeDecide(n, opts);
       const d = await t.finishDecisions(n);
       this.counters.forwards++;
+      this.dualCache.commit(tokens); // a whole forward is also a DualCache refresh
       return d;
     });
   }
 
   logits(tokens: Int32Array): Promise<Float32Array> {
-    return this.serial(() => {
+    return this.serial(async () => {
       this.requireFull();
-      return this.allLogits(tokens, false);
+      this.dualCache.clear();
+      const out = await this.allLogits(tokens, false);
+      this.dualCache.commit(tokens);
+      return out;
     });
   }
 }

@@ -223,6 +223,45 @@ export function referenceBlockLogits(cfg: ModelConfig, w: RefWeights, context: A
  * visible(i, j): logits (L, vocab), float64.
  */
 export function referenceRows(cfg: ModelConfig, w: RefWeights, tokens: ArrayLike<number>, positions: ArrayLike<number>, visible: (i: number, j: number) => boolean): Float64Array {
+  const H = cfg.n_heads;
+  return referenceLayers(cfg, w, tokens, positions, (_l, q, k, v) => maskedAttentionRef(q, k, v, tokens.length, H, cfg.dim / H, visible));
+}
+
+/**
+ * A DualCache step (dualcache.ts) from scratch: a bidirectional forward over `refresh` keeps every
+ * layer's keys and values (L rows, rotated); then rows start .. end - 1 of `tokens` run, their keys
+ * and values replacing the kept ones there, each attending to all L. Returns (end - start, vocab).
+ */
+export function referenceDualLogits(cfg: ModelConfig, w: RefWeights, refresh: ArrayLike<number>, tokens: ArrayLike<number>, start: number, end: number): Float64Array {
+  const L = refresh.length;
+  const H = cfg.n_heads;
+  const hd = cfg.dim / H;
+  const D = cfg.dim;
+  const kept: { k: Float64Array; v: Float64Array }[] = [];
+  referenceLayers(cfg, w, refresh, Array.from({ length: L }, (_, i) => i), (l, q, k, v) => {
+    kept[l] = { k: Float64Array.from(k), v: Float64Array.from(v) };
+    return maskedAttentionRef(q, k, v, L, H, hd, () => true);
+  });
+  const T = end - start;
+  const rows = Array.from(tokens).slice(start, end);
+  return referenceLayers(cfg, w, rows, Array.from({ length: T }, (_, i) => start + i), (l, q, k, v) => {
+    const K = Float64Array.from(kept[l].k);
+    const V = Float64Array.from(kept[l].v);
+    K.set(k, start * D);
+    V.set(v, start * D);
+    // queries are the window's T rows; keys all L: pad q to L rows, keep the window's outputs
+    const Q = new Float64Array(L * D);
+    Q.set(q, start * D);
+    return maskedAttentionRef(Q, K, V, L, H, hd, () => true).slice(start * D, end * D);
+  });
+}
+
+/**
+ * The layers and head for rows `tokens` (L,) at RoPE `positions`, attention given per layer by
+ * attend(layer, q, k, v) → (L, dim) (q, k rotated): logits (L, vocab), float64.
+ */
+function referenceLayers(cfg: ModelConfig, w: RefWeights, tokens: ArrayLike<number>, positions: ArrayLike<number>,
+  attend: (l: number, q: Float64Array, k: Float64Array, v: Float64Array) => Float64Array): Float64Array {
   const L = tokens.length;
   const D = cfg.dim;
   const H = cfg.n_heads;
@@ -249,7 +288,7 @@ export function referenceRows(cfg: ModelConfig, w: RefWeights, tokens: ArrayLike
     const v = matmulRef(xn, get(p + 'attn.wv.weight'), L, D, D);
     rotate(q);
     rotate(k);
-    const att = maskedAttentionRef(q, k, v, L, H, hd, visible);
+    const att = attend(l, q, k, v);
     const o = matmulRef(att, get(p + 'attn.wo.weight'), L, D, D);
     for (let i = 0; i < x.length; i++) x[i] += o[i];
 

@@ -128,9 +128,10 @@ export class Transformer {
    * Record the layers for T tokens at cache rows pos0 .. pos0 + T - 1 (tokens already written),
    * rotated as positions ropePos0 + t. Keys visible: cache rows 0 .. pos0 + T - 1 (and, if causal,
    * only up to each query's row; with nCausal, only the first nCausal queries are causal: a
-   * block-causal step, clean rows then the noisy block).
+   * block-causal step, clean rows then the noisy block); with nKeys, cache rows 0 .. nKeys - 1 (a
+   * DualCache window: rows after it are cached too).
    */
-  encodeLayers(T: number, pos0: number, causal: boolean, opts: { nCausal?: number; ropePos0?: number } = {}): void {
+  encodeLayers(T: number, pos0: number, causal: boolean, opts: { nCausal?: number; ropePos0?: number; nKeys?: number } = {}): void {
     const c = this.config;
     const D = c.dim;
     const { rec, pipes } = this;
@@ -142,7 +143,7 @@ export class Transformer {
       this.mm(`L${l}.qkv`, this.xn, w.wqkv, this.qkv, T, Epilogue.Store);
       ops.ropeStoreKv(rec, pipes, `L${l}.rope`, this.weights.rope, this.qkv, k, v, T, pos0, D, this.headDim, opts.ropePos0 ?? pos0);
       ops.attention(rec, pipes, `L${l}.attention`, this.qkv, k, v, this.attn, {
-        nQueries: T, nKeys: pos0 + T, nHeads: c.n_heads, headDim: this.headDim, qStride: 3 * D, qPos0: pos0, causal, nCausal: opts.nCausal,
+        nQueries: T, nKeys: opts.nKeys ?? pos0 + T, nHeads: c.n_heads, headDim: this.headDim, qStride: 3 * D, qPos0: pos0, causal, nCausal: opts.nCausal,
       });
       this.mm(`L${l}.wo`, this.attn, w.wo, this.x, T, Epilogue.Accumulate);
       ops.rmsnorm(rec, pipes, `L${l}.ffn_norm`, this.x, w.ffnNorm, this.rows, this.xn, T, D, c.norm_eps, false);

@@ -103,6 +103,17 @@ export interface DiffusionModel {
    */
   blockLogits?(step: BlockStep, uncached: boolean): Promise<Float32Array>;
   /**
+   * Full-attention models only: one step of Fast-dLLM's DualCache (arXiv 2505.22618), an
+   * approximation (dualcache.ts). window null (a refresh): one forward over `tokens`, as decide,
+   * that keeps every layer's keys and values of every row. window [start, end): only those rows
+   * run; their keys and values replace the kept ones there, and they attend to every kept row (the
+   * prefix's and suffix's from the last refresh, stale where the window's tokens changed since).
+   * Tokens outside the window must be the refresh's; positions must lie inside the window.
+   */
+  decideDual?(tokens: Int32Array, positions: Int32Array, opts: DecideOptions, window: readonly [number, number] | null): Promise<Decisions>;
+  /** Full-attention models, for tests: decideDual's logits, (end - start, vocab) for the window's rows (all L on a refresh). */
+  dualLogits?(tokens: Int32Array, window: readonly [number, number] | null): Promise<Float32Array>;
+  /**
    * One forward pass over `tokens` (length L <= max_seq_len) and decisions at `positions`.
    * tokens: (L,), positions: (n,) indices into tokens.
    */

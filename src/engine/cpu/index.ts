@@ -50,7 +50,7 @@ export async function loadCpuModel(source: string | ModelFiles, onProgress?: (p:
   const weightBytes = [...st.tensors.values()].reduce((s, t) => s + t.byteLength, 0);
   onProgress?.({ phase: 'upload', loaded: 0, total: weightBytes });
   const threads = options.threads === undefined || options.threads === 'auto' ? defaultThreads() : options.threads;
-  const t = await CpuTransformer.create(config, st, { threads, kvCache: config.kind === 'autoregressive' || config.attention === 'block_causal', parallelWork: options.parallelWork });
+  const t = await CpuTransformer.create(config, st, { threads, kvCache: true, parallelWork: options.parallelWork });
   onProgress?.({ phase: 'upload', loaded: weightBytes, total: weightBytes });
   const model = config.kind === 'autoregressive' ? new CpuAutoregressiveModel(t) : new CpuDiffusionModel(t);
   onProgress?.({ phase: 'ready', loaded: 1, total: 1 });

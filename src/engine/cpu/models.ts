@@ -2,6 +2,7 @@
 // behaviour as the WebGPU engine's models.ts: token checks, request positions, the AR cache.
 
 import { BlockCache, commonPrefix, type BlockPlan } from '../blockstep';
+import { DualCache } from '../dualcache';
 import type { AutoregressiveModel, BlockStep, DecideOptions, Decisions, DiffusionModel, EngineCounters, ModelConfig } from '../types';
 import type { CpuRuntime } from './runtime';
 import type { CpuTransformer } from './transformer';
@@ -99,6 +100,8 @@ export const CPU_ROW_COST = 0.45;
 export class CpuDiffusionModel extends CpuModel implements DiffusionModel {
   /** Block-causal models: what the KV cache holds (blockstep.ts). */
   private readonly blockCache: BlockCache | null;
+  /** Full-attention models: the tokens whose keys and values the KV cache holds (dualcache.ts). */
+  private readonly dualCache = new DualCache();
 
   constructor(t: CpuTransformer) {
     super(t);
@@ -119,10 +122,25 @@ export class CpuDiffusionModel extends CpuModel implements DiffusionModel {
         this.t.head(plan.headRows);
         return this.t.readLogits(B);
       });
+    } else if (t.kvCache) {
+      this.decideDual = (tokens, positions, opts, window) => this.step(() => {
+        const plan = this.runDual(tokens, positions, window);
+        if (plan.headRows.length === 0) return emptyDecisions();
+        this.t.head(plan.headRows);
+        return this.t.decide(positions, plan.current, opts);
+      });
+      this.dualLogits = (tokens, window) => this.step(() => {
+        const [s, e] = window ?? [0, tokens.length];
+        const plan = this.runDual(tokens, Int32Array.from({ length: Math.max(0, e - s) }, (_, i) => s + i), window);
+        this.t.head(plan.headRows);
+        return this.t.readLogits(plan.headRows.length);
+      });
     }
   }
 
   decideBlock?: (step: BlockStep, opts: DecideOptions) => Promise<Decisions>;
+  decideDual?: (tokens: Int32Array, positions: Int32Array, opts: DecideOptions, window: readonly [number, number] | null) => Promise<Decisions>;
+  dualLogits?: (tokens: Int32Array, window: readonly [number, number] | null) => Promise<Float32Array>;
   /** One more row of a block step, in single-row steps (CPU_ROW_COST). */
   rowCost?: number;
   blockLogits?: (step: BlockStep, uncached: boolean) => Promise<Float32Array>;
@@ -155,10 +173,27 @@ export class CpuDiffusionModel extends CpuModel implements DiffusionModel {
         current[i] = tokens[p];
       }
       if (n === 0) return emptyDecisions();
-      this.t.layersForward(tokens, 0, false);
+      this.forwardAll(tokens);
       this.t.head(positions);
       return this.t.decide(positions, current, opts);
     });
+  }
+
+  /** The forward of a DualCache step (the residual stream of its rows stays in x). */
+  private runDual(tokens: Int32Array, positions: Int32Array, window: readonly [number, number] | null) {
+    this.checkTokens(tokens);
+    const plan = this.dualCache.plan(tokens, positions, window);
+    this.dualCache.clear(); // until the forward has run
+    this.t.layersForward(plan.tokens, plan.start, false, { nKeys: plan.nKeys });
+    this.dualCache.commit(tokens);
+    return plan;
+  }
+
+  /** A whole bidirectional forward; with a KV cache it is also a DualCache refresh. */
+  private forwardAll(tokens: Int32Array): void {
+    this.dualCache.clear();
+    this.t.layersForward(tokens, 0, false);
+    if (this.t.kvCache) this.dualCache.commit(tokens);
   }
 
   logits(tokens: Int32Array): Promise<Float32Array> {
@@ -166,7 +201,7 @@ export class CpuDiffusionModel extends CpuModel implements DiffusionModel {
       this.requireFull();
       this.checkTokens(tokens);
       const L = tokens.length;
-      this.t.layersForward(tokens, 0, false);
+      this.forwardAll(tokens);
       this.t.head(Int32Array.from({ length: L }, (_, i) => i));
       return this.t.readLogits(L);
     });

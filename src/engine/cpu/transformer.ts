@@ -25,7 +25,7 @@ interface LayerPtrs {
   ffnNorm: number;
   w13: CpuWeight; // (2·ffn, dim): w1 rows, then w3 rows
   w2: CpuWeight; // (dim, ffn)
-  kCache: number; // (max_seq_len, dim), AR only
+  kCache: number; // (max_seq_len, dim), with a KV cache (every model but a full-attention one loaded without)
   vCache: number;
 }
 
@@ -181,9 +181,10 @@ export class CpuTransformer {
   /**
    * Run tokens (T,) at cache rows pos0 .. pos0+T (rotated as positions ropePos0 + t) through every
    * layer; leaves the final residual stream in x. causal: causal attention (with nCausal, only the
-   * first nCausal rows: a block-causal step); with the KV cache, keys are cache[0 .. pos0+T).
+   * first nCausal rows: a block-causal step); with the KV cache, keys are cache[0 .. pos0+T), or
+   * cache[0 .. nKeys) (a DualCache window: rows after the window are cached too).
    */
-  layersForward(tokens: ArrayLike<number>, pos0: number, causal: boolean, opts: { nCausal?: number; ropePos0?: number } = {}): void {
+  layersForward(tokens: ArrayLike<number>, pos0: number, causal: boolean, opts: { nCausal?: number; ropePos0?: number; nKeys?: number } = {}): void {
     const { rt, config: c } = this;
     const T = tokens.length;
     const D = c.dim, F = c.ffn_dim, H = c.n_heads, hd = D / H;
@@ -206,7 +207,7 @@ export class CpuTransformer {
         k = L.kCache;
         v = L.vCache;
         kvStride = D;
-        nK = pos0 + T;
+        nK = opts.nKeys ?? pos0 + T;
       }
       rt.attention({ q: this.qkv, qStride: 3 * D, k, v, kvStride, out: this.att, outStride: D, nQ: T, nK, nHeads: H, hd, qPos0: pos0, causal, nCausal: opts.nCausal, scale: 1 / Math.sqrt(hd) });
       this.mm(this.att, D, L.wo, this.x, D, T, D, D, true);
