@@ -51,7 +51,7 @@
 //                         up to a line end, the next line in a block: bench/syntax.py cursors), as for
 //                         a completion; no syntax-valid rate then
 //   --lengths 64,128,256  span lengths; each is capped by the models' context minus the longest prompt
-//   --configs ar,default,onetok,fixed,threshold,blocks   (each may carry its own τ: default@0.7)
+//   --configs ar,default,onetok,fixed,threshold,blocks,eb,...   (each may carry its own τ: default@0.7; for eb/ebinorder it is γ in nats)
 //   --tau 0.9  --block 32  --k 1
 //   --engine webgpu|cpu   our WebGPU engine (default) or our CPU engine (WASM SIMD)
 //   --threads N           CPU engine threads (default 1)
@@ -78,7 +78,7 @@ import { pythonSyntaxError, pythonTail } from '../src/diffusion/pythonSyntax';
 const MODELS = 'public/models';
 const HELDOUT = 'training/data/corpus/heldout.jsonl';
 const FALLBACK = 'bench/prompts.json';
-const ALL_CONFIGS = ['ar', 'default', 'syntax', 'nolookup', 'freerows', 'match2', 'verify', 'verifyblock', 'onetok', 'inorder', 'fixed', 'threshold', 'blocks', 'blocksdual', 'defaultdual'] as const;
+const ALL_CONFIGS = ['ar', 'default', 'syntax', 'nolookup', 'freerows', 'match2', 'verify', 'verifyblock', 'onetok', 'inorder', 'fixed', 'threshold', 'blocks', 'blocksdual', 'defaultdual', 'eb', 'ebinorder', 'margin'] as const;
 type BaseConfig = (typeof ALL_CONFIGS)[number];
 /** A configuration, optionally with its own threshold: 'default', 'default@0.7', 'blocks@0.5'. */
 type ConfigName = BaseConfig | `${BaseConfig}@${string}`;
@@ -126,7 +126,8 @@ function parseArgs(argv: string[]): Options {
   for (const c of configs) {
     const [base, tau] = c.split('@');
     if (!ALL_CONFIGS.includes(base as BaseConfig)) throw new Error(`unknown config ${c} (have ${ALL_CONFIGS.join(', ')}, each optionally @tau)`);
-    if (tau !== undefined && !(Number(tau) > 0 && Number(tau) <= 1)) throw new Error(`config ${c}: tau must be in (0, 1]`);
+    if (tau !== undefined && base.startsWith('eb') && !(Number(tau) > 0 && Number.isFinite(Number(tau)))) throw new Error(`config ${c}: gamma must be > 0 (nats)`);
+    if (tau !== undefined && !base.startsWith('eb') && !(Number(tau) > 0 && Number(tau) <= 1)) throw new Error(`config ${c}: tau must be in (0, 1]`);
   }
   const num = (name: string, dflt: number) => {
     const v = value(name);
@@ -262,6 +263,12 @@ function describeConfig(c: ConfigName, o: Options): string {
       return `diffusion blocks ${o.block}, τ=${tau}, DualCache (full-attention models)`;
     case 'defaultdual':
       return `default (τ=${tau}), DualCache (full-attention models)`;
+    case 'eb':
+      return `EB-sampler blocks ${o.block}, γ=${tau} nats, lowest entropy first`;
+    case 'ebinorder':
+      return `EB-sampler blocks ${o.block}, γ=${tau} nats, in order`;
+    case 'margin':
+      return `diffusion blocks ${o.block}, margin ≥ ${tau}`;
   }
 }
 
@@ -299,6 +306,12 @@ function request(c: ConfigName, prompt: number[], genLength: number, o: Options)
       return { ...base, schedule: { kind: 'threshold', tau }, blockLength: o.block, commitOrder: 'confidence', dualCache: true };
     case 'defaultdual':
       return { ...knobsFor({ ...DEFAULT_SETTINGS, tau, syntaxCheck: false }, genLength), prompt, truncate: false, dualCache: true };
+    case 'eb': // the EB-sampler's entropy budget (tau is gamma here), most confident (lowest entropy) first
+      return { ...base, schedule: { kind: 'entropyBound', gamma: tau }, blockLength: o.block, commitOrder: 'confidence', confidence: 'entropy' };
+    case 'ebinorder':
+      return { ...base, schedule: { kind: 'entropyBound', gamma: tau }, blockLength: o.block, commitOrder: 'leftToRight' };
+    case 'margin':
+      return { ...base, schedule: { kind: 'threshold', tau }, blockLength: o.block, commitOrder: 'confidence', confidence: 'margin' };
   }
 }
 

@@ -193,6 +193,14 @@ describe("commitOrder 'verify' (self-speculative)", () => {
     calls.length = 0;
     await generate(fake, { prompt: [1, 2, 3], genLength: 10, commitOrder: 'verify', draftLength: 'block', blockLength: 8, lookup: 0, schedule: { kind: 'threshold', tau: 0.99 } });
     expect(calls.slice(0, 3).map((c) => c.block.length)).toEqual([8, 8, 8]);
+    // entropyBound: the drafts are the run whose summed entropy less its largest is <= gamma
+    // (entropy 0.1 each: 3 drafts under 0.25, all 7 under 10); the text is the AR head's either way
+    for (const [gamma, drafts] of [[0.25, 3], [10, 7]] as const) {
+      calls.length = 0;
+      const eb = await generate(fake, { prompt: [1, 2, 3], genLength: 17, commitOrder: 'verify', blockLength: 8, lookup: 0, draftLength: 'block', schedule: { kind: 'entropyBound', gamma } });
+      expect(eb.generated).toEqual(Array.from({ length: 17 }, (_, i) => tokenAt(3 + i)));
+      expect(calls[1].contextRows!.length, `gamma ${gamma}`).toBe(drafts + 1);
+    }
   });
 
   it('with drafts copied from the text (lookup), still exactly the AR head\'s greedy tokens, in fewer forwards when the text repeats', async () => {

@@ -26,7 +26,8 @@ export interface ResolvedKnobs {
   schedule:
     | { kind: 'fixed'; steps: number }
     | { kind: 'fixed'; tokensPerStep: number }
-    | { kind: 'threshold'; tau: number; maxSteps: number };
+    | { kind: 'threshold'; tau: number; maxSteps: number }
+    | { kind: 'entropyBound'; gamma: number; maxSteps: number };
   confidence: ConfidenceMeasure;
   blockLength: number;
   commitOrder: CommitOrder;
@@ -144,8 +145,14 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
       throw new RequestError(`schedule.maxSteps (${maxSteps}) must be >= the number of blocks (${numBlocks})`);
     }
     schedule = { kind: 'threshold', tau, maxSteps };
+  } else if (s.kind === 'entropyBound') {
+    const gamma = s.gamma;
+    if (typeof gamma !== 'number' || !(gamma > 0) || !Number.isFinite(gamma)) throw new RequestError(`schedule.gamma must be a number > 0 (nats), got ${String(gamma)}`);
+    const maxSteps = s.maxSteps === undefined ? genLength * (revision ? 2 : 1) : requirePositiveInt(s.maxSteps, 'schedule.maxSteps');
+    if (maxSteps < numBlocks) throw new RequestError(`schedule.maxSteps (${maxSteps}) must be >= the number of blocks (${numBlocks})`);
+    schedule = { kind: 'entropyBound', gamma, maxSteps };
   } else {
-    throw new RequestError(`schedule.kind must be 'fixed' or 'threshold', got ${String((s as { kind: unknown }).kind)}`);
+    throw new RequestError(`schedule.kind must be 'fixed', 'threshold' or 'entropyBound', got ${String((s as { kind: unknown }).kind)}`);
   }
 
   return {

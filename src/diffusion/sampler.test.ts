@@ -138,6 +138,57 @@ describe('threshold schedule', () => {
   });
 });
 
+describe('entropyBound schedule (EB-sampler)', () => {
+  /** Entropy the model reported for position p in a recorded call. */
+  const entropy = (call: DecideCall, p: number) => call.decisions.entropy[call.positions.indexOf(p)];
+  /** The rule written out: the longest prefix of `order` whose summed entropy less its largest is <= gamma, at least one. */
+  const budgetPrefix = (call: DecideCall, order: number[], gamma: number) => {
+    let k = 1;
+    while (k < order.length) {
+      const hs = order.slice(0, k + 1).map((p) => entropy(call, p));
+      if (hs.reduce((a, b) => a + b, 0) - Math.max(...hs) > gamma) break;
+      k++;
+    }
+    return order.slice(0, k);
+  };
+
+  for (const commitOrder of ['confidence', 'leftToRight'] as const) {
+    it(`commits the ${commitOrder === 'confidence' ? 'most confident' : 'in-order'} run under the entropy budget`, async () => {
+      const sizes = new Set<number>();
+      for (const gamma of [0.5, 2, 6]) {
+        const model = new FakeDiffusionModel();
+        const r = await run(model, { prompt: PROMPT, genLength: 16, blockLength: 8, commitOrder, confidence: 'entropy', schedule: { kind: 'entropyBound', gamma } });
+        r.events.forEach((e, i) => {
+          const call = r.callOf[i];
+          const block = i === 0 || r.canvases[i].slice(3, 11).includes(MASK) ? [3, 11] : [11, 19];
+          const masked = maskedOf(r.canvases[i], block[0], block[1]);
+          const order = commitOrder === 'confidence' ? [...masked].sort((a, b) => conf(call, b, 'entropy') - conf(call, a, 'entropy') || a - b) : masked;
+          const want = budgetPrefix(call, order, gamma);
+          expect(sorted(committedIn(e)), `gamma ${gamma}, step ${i}`).toEqual(sorted(want));
+          sizes.add(want.length);
+        });
+        expect(r.result.generated.length).toBe(16);
+      }
+      // the budgets gave single commits and runs of several
+      expect(sizes.has(1) && [...sizes].some((n) => n > 2)).toBe(true);
+    });
+  }
+
+  it('a larger budget takes fewer steps; a bad gamma is refused', async () => {
+    const steps = [];
+    for (const gamma of [0.01, 5, 1000]) {
+      const r = await run(new FakeDiffusionModel(), { prompt: PROMPT, genLength: 16, schedule: { kind: 'entropyBound', gamma } });
+      steps.push(r.result.stats.steps);
+    }
+    expect(steps[0]).toBe(16);
+    expect(steps[1]).toBeLessThan(steps[0]);
+    expect(steps[2]).toBe(1);
+    for (const gamma of [0, -1, Number.NaN, Infinity]) {
+      await expect(generate(new FakeDiffusionModel(), { prompt: PROMPT, genLength: 4, schedule: { kind: 'entropyBound', gamma } })).rejects.toThrow(/schedule.gamma must be a number > 0/);
+    }
+  });
+});
+
 describe('fixed tokens', () => {
   const prefix = [4, 5, 6, 7];
   const suffix = [8, 9, 10];

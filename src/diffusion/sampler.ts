@@ -10,7 +10,8 @@
 //         the keys and values of that pass (approximate)
 //       commit masked positions of the block: the most confident anywhere (commitOrder
 //         'confidence'), or the run of confident ones from the block's first mask ('leftToRight');
-//         fixed k, or all >= tau; eos/pad only at the first masked position)
+//         fixed k, or all >= tau, or (entropyBound) the longest run whose summed entropy less
+//         its largest is <= gamma; eos/pad only at the first masked position)
 //       re-mask committed tokens whose current probability < rho  (revision, budgeted)
 //       after the first committed eos/pad, the rest of the span becomes pad
 //       stream the changes
@@ -158,7 +159,7 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
         else if (mayRevise && !isEnd(t) && timesRevised[p] < revision.maxPerPosition) revisable.push(p);
       }
       // Threshold mode ends a block once it is committed; fixed mode spends spare steps polishing.
-      if (masked.length === 0 && (schedule.kind === 'threshold' || revisable.length === 0)) break;
+      if (masked.length === 0 && (schedule.kind !== 'fixed' || revisable.length === 0)) break;
 
       await checkpoint(signal);
       const { d, index, skipped } = await decisionsFor([...masked, ...revisable], blockStart, blockEnd);
@@ -179,6 +180,7 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
       if (stepsLeft === 1) count = ranked.length;
       else if (schedule.kind === 'threshold' && inOrder) count = Math.max(1, leadingRun(ranked, schedule.tau));
       else if (schedule.kind === 'threshold') count = Math.max(1, ranked.filter((r) => r.confidence >= schedule.tau).length);
+      else if (schedule.kind === 'entropyBound') count = entropyRun(ranked.map((r) => d.entropy[index.get(r.position)!]), schedule.gamma);
       else if ('steps' in schedule) count = numTransferTokens(masked.length, stepsLeft)[0];
       else count = Math.min(schedule.tokensPerStep, masked.length);
       const committed = ranked.slice(0, count);
@@ -288,6 +290,7 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
   const canvas = Int32Array.from(layout.tokens);
   const isEnd = (t: number) => t === eos || t === pad;
   const tau = knobs.schedule.kind === 'threshold' ? knobs.schedule.tau : 0;
+  const gamma = knobs.schedule.kind === 'entropyBound' ? knobs.schedule.gamma : null;
   let c = spanStart;
   const suffix = Array.from(canvas.subarray(spanEnd));
   // rowCost r > 0: per kind of draft ('block'; 'copy3' / 'copy2' / 'copy1' by match length, '+'
@@ -359,7 +362,8 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     // next drafts: the block's rows, when every draft held (they were drafted after them)
     drafts = [];
     if (!ended && j === k && intact) {
-      for (let i = 0; i < B - 1 && confidenceOf(d, k + 1 + i, knobs.confidence) >= tau; i++) drafts.push(d.token[k + 1 + i]);
+      const n = gamma === null ? B - 1 : entropyRun(Array.from({ length: B - 1 }, (_, i) => d.entropy[k + 1 + i]), gamma, 0);
+      for (let i = 0; i < n && confidenceOf(d, k + 1 + i, knobs.confidence) >= tau; i++) drafts.push(d.token[k + 1 + i]);
     }
     if (knobs.draftLength === 'adaptive') {
       rows = Math.min(knobs.blockLength, Math.max(2, (j === k ? drafts.length : j) + 2));
@@ -437,6 +441,24 @@ function copyAfter(canvas: Int32Array, c: number, suffix: number[], m: CopyMatch
   const out: number[] = [];
   for (let i = 0, p = m.s + m.n; i < max; i++, p++) out.push(p < c ? canvas[p] : out[p - c]);
   return out;
+}
+
+/**
+ * The EB-sampler's rule: the longest run of entries from the first whose summed entropy less its
+ * largest is <= gamma (at least `least`, at most all).
+ */
+export function entropyRun(entropies: number[], gamma: number, least = 1): number {
+  let sum = 0;
+  let max = 0;
+  let n = 0;
+  while (n < entropies.length) {
+    const h = Math.max(0, entropies[n]);
+    if (!Number.isFinite(h) || sum + h - Math.max(max, h) > gamma) break; // (NaN: not a number to trust)
+    sum += h;
+    max = Math.max(max, h);
+    n++;
+  }
+  return Math.min(entropies.length, Math.max(least, n));
 }
 
 /** Length of the run of entries from the first whose confidence reaches tau. */

@@ -22,6 +22,11 @@
  *   confidence is >= `tau`, and always at least the single most confident one. The number of steps
  *   is whatever it takes (reported in the stats), capped by `maxSteps`: when the cap is reached the
  *   block's last allowed step commits everything still masked.
+ * - `entropyBound` (adaptive, the EB-sampler, arXiv 2505.24857): commit the longest run of the
+ *   ranked masked positions (most confident first, or in order with 'leftToRight') whose summed
+ *   entropy less its largest stays <= `gamma` nats, so at least one; the sum bounds how far the
+ *   committed tokens are from independent. With 'verify', the block's drafts are the run from its
+ *   first row under the same bound. Steps capped by `maxSteps` as for `threshold`.
  */
 export type UnmaskSchedule =
   | { kind: 'fixed'; steps: number; tokensPerStep?: undefined }
@@ -35,6 +40,13 @@ export type UnmaskSchedule =
        * blocks. Default: `genLength` without revision (one token per step is the slowest possible
        * schedule anyway), `2 * genLength` with revision.
        */
+      maxSteps?: number;
+    }
+  | {
+      kind: 'entropyBound';
+      /** Entropy budget in nats, > 0: the committed positions' summed entropy less the largest. */
+      gamma: number;
+      /** As for `threshold`. */
       maxSteps?: number;
     };
 
