@@ -78,7 +78,7 @@ import { pythonSyntaxError, pythonTail } from '../src/diffusion/pythonSyntax';
 const MODELS = 'public/models';
 const HELDOUT = 'training/data/corpus/heldout.jsonl';
 const FALLBACK = 'bench/prompts.json';
-const ALL_CONFIGS = ['ar', 'default', 'syntax', 'nolookup', 'freerows', 'match2', 'verify', 'verifyblock', 'onetok', 'inorder', 'fixed', 'threshold', 'blocks', 'blocksdual', 'defaultdual', 'eb', 'ebinorder', 'margin'] as const;
+const ALL_CONFIGS = ['ar', 'default', 'syntax', 'nolookup', 'freerows', 'match2', 'verify', 'verifyblock', 'onetok', 'inorder', 'fixed', 'threshold', 'blocks', 'blocksdual', 'defaultdual', 'eb', 'ebinorder', 'margin', 'drafttau', 'drafteb'] as const;
 type BaseConfig = (typeof ALL_CONFIGS)[number];
 /** A configuration, optionally with its own threshold: 'default', 'default@0.7', 'blocks@0.5'. */
 type ConfigName = BaseConfig | `${BaseConfig}@${string}`;
@@ -126,8 +126,8 @@ function parseArgs(argv: string[]): Options {
   for (const c of configs) {
     const [base, tau] = c.split('@');
     if (!ALL_CONFIGS.includes(base as BaseConfig)) throw new Error(`unknown config ${c} (have ${ALL_CONFIGS.join(', ')}, each optionally @tau)`);
-    if (tau !== undefined && base.startsWith('eb') && !(Number(tau) > 0 && Number.isFinite(Number(tau)))) throw new Error(`config ${c}: gamma must be > 0 (nats)`);
-    if (tau !== undefined && !base.startsWith('eb') && !(Number(tau) > 0 && Number(tau) <= 1)) throw new Error(`config ${c}: tau must be in (0, 1]`);
+    if (tau !== undefined && /^(eb|drafteb)/.test(base) && !(Number(tau) > 0 && Number.isFinite(Number(tau)))) throw new Error(`config ${c}: gamma must be > 0 (nats)`);
+    if (tau !== undefined && !/^(eb|drafteb)/.test(base) && !(Number(tau) > 0 && Number(tau) <= 1)) throw new Error(`config ${c}: tau must be in (0, 1]`);
   }
   const num = (name: string, dflt: number) => {
     const v = value(name);
@@ -269,6 +269,10 @@ function describeConfig(c: ConfigName, o: Options): string {
       return `EB-sampler blocks ${o.block}, γ=${tau} nats, in order`;
     case 'margin':
       return `diffusion blocks ${o.block}, margin ≥ ${tau}`;
+    case 'drafttau':
+      return `draft + verify, block drafts ≥ ${tau}, rows free, no copies`;
+    case 'drafteb':
+      return `draft + verify, block drafts under γ=${tau} nats, rows free, no copies`;
   }
 }
 
@@ -312,6 +316,12 @@ function request(c: ConfigName, prompt: number[], genLength: number, o: Options)
       return { ...base, schedule: { kind: 'entropyBound', gamma: tau }, blockLength: o.block, commitOrder: 'leftToRight' };
     case 'margin':
       return { ...base, schedule: { kind: 'threshold', tau }, blockLength: o.block, commitOrder: 'confidence', confidence: 'margin' };
+    // the block's own drafts as a GPU would run them (rows free, nothing copied): which draft rule
+    // gives more tokens per forward; the text is the AR head's either way
+    case 'drafttau':
+      return { ...base, schedule: { kind: 'threshold', tau }, commitOrder: 'verify', blockLength: o.block, rowCost: 0, lookup: 0 };
+    case 'drafteb':
+      return { ...base, schedule: { kind: 'entropyBound', gamma: tau }, commitOrder: 'verify', blockLength: o.block, rowCost: 0, lookup: 0 };
   }
 }
 

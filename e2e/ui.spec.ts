@@ -238,6 +238,31 @@ test('fill selection: the selected code is replaced by an infill of the hole', a
   await expect(page.getByTestId('run-status')).toContainText(/(replaced the decoded one|read best with the code after it) \(\S* ?\d+ candidates/);
 });
 
+test('the entropy-budget strategy (EB-sampler): γ in the settings, a larger budget commits more per step', async ({ page }) => {
+  test.setTimeout(90_000);
+  const errors = recordErrors(page);
+  await open(page, { settings: { genLength: 32 } });
+  await ready(page);
+  const steps: number[] = [];
+  for (const gamma of ['0.01', '4']) {
+    await page.getByTestId('settings-button').click();
+    const settings = page.getByTestId('settings');
+    await settings.getByText('Entropy budget').click();
+    await settings.getByTestId('settings-gamma').fill(gamma);
+    await expect(settings).toContainText(`${Number(gamma).toFixed(2)} nats`);
+    await page.keyboard.press('Escape');
+    await page.getByTestId('run').click();
+    await expect(page.getByTestId('run-view')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+    const run = await lastRun(page, 'generate');
+    expect(run.status).toBe('done');
+    steps.push(run.steps);
+  }
+  const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('quicksilver.settings.v2')!));
+  expect(stored).toMatchObject({ strategy: 'entropy', gamma: 4 });
+  expect(steps[1]).toBeLessThan(steps[0]);
+  expect(errors).toEqual([]);
+});
+
 test('settings persist across reloads; dark and light themes; narrow window', async ({ page }) => {
   test.setTimeout(90_000);
   await open(page, { theme: 'dark' });

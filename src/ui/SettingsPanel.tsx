@@ -26,6 +26,7 @@ const STRATEGIES: { value: Strategy; label: string; hint: string }[] = [
   { value: 'fixed', label: 'Fixed steps', hint: 'the whole span at once, a fixed number of steps' },
   { value: 'blocks', label: 'Blocks', hint: 'left-to-right blocks, fixed steps each (semi-autoregressive)' },
   { value: 'threshold', label: 'Confidence threshold', hint: 'commit everything above τ each step: adaptive step count' },
+  { value: 'entropy', label: 'Entropy budget', hint: 'the EB-sampler: in blocks, commit the surest positions while their summed entropy (less the largest) stays under γ: adaptive step count' },
 ];
 
 /** "id · 2.6M · 2.8 MB download · 2.7 MB in memory": size, download and the weights' memory in the engine. */
@@ -134,6 +135,11 @@ export function SettingsPanel({ settings: s, onChange, onReset, onClose, index, 
             <span>Threshold τ <output>{s.tau.toFixed(2)}</output></span>
             <input type="range" min={LIMITS.tau.min} max={LIMITS.tau.max} step={0.01} value={s.tau} onChange={(e) => onChange({ tau: num(e.target.value) })} />
           </label>
+        ) : s.strategy === 'entropy' ? (
+          <label className="field">
+            <span>Entropy budget γ <output>{s.gamma.toFixed(2)} nats</output></span>
+            <input type="range" min={LIMITS.gamma.min} max={LIMITS.gamma.max} step={0.01} value={s.gamma} onChange={(e) => onChange({ gamma: num(e.target.value) })} data-testid="settings-gamma" />
+          </label>
         ) : (
           <label className="field">
             <span>Steps</span>
@@ -147,7 +153,7 @@ export function SettingsPanel({ settings: s, onChange, onReset, onClose, index, 
             />
           </label>
         )}
-        {s.strategy === 'blocks' || s.strategy === 'threshold' ? (
+        {s.strategy === 'blocks' || s.strategy === 'threshold' || s.strategy === 'entropy' ? (
           <label className="field">
             <span>Block length</span>
             <input

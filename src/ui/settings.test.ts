@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveKnobs } from '../diffusion/request';
-import { DEFAULT_SETTINGS, fillKnobs, fitGenLength, knobsFor, loadSettings, sanitize, saveSettings, STORAGE_KEY, OLD_STORAGE_KEY, type Settings } from './settings';
+import { DEFAULT_SETTINGS, LIMITS, fillKnobs, fitGenLength, knobsFor, loadSettings, sanitize, saveSettings, STORAGE_KEY, OLD_STORAGE_KEY, type Settings } from './settings';
 
 function memoryStorage(): Storage {
   const m = new Map<string, string>();
@@ -41,7 +41,7 @@ describe('settings', () => {
   });
 
   it('every strategy gives knobs the sampler accepts', () => {
-    for (const strategy of ['model', 'fixed', 'blocks', 'threshold'] as const) {
+    for (const strategy of ['model', 'fixed', 'blocks', 'threshold', 'entropy'] as const) {
       for (const revision of [false, true]) {
         for (const [genLength, steps, blockLength] of [[64, 32, 16], [8, 1, 3], [5, 1000, 512]]) {
           const knobs = knobsFor({ ...DEFAULT_SETTINGS, strategy, revision, genLength: genLength!, steps: steps!, blockLength: blockLength! });
@@ -52,6 +52,8 @@ describe('settings', () => {
     }
     expect(knobsFor({ ...DEFAULT_SETTINGS, strategy: 'fixed' }).blockLength).toBe(DEFAULT_SETTINGS.genLength);
     expect(knobsFor({ ...DEFAULT_SETTINGS, strategy: 'threshold', tau: 0.8 }).schedule).toMatchObject({ kind: 'threshold', tau: 0.8 });
+    expect(knobsFor({ ...DEFAULT_SETTINGS, strategy: 'entropy', gamma: 1.5 })).toMatchObject({ schedule: { kind: 'entropyBound', gamma: 1.5 }, confidence: 'entropy', blockLength: DEFAULT_SETTINGS.blockLength });
+    expect(sanitize({ strategy: 'entropy', gamma: 99 })).toMatchObject({ strategy: 'entropy', gamma: LIMITS.gamma.max });
   });
 
   it('fits the new tokens into the model context', () => {

@@ -8,7 +8,7 @@ import type { SamplerKnobs } from '../protocol';
  * model's own default decoding at threshold τ (a block-causal model: blocks of its block_size
  * against the KV cache, each step the confident run from the block's first mask).
  */
-export type Strategy = 'model' | 'fixed' | 'blocks' | 'threshold';
+export type Strategy = 'model' | 'fixed' | 'blocks' | 'threshold' | 'entropy';
 
 export interface Settings {
   /** Diffusion model id; null = the best shipped one (models/index.json). */
@@ -22,6 +22,8 @@ export interface Settings {
   steps: number;
   /** Confidence threshold τ (threshold; model: a block-causal model drafts tokens at least this sure). */
   tau: number;
+  /** Entropy budget γ in nats (strategy 'entropy': the EB-sampler, UnmaskSchedule entropyBound). */
+  gamma: number;
   /** Block length (blocks, threshold). */
   blockLength: number;
   temperature: number;
@@ -57,6 +59,7 @@ export const DEFAULT_SETTINGS: Settings = {
   strategy: 'model',
   steps: 32,
   tau: 0.3,
+  gamma: 0.5,
   blockLength: 32,
   temperature: 0,
   seed: 0,
@@ -74,6 +77,7 @@ export const LIMITS = {
   genLength: { min: 4, max: 512 },
   steps: { min: 1, max: 1024 },
   tau: { min: 0.05, max: 1 },
+  gamma: { min: 0.01, max: 4 },
   blockLength: { min: 1, max: 512 },
   fillCandidates: { min: 1, max: 32 },
   temperature: { min: 0, max: 2 },
@@ -103,9 +107,10 @@ export function sanitize(raw: unknown): Settings {
     modelId: id(r.modelId),
     arModelId: id(r.arModelId),
     genLength: clampInt(r.genLength, LIMITS.genLength.min, LIMITS.genLength.max, d.genLength),
-    strategy: r.strategy === 'model' || r.strategy === 'fixed' || r.strategy === 'blocks' || r.strategy === 'threshold' ? r.strategy : d.strategy,
+    strategy: r.strategy === 'model' || r.strategy === 'fixed' || r.strategy === 'blocks' || r.strategy === 'threshold' || r.strategy === 'entropy' ? r.strategy : d.strategy,
     steps: clampInt(r.steps, LIMITS.steps.min, LIMITS.steps.max, d.steps),
     tau: clampNum(r.tau, LIMITS.tau.min, LIMITS.tau.max, d.tau),
+    gamma: clampNum(r.gamma, LIMITS.gamma.min, LIMITS.gamma.max, d.gamma),
     blockLength: clampInt(r.blockLength, LIMITS.blockLength.min, LIMITS.blockLength.max, d.blockLength),
     temperature: clampNum(r.temperature, LIMITS.temperature.min, LIMITS.temperature.max, d.temperature),
     seed: clampInt(r.seed, LIMITS.seed.min, LIMITS.seed.max, d.seed),
@@ -175,8 +180,12 @@ export function knobsFor(s: Settings, genLength = s.genLength): SamplerKnobs {
     schedule:
       s.strategy === 'threshold'
         ? { kind: 'threshold', tau: s.tau, maxSteps: Math.max(blocks, genLength * (s.revision ? 2 : 1)) }
-        : { kind: 'fixed', steps: Math.max(blocks, Math.min(s.steps, genLength * (s.revision ? 2 : 1))) },
+        : s.strategy === 'entropy'
+          ? { kind: 'entropyBound', gamma: s.gamma, maxSteps: Math.max(blocks, genLength * (s.revision ? 2 : 1)) }
+          : { kind: 'fixed', steps: Math.max(blocks, Math.min(s.steps, genLength * (s.revision ? 2 : 1))) },
   };
+  // the EB-sampler ranks by entropy, the number its budget sums
+  if (s.strategy === 'entropy') knobs.confidence = 'entropy';
   if (s.revision) knobs.revision = { rho: 0.25, maxPerStep: 2, maxPerPosition: 1 };
   return knobs;
 }
