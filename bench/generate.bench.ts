@@ -26,6 +26,13 @@
 //              default block (one block for full-attention models)
 //   blocks     diffusion, semi-autoregressive blocks of --block positions, threshold --tau inside,
 //              by confidence
+//   margin     blocks, by margin (top-1 - top-2 probability) >= τ
+//   eb         the EB-sampler (schedule entropyBound): in blocks of --block, the lowest-entropy
+//              positions whose summed entropy less the largest is <= γ nats (the config's @value;
+//              without one, --tau is taken as γ); ebinorder: the run from the block's first mask
+//   drafttau, drafteb  verify with the block's drafts alone (lookup 0), rows free (rowCost 0, as a
+//              GPU), drafted while >= τ, or under the EB budget γ: the text is the AR head's
+//   blocksdual, defaultdual  blocks / default with Fast-dLLM's DualCache (full-attention models)
 //
 // All greedy (temperature 0). Per configuration and span length: new tokens (real tokens, eos/pad
 // excluded), forward passes, forwards / readbacks / bytes read back per generated token (engine

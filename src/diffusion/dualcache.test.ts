@@ -89,15 +89,16 @@ describe('the sampler with dualCache (full-attention model)', () => {
     const want = await generate(ref, { prompt, ...knobs });
     expect(got.tokens).toEqual(want.tokens);
     expect(eng.calls).toEqual(ref.calls);
-    // every block's first forward is a refresh; the others are windows on the block (cut at the canvas' end)
+    // every window is one block (cut at the canvas' end), and a block's first forward is a refresh
     const blockLength = knobs.blockLength!;
-    let block = -1;
-    for (const c of eng.calls) {
-      if (c.window === null) block++;
-      else {
-        const start = prompt.length + block * blockLength;
-        expect(c.window).toEqual([start, Math.min(start + blockLength, c.length)]);
-      }
+    let last = -1;
+    for (const [i, c] of eng.calls.entries()) {
+      if (c.window === null) continue;
+      const b = Math.floor((c.window[0] - prompt.length) / blockLength);
+      const start = prompt.length + b * blockLength;
+      expect(c.window).toEqual([start, Math.min(start + blockLength, c.length)]);
+      if (b !== last) expect(eng.calls[i - 1].window, `call ${i - 1}: the refresh before block ${b}'s first window`).toBeNull();
+      last = b;
     }
     expect(got.stats.dualCache!.refreshes).toBe(eng.calls.filter((c) => c.window === null).length);
     expect(got.stats.dualCache!.windowed).toBe(eng.calls.length - got.stats.dualCache!.refreshes);
@@ -121,5 +122,65 @@ describe('the sampler with dualCache (full-attention model)', () => {
     const res = await generate(eng, { prompt, genLength: 8, blockLength: 4, schedule: { kind: 'fixed', steps: 4 } });
     expect(eng.calls).toEqual([]);
     expect(res.stats.dualCache).toBeUndefined();
+    const bc = (await loadCpuModel(await randomModelFiles({ ...SPEC, blockSize: 4 }, 45), undefined, { threads: 1 })) as DiffusionModel;
+    const spy = { calls: 0 };
+    const wrapped: DiffusionModel = { ...bc, config: bc.config, decideBlock: bc.decideBlock, decideDual: () => { spy.calls++; return Promise.reject(new Error('not for block-causal models')); } };
+    const r = await generate(wrapped, { prompt, genLength: 8, blockLength: 4, commitOrder: 'confidence', schedule: { kind: 'fixed', steps: 4 }, dualCache: true });
+    expect(spy.calls).toBe(0);
+    expect(r.stats.dualCache).toBeUndefined();
+    bc.dispose();
+  });
+
+  it('an eos mid-block pads the rest of the span: the next step refreshes with the shorter canvas, then windows again', async () => {
+    // the reference model, but the first position of the span is made to decide eos at the block's second step
+    const ref = referenceModel();
+    const EOS = cfg.special_tokens.eos;
+    const at = prompt.length + 3; // inside block 0 (blocks of 8)
+    const eos: DiffusionModel & { calls: Call[] } = {
+      ...ref,
+      calls: ref.calls,
+      async decideDual(tokens, positions, opts, window) {
+        const d = await ref.decideDual!(tokens, positions, opts, window);
+        const i = Array.from(positions).indexOf(at);
+        if (i >= 0 && window !== null) {
+          d.token[i] = EOS;
+          d.prob[i] = 1;
+          d.entropy[i] = 0;
+        }
+        return d;
+      },
+    };
+    const res = await generate(eos, { prompt, genLength: 24, blockLength: 8, schedule: { kind: 'threshold', tau: 0.6 }, dualCache: true, endsInOrder: false });
+    const i = eos.calls.findIndex((c, j) => j > 0 && c.length < eos.calls[0].length);
+    expect(i, 'a call on the trimmed canvas').toBeGreaterThan(0);
+    expect(eos.calls[i].window).toBeNull(); // the pad outside the block changed: refresh
+    expect(eos.calls.slice(i + 1).every((c) => c.length === eos.calls[i].length)).toBe(true);
+    expect(eos.calls.slice(i + 1).some((c) => c.window !== null)).toBe(true);
+    expect(res.finishReason).toBe('eos');
+  });
+
+  it("when the engine's cache holds another forward's rows, the step refreshes instead of failing", async () => {
+    const eng = spied(model);
+    const other = spied(model);
+    let n = 0;
+    // a stranger's whole forward on the same model before every second window step
+    const meddled: DiffusionModel & { calls: Call[] } = {
+      ...eng,
+      calls: eng.calls,
+      async decideDual(t, p, o, w) {
+        if (w !== null && n++ % 2 === 1) await other.decide(Int32Array.from([1, 2, 3]), Int32Array.of(0), o);
+        return eng.decideDual!(t, p, o, w);
+      },
+    };
+    const knobs: SamplerKnobs = { genLength: 16, blockLength: 8, schedule: { kind: 'fixed', tokensPerStep: 1 }, dualCache: true };
+    const got = await generate(meddled, { prompt, ...knobs });
+    expect(got.generated.length + (got.finishReason === 'eos' ? 1 : 0)).toBeGreaterThan(0);
+    expect(got.tokens.slice(prompt.length)).not.toContain(MASK);
+    // each meddled window step was refused by the engine and became a refresh: two blocks' refreshes plus one per meddling
+    const meddlings = Math.floor(n / 2);
+    expect(meddlings).toBeGreaterThan(2);
+    expect(got.stats.dualCache!.refreshes).toBe(2 + meddlings);
+    expect(eng.calls.filter((c) => c.window === null).length).toBe(2 + meddlings);
+    expect(got.stats.dualCache!.refreshes + got.stats.dualCache!.windowed).toBe(got.stats.forwards);
   });
 });

@@ -40,6 +40,9 @@ describe('resolveKnobs', () => {
     expect(resolveKnobs({ genLength: 8, lookupMatch: 2 }).lookupMatch).toBe(2);
     for (const bad of [0, 4, 1.5, '2']) expect(() => resolveKnobs({ genLength: 8, lookupMatch: bad as never })).toThrow(/lookupMatch must be 1, 2 or 3/);
     expect(resolveKnobs({ genLength: 8, dualCache: true }).dualCache).toBe(true);
+    // the EB-sampler ranks by entropy unless told otherwise; its gamma is checked
+    expect(resolveKnobs({ genLength: 8, schedule: { kind: 'entropyBound', gamma: 0.5 } })).toMatchObject({ confidence: 'entropy', schedule: { kind: 'entropyBound', gamma: 0.5, maxSteps: 8 } });
+    expect(resolveKnobs({ genLength: 8, confidence: 'prob', schedule: { kind: 'entropyBound', gamma: 0.5 } }).confidence).toBe('prob');
     expect(() => resolveKnobs({ genLength: 8, dualCache: 'yes' as never })).toThrow(/dualCache must be true or false/);
     expect(resolveKnobs({ genLength: 8, rowCost: 0.6 }).rowCost).toBe(0.6);
     for (const bad of [-0.1, 1.5, Number.NaN, '0.5']) expect(() => resolveKnobs({ genLength: 8, rowCost: bad as never })).toThrow(/rowCost must be a number in \[0, 1\]/);

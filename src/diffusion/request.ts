@@ -110,7 +110,8 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
   const numBlocks = Math.ceil(genLength / blockLength);
   const { temperature, seed } = resolveSampling(req);
 
-  const confidence = resolveConfidence(req);
+  // the EB-sampler ranks by entropy (the number its budget sums) unless told otherwise
+  const confidence = req.confidence === undefined && req.schedule?.kind === 'entropyBound' ? 'entropy' : resolveConfidence(req);
 
   let revision: ResolvedKnobs['revision'] = null;
   if (req.revision !== undefined && req.revision !== null) {

@@ -133,8 +133,15 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
         // a window step while only the block's tokens changed since this block's whole forward
         const end = Math.min(blockEnd, length);
         const fresh = dual.block === blockStart && dual.tokens?.length === length && dual.tokens.every((t, p) => (p >= blockStart && p < end) || t === tokens[p]);
-        d = await model.decideDual!(tokens, Int32Array.from(positions), opts, fresh ? [blockStart, end] : null);
-        if (fresh) dual.windowed++;
+        const step = (window: readonly [number, number] | null) => model.decideDual!(tokens, Int32Array.from(positions), opts, window);
+        // (the engine's cache may hold another forward's rows, e.g. a library caller's: refresh then)
+        let windowed = fresh;
+        d = await (fresh ? step([blockStart, end]).catch((e: unknown) => {
+          if ((e as Error)?.name !== 'DualCacheMissError') throw e;
+          windowed = false;
+          return step(null);
+        }) : step(null));
+        if (windowed) dual.windowed++;
         else Object.assign(dual, { tokens, block: blockStart, refreshes: dual.refreshes + 1 });
       } else d = await model.decide(tokens, Int32Array.from(positions), opts);
     }

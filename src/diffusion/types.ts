@@ -23,7 +23,8 @@
  *   is whatever it takes (reported in the stats), capped by `maxSteps`: when the cap is reached the
  *   block's last allowed step commits everything still masked.
  * - `entropyBound` (adaptive, the EB-sampler, arXiv 2505.24857): commit the longest run of the
- *   ranked masked positions (most confident first, or in order with 'leftToRight') whose summed
+ *   ranked masked positions (most confident first — by `confidence`, which defaults to 'entropy'
+ *   here: lowest entropy first — or in order with 'leftToRight') whose summed
  *   entropy less its largest stays <= `gamma` nats, so at least one; the sum bounds how far the
  *   committed tokens are from independent. With 'verify', the block's drafts are the run from its
  *   first row under the same bound. Steps capped by `maxSteps` as for `threshold`.

@@ -27,6 +27,14 @@ export interface DualPlan {
   current: Int32Array;
 }
 
+/** A window the cache cannot serve (nothing refreshed, or other tokens outside it): refresh instead. */
+export class DualCacheMissError extends Error {
+  constructor(message: string) {
+    super(`dual cache: ${message}; refresh first`);
+    this.name = 'DualCacheMissError';
+  }
+}
+
 /** What the engine's cache holds: the tokens of the last refresh (null: nothing valid). */
 export class DualCache {
   private tokens: Int32Array | null = null;
@@ -40,18 +48,21 @@ export class DualCache {
     }
     if (window) {
       const held = this.tokens;
-      if (!held) throw new Error('dual cache: a windowed step needs a refresh first');
-      if (held.length !== L) throw new Error(`dual cache: ${L} tokens, the refresh had ${held.length}; refresh first`);
+      if (!held) throw new DualCacheMissError('a windowed step needs a refresh');
+      if (held.length !== L) throw new DualCacheMissError(`${L} tokens, the refresh had ${held.length}`);
       for (let p = 0; p < L; p++) {
-        if ((p < start || p >= end) && held[p] !== tokens[p]) throw new Error(`dual cache: token at ${p} outside the window differs from the refresh's; refresh first`);
+        if ((p < start || p >= end) && held[p] !== tokens[p]) throw new DualCacheMissError(`token at ${p} outside the window differs from the refresh's`);
       }
     }
     const n = positions.length;
     const headRows = new Int32Array(n);
     const current = new Int32Array(n);
+    const seen = new Set<number>();
     for (let i = 0; i < n; i++) {
       const p = positions[i];
       if (!(Number.isInteger(p) && p >= start && p < end)) throw new Error(`dual cache: position ${p} outside the window ${start} .. ${end - 1}`);
+      if (seen.has(p)) throw new Error(`dual cache: position ${p} requested twice`);
+      seen.add(p);
       headRows[i] = p - start;
       current[i] = tokens[p];
     }

@@ -170,6 +170,7 @@ export class GpuDiffusionModel extends GpuModel implements DiffusionModel {
         const t = this.t;
         if (n === 0) {
           await t.rec.finish();
+          this.dualCache.commit(tokens);
           return emptyDecisions();
         }
         t.writeRequest(plan.headRows, positions, plan.current);

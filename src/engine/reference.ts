@@ -234,6 +234,7 @@ export function referenceRows(cfg: ModelConfig, w: RefWeights, tokens: ArrayLike
  */
 export function referenceDualLogits(cfg: ModelConfig, w: RefWeights, refresh: ArrayLike<number>, tokens: ArrayLike<number>, start: number, end: number): Float64Array {
   const L = refresh.length;
+  if (tokens.length !== L) throw new Error(`referenceDualLogits: ${tokens.length} tokens, the refresh had ${L}`);
   const H = cfg.n_heads;
   const hd = cfg.dim / H;
   const D = cfg.dim;

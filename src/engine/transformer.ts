@@ -54,7 +54,7 @@ export class Transformer {
     readonly weights: ModelWeights,
     readonly pipes: Pipelines,
     readonly variant: MatmulVariant,
-    /** AR decoding keeps every layer's K/V; the diffusion forward needs only one layer's at a time. */
+    /** Keep every layer's K/V (every model's cache: AR, block-causal, DualCache); false: one buffer shared by the layers. */
     perLayerCache: boolean,
     counters?: EngineCounters,
   ) {

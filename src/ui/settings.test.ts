@@ -52,7 +52,11 @@ describe('settings', () => {
     }
     expect(knobsFor({ ...DEFAULT_SETTINGS, strategy: 'fixed' }).blockLength).toBe(DEFAULT_SETTINGS.genLength);
     expect(knobsFor({ ...DEFAULT_SETTINGS, strategy: 'threshold', tau: 0.8 }).schedule).toMatchObject({ kind: 'threshold', tau: 0.8 });
-    expect(knobsFor({ ...DEFAULT_SETTINGS, strategy: 'entropy', gamma: 1.5 })).toMatchObject({ schedule: { kind: 'entropyBound', gamma: 1.5 }, confidence: 'entropy', blockLength: DEFAULT_SETTINGS.blockLength });
+    expect(resolveKnobs(knobsFor({ ...DEFAULT_SETTINGS, strategy: 'entropy', gamma: 1.5 }))).toMatchObject({ schedule: { kind: 'entropyBound', gamma: 1.5 }, confidence: 'entropy', blockLength: DEFAULT_SETTINGS.blockLength });
+    // the strategies other than the model's default are the diffusion schedules they name, on a block-causal model too
+    for (const strategy of ['fixed', 'blocks', 'threshold', 'entropy'] as const) {
+      expect(resolveKnobs(knobsFor({ ...DEFAULT_SETTINGS, strategy }), { attention: 'block_causal', block_size: 8 }).commitOrder, strategy).toBe('confidence');
+    }
     expect(sanitize({ strategy: 'entropy', gamma: 99 })).toMatchObject({ strategy: 'entropy', gamma: LIMITS.gamma.max });
   });
 

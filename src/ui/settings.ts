@@ -24,7 +24,7 @@ export interface Settings {
   tau: number;
   /** Entropy budget γ in nats (strategy 'entropy': the EB-sampler, UnmaskSchedule entropyBound). */
   gamma: number;
-  /** Block length (blocks, threshold). */
+  /** Block length (blocks, threshold, entropy). */
   blockLength: number;
   temperature: number;
   seed: number;
@@ -174,6 +174,9 @@ export function knobsFor(s: Settings, genLength = s.genLength): SamplerKnobs {
   const knobs: SamplerKnobs = {
     genLength,
     blockLength,
+    // the diffusion schedules these strategies name, on any model: positions committed by the
+    // model's confidence (a block-causal model would otherwise default to draft + verify)
+    commitOrder: 'confidence',
     temperature: s.temperature,
     seed: s.seed,
     truncate: true,
@@ -184,8 +187,6 @@ export function knobsFor(s: Settings, genLength = s.genLength): SamplerKnobs {
           ? { kind: 'entropyBound', gamma: s.gamma, maxSteps: Math.max(blocks, genLength * (s.revision ? 2 : 1)) }
           : { kind: 'fixed', steps: Math.max(blocks, Math.min(s.steps, genLength * (s.revision ? 2 : 1))) },
   };
-  // the EB-sampler ranks by entropy, the number its budget sums
-  if (s.strategy === 'entropy') knobs.confidence = 'entropy';
   if (s.revision) knobs.revision = { rho: 0.25, maxPerStep: 2, maxPerPosition: 1 };
   return knobs;
 }
