@@ -106,6 +106,27 @@ test('generate: the live view shows intermediate canvases with masks, then the f
   expect(errors).toEqual([]);
 });
 
+test('a long prompt: the canvas opens scrolled to the generated span, with a few lines before it', async ({ page }) => {
+  test.setTimeout(90_000);
+  await open(page);
+  await ready(page);
+  const prompt = Array.from({ length: 40 }, (_, i) => `x${i} = ${i}`).join('\n') + '\n\n\ndef total(values):\n';
+  await page.evaluate((text) => window.__qs!.editor!.setValue(text), prompt);
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-view')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  const where = await page.evaluate(() => {
+    const box = document.querySelector('[data-testid="canvas-scroll"]')!;
+    const first = box.querySelector('[data-position]')!;
+    const b = box.getBoundingClientRect();
+    const f = first.getBoundingClientRect();
+    return { boxTop: b.top, boxBottom: b.bottom, top: f.top, scrolled: box.scrollTop, fits: box.scrollHeight > box.clientHeight };
+  });
+  expect(where.fits, 'the canvas is taller than its box').toBe(true);
+  expect(where.scrolled).toBeGreaterThan(0);
+  expect(where.top).toBeGreaterThan(where.boxTop);
+  expect(where.top).toBeLessThan(where.boxBottom - 20);
+});
+
 test('timeline: step 1 is mostly masked, the end is the final code; keyboard and buttons scrub', async ({ page }) => {
   test.setTimeout(90_000);
   await open(page);

@@ -2,7 +2,7 @@
 // tokens committed in this step highlighted, tokens re-masked in this step (revision) marked,
 // and each generated token's confidence shown as its intensity.
 
-import { memo, type CSSProperties } from 'react';
+import { memo, useLayoutEffect, useRef, type CSSProperties } from 'react';
 import type { Cell } from './runRecord';
 
 export interface CanvasViewProps {
@@ -16,11 +16,29 @@ export interface CanvasViewProps {
   droppedSuffix?: number;
 }
 
+/** Lines of the text before the span kept in view above it. */
+const CONTEXT_LINES = 3;
+
 export const CanvasView = memo(function CanvasView({ cells, step, testId = 'canvas', label, droppedPrefix = 0, droppedSuffix = 0 }: CanvasViewProps) {
   let masked = 0;
   for (const c of cells) if (c.state === 'masked' || c.state === 'revised') masked++;
+  // the generated span's first position: a run opens scrolled to it (a long prompt would push it
+  // out of view), once per run, so the user's own scrolling and scrubbing are left alone
+  const spanStart = cells.find((c) => c.state !== 'fixed')?.position ?? -1;
+  const scroller = useRef<HTMLDivElement>(null);
+  const shown = useRef('');
+  useLayoutEffect(() => {
+    const box = scroller.current;
+    const run = `${spanStart}:${cells.length}`;
+    if (!box || spanStart < 0 || shown.current === run) return;
+    shown.current = run;
+    const first = box.querySelector<HTMLElement>(`[data-position="${spanStart}"]`);
+    if (!first) return;
+    const line = parseFloat(getComputedStyle(first).lineHeight) || 20;
+    box.scrollTop = Math.max(0, first.offsetTop - CONTEXT_LINES * line);
+  }, [spanStart, cells.length]);
   return (
-    <div className="canvas-scroll">
+    <div className="canvas-scroll" ref={scroller} data-testid={`${testId}-scroll`}>
       <pre className="canvas" data-testid={testId} data-step={step} data-masked={masked} aria-label={`${label}, step ${step}, ${masked} positions still masked`}>
         {droppedPrefix > 0 ? <span className="cell-dropped" title={`${droppedPrefix} earlier tokens do not fit the model's context`}>… </span> : null}
         {cells.map((c) => (
@@ -35,16 +53,16 @@ export const CanvasView = memo(function CanvasView({ cells, step, testId = 'canv
 function CellView({ cell }: { cell: Cell }) {
   switch (cell.state) {
     case 'masked':
-      return <span className="cell cell-masked" title={`position ${cell.position}: masked`} />;
+      return <span className="cell cell-masked" data-position={cell.position} title={`position ${cell.position}: masked`} />;
     case 'revised':
-      return <span className="cell cell-masked cell-revised" title={`position ${cell.position}: re-masked this step (revision)`} />;
+      return <span className="cell cell-masked cell-revised" data-position={cell.position} title={`position ${cell.position}: re-masked this step (revision)`} />;
     case 'end':
-      return <span className="cell cell-end" title={`position ${cell.position}: end of text`} />;
+      return <span className="cell cell-end" data-position={cell.position} title={`position ${cell.position}: end of text`} />;
     case 'fixed':
       return <span className="cell cell-fixed">{cell.text}</span>;
     case 'syntax':
       return (
-        <span className="cell cell-new cell-syntax" style={{ '--c': cell.confidence.toFixed(3) } as CSSProperties} title={`position ${cell.position}: ${JSON.stringify(cell.text)}, chosen this step in place of the model's token, ${cell.reason === 'end' ? 'after which the code could not have ended within the span' : 'which broke the Python syntax'}`}>
+        <span className="cell cell-new cell-syntax" data-position={cell.position} style={{ '--c': cell.confidence.toFixed(3) } as CSSProperties} title={`position ${cell.position}: ${JSON.stringify(cell.text)}, chosen this step in place of the model's token, ${cell.reason === 'end' ? 'after which the code could not have ended within the span' : 'which broke the Python syntax'}`}>
           {cell.text}
         </span>
       );
@@ -53,6 +71,7 @@ function CellView({ cell }: { cell: Cell }) {
       const pct = Math.round(cell.confidence * 100);
       return (
         <span
+          data-position={cell.position}
           className={`cell cell-${cell.state}${nl ? ' cell-nl' : ''}${cell.text.trim() === '' ? ' cell-space' : ''}`}
           style={{ '--c': cell.confidence.toFixed(3) } as CSSProperties}
           title={`position ${cell.position}: ${JSON.stringify(cell.text)}, confidence ${pct}%`}
