@@ -60,7 +60,7 @@ export const DEFAULT_SETTINGS: Settings = {
   steps: 32,
   tau: 0.3,
   gamma: 0.5,
-  blockLength: 32,
+  blockLength: 8, // the shipped block-causal models' block_size
   temperature: 0,
   seed: 0,
   revision: false,
