@@ -5,9 +5,10 @@
 // (or something outside it changed) and otherwise run only the block's rows.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCpuModel } from '../engine/cpu';
+import { loadModel, type ModelFiles } from '../engine/load';
 import { decideRef, referenceDualLogits, referenceForward, type RefWeights } from '../engine/reference';
 import { parseSafetensors } from '../engine/safetensors';
-import { randomModelFiles, tinyConfig, type TinySpec } from '../engine/testkit';
+import { randomModelFiles, testDevice, tinyConfig, type TinySpec } from '../engine/testkit';
 import type { DecideOptions, Decisions, DiffusionModel } from '../engine/types';
 import { referenceWeights } from '../engine/weights';
 import { generate, infill } from './sampler';
@@ -19,8 +20,9 @@ const MASK = SPEC.vocab - 1;
 
 let model: DiffusionModel;
 let w: RefWeights;
+let files: ModelFiles;
 beforeAll(async () => {
-  const files = await randomModelFiles(SPEC, 44);
+  files = await randomModelFiles(SPEC, 44);
   model = (await loadCpuModel(files, undefined, { threads: 1 })) as DiffusionModel;
   w = referenceWeights(parseSafetensors(files['model.safetensors'] as Uint8Array));
 });
@@ -105,6 +107,21 @@ describe('the sampler with dualCache (full-attention model)', () => {
     expect(got.stats.dualCache!.windowed).toBeGreaterThan(0);
     expect(got.stats.dualCache!.refreshes).toBeGreaterThanOrEqual(Math.ceil(knobs.genLength! / blockLength));
   });
+
+  it('the WebGPU engine (SwiftShader) runs the same steps to the same tokens', async () => {
+    const gpu = (await loadModel(files, await testDevice())) as DiffusionModel;
+    try {
+      for (const [, knobs] of cases) {
+        const a = spied(model);
+        const b = spied(gpu);
+        const got = await generate(b, { prompt, ...knobs });
+        expect(got.tokens).toEqual((await generate(a, { prompt, ...knobs })).tokens);
+        expect(b.calls).toEqual(a.calls);
+      }
+    } finally {
+      gpu.dispose();
+    }
+  }, 60_000);
 
   it('infill: the suffix is cached too, and the run matches the reference', async () => {
     const knobs: SamplerKnobs = { genLength: 10, blockLength: 5, schedule: { kind: 'fixed', tokensPerStep: 1 }, dualCache: true };
