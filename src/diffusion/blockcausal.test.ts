@@ -5,7 +5,7 @@
 // And the commit rule: 'leftToRight' commits only runs from the block's first mask.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCpuModel } from '../engine/cpu';
-import { decideRef } from '../engine/reference';
+import { decisionsRef } from '../engine/reference';
 import { randomModelFiles, type TinySpec } from '../engine/testkit';
 import type { BlockStep, DecideOptions, Decisions, DiffusionModel } from '../engine/types';
 import { generate, infill, lookupDraft } from './sampler';
@@ -42,17 +42,7 @@ function uncached(m: DiffusionModel): DiffusionModel & { steps: BlockStep[] } {
         rows.push({ logits: l.subarray(0, V), position: pos, current: r + 1 < step.context.length ? step.context[r + 1] : (step.block[0] ?? 0) });
       }
       for (const o of step.offsets) rows.push({ logits: logits.subarray(o * V, (o + 1) * V), position: step.blockPos0 + o, current: step.block[o] });
-      const n = rows.length;
-      const d: Decisions = { token: new Int32Array(n), prob: new Float32Array(n), margin: new Float32Array(n), entropy: new Float32Array(n), currentProb: new Float32Array(n) };
-      rows.forEach((row, i) => {
-        const r = decideRef(row.logits, { ...opts, position: row.position, current: row.current, maskToken: MASK });
-        d.token[i] = r.token;
-        d.prob[i] = r.prob;
-        d.margin[i] = r.margin;
-        d.entropy[i] = r.entropy;
-        d.currentProb[i] = r.currentProb;
-      });
-      return d;
+      return decisionsRef(rows, opts, MASK);
     },
   };
 }

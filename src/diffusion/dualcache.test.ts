@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCpuModel } from '../engine/cpu';
 import { loadModel, type ModelFiles } from '../engine/load';
-import { decideRef, referenceDualLogits, referenceForward, type RefWeights } from '../engine/reference';
+import { decisionsRef, referenceDualLogits, referenceForward, type RefWeights } from '../engine/reference';
 import { parseSafetensors } from '../engine/safetensors';
 import { randomModelFiles, testDevice, tinyConfig, type TinySpec } from '../engine/testkit';
 import type { DecideOptions, Decisions, DiffusionModel } from '../engine/types';
@@ -35,18 +35,8 @@ function referenceModel(): DiffusionModel & { calls: Call[] } {
   const calls: Call[] = [];
   let refresh: Int32Array | null = null;
   const V = cfg.vocab_size;
-  const decisions = (logits: Float64Array, row0: number, tokens: Int32Array, positions: Int32Array, opts: DecideOptions): Decisions => {
-    const d: Decisions = { token: new Int32Array(positions.length), prob: new Float32Array(positions.length), margin: new Float32Array(positions.length), entropy: new Float32Array(positions.length), currentProb: new Float32Array(positions.length) };
-    positions.forEach((p, i) => {
-      const r = decideRef(logits.subarray((p - row0) * V, (p - row0 + 1) * V), { ...opts, position: p, current: tokens[p], maskToken: MASK });
-      d.token[i] = r.token;
-      d.prob[i] = r.prob;
-      d.margin[i] = r.margin;
-      d.entropy[i] = r.entropy;
-      d.currentProb[i] = r.currentProb;
-    });
-    return d;
-  };
+  const decisions = (logits: Float64Array, row0: number, tokens: Int32Array, positions: Int32Array, opts: DecideOptions): Decisions =>
+    decisionsRef(Array.from(positions, (p) => ({ logits: logits.subarray((p - row0) * V, (p - row0 + 1) * V), position: p, current: tokens[p] })), opts, MASK);
   return {
     config: cfg,
     calls,

@@ -4,7 +4,7 @@
 //  Shapes are (rows, cols), row-major; the math follows training/model.py.
 // ============================================================================================
 
-import type { ModelConfig } from './types';
+import type { DecideOptions, Decisions, ModelConfig } from './types';
 
 type Vec = ArrayLike<number>;
 
@@ -140,6 +140,21 @@ export interface DecisionRef {
   margin: number;
   entropy: number;
   currentProb: number;
+}
+
+/** decideRef on each row, packed as an engine's Decisions (models computed from the reference, in tests). */
+export function decisionsRef(rows: { logits: Vec; position: number; current: number }[], opts: DecideOptions, maskToken: number): Decisions {
+  const n = rows.length;
+  const d: Decisions = { token: new Int32Array(n), prob: new Float32Array(n), margin: new Float32Array(n), entropy: new Float32Array(n), currentProb: new Float32Array(n) };
+  rows.forEach((row, i) => {
+    const r = decideRef(row.logits, { ...opts, position: row.position, current: row.current, maskToken });
+    d.token[i] = r.token;
+    d.prob[i] = r.prob;
+    d.margin[i] = r.margin;
+    d.entropy[i] = r.entropy;
+    d.currentProb[i] = r.currentProb;
+  });
+  return d;
 }
 
 /** One decision from one row of logits (see shaders/decide.wgsl for the definition). */
