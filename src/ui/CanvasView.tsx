@@ -30,13 +30,15 @@ export const CanvasView = memo(function CanvasView({ cells, step, testId = 'canv
   useLayoutEffect(() => {
     const box = scroller.current;
     const run = `${spanStart}:${cells.length}`;
-    if (!box || spanStart < 0 || shown.current === run) return;
-    shown.current = run;
+    if (!box || spanStart < 0 || shown.current === run || box.clientHeight === 0) return; // (not laid out yet: a later render)
     const first = box.querySelector<HTMLElement>(`[data-position="${spanStart}"]`);
     if (!first) return;
     const line = parseFloat(getComputedStyle(first).lineHeight) || 20;
-    box.scrollTop = Math.max(0, first.offsetTop - CONTEXT_LINES * line);
-  }, [spanStart, cells.length]);
+    const target = Math.max(0, first.offsetTop - CONTEXT_LINES * line);
+    box.scrollTop = target;
+    // done once the box could scroll there (a canvas still growing may not reach it yet)
+    if (Math.abs(box.scrollTop - target) <= 1) shown.current = run;
+  });
   return (
     <div className="canvas-scroll" ref={scroller} data-testid={`${testId}-scroll`}>
       <pre className="canvas" data-testid={testId} data-step={step} data-masked={masked} aria-label={`${label}, step ${step}, ${masked} positions still masked`}>
