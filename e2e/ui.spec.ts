@@ -114,17 +114,26 @@ test('a long prompt: the canvas opens scrolled to the generated span, with a few
   await page.evaluate((text) => window.__qs!.editor!.setValue(text), prompt);
   await page.getByTestId('run').click();
   await expect(page.getByTestId('run-view')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
-  const where = await page.evaluate(() => {
-    const box = document.querySelector('[data-testid="canvas-scroll"]')!;
+  const where = (id: string) => page.evaluate((id) => {
+    const box = document.querySelector(`[data-testid="${id}"]`)!;
     const first = box.querySelector('[data-position]')!;
     const b = box.getBoundingClientRect();
     const f = first.getBoundingClientRect();
     return { boxTop: b.top, boxBottom: b.bottom, top: f.top, scrolled: box.scrollTop, fits: box.scrollHeight > box.clientHeight };
-  });
-  expect(where.fits, 'the canvas is taller than its box').toBe(true);
-  expect(where.scrolled).toBeGreaterThan(0);
-  expect(where.top).toBeGreaterThan(where.boxTop);
-  expect(where.top).toBeLessThan(where.boxBottom - 20);
+  }, id);
+  const check = async (id: string) => {
+    const w = await where(id);
+    expect(w.fits, `${id}: the canvas is taller than its box`).toBe(true);
+    expect(w.scrolled, id).toBeGreaterThan(0);
+    expect(w.top, id).toBeGreaterThan(w.boxTop);
+    expect(w.top, id).toBeLessThan(w.boxBottom - 20);
+  };
+  await check('canvas-scroll');
+  // both Race lanes too (the second lane's box is laid out only once its run starts)
+  await page.getByTestId('mode-race').click();
+  await page.getByTestId('run').click();
+  for (const side of ['diffusion', 'ar']) await expect(page.getByTestId(`race-${side}-result`)).toHaveAttribute('data-done', 'true', { timeout: 60_000 });
+  for (const side of ['diffusion', 'ar']) await check(`race-${side}-canvas-scroll`);
 });
 
 test('timeline: step 1 is mostly masked, the end is the final code; keyboard and buttons scrub', async ({ page }) => {
