@@ -133,8 +133,9 @@ function parseArgs(argv: string[]): Options {
   for (const c of configs) {
     const [base, tau] = c.split('@');
     if (!ALL_CONFIGS.includes(base as BaseConfig)) throw new Error(`unknown config ${c} (have ${ALL_CONFIGS.join(', ')}, each optionally @tau)`);
-    if (tau !== undefined && /^(eb|drafteb)/.test(base) && !(Number(tau) > 0 && Number.isFinite(Number(tau)))) throw new Error(`config ${c}: gamma must be > 0 (nats)`);
-    if (tau !== undefined && !/^(eb|drafteb)/.test(base) && !(Number(tau) > 0 && Number(tau) <= 1)) throw new Error(`config ${c}: tau must be in (0, 1]`);
+    const gamma = /^(eb|drafteb)/.test(base); // its value is the EB budget in nats, not a τ
+    if (tau !== undefined && gamma && !(Number(tau) > 0 && Number.isFinite(Number(tau)))) throw new Error(`config ${c}: gamma must be > 0 (nats)`);
+    if (tau !== undefined && !gamma && !(Number(tau) > 0 && Number(tau) <= 1)) throw new Error(`config ${c}: tau must be in (0, 1]`);
   }
   const num = (name: string, dflt: number) => {
     const v = value(name);

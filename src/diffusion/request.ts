@@ -139,19 +139,18 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
     } else {
       schedule = { kind: 'fixed', tokensPerStep: requirePositiveInt(s.tokensPerStep, 'schedule.tokensPerStep (k)') };
     }
-  } else if (s.kind === 'threshold') {
-    const tau = requireUnitInterval(s.tau, 'schedule.tau');
+  } else if (s.kind === 'threshold' || s.kind === 'entropyBound') {
+    // the adaptive schedules: steps capped by maxSteps
     const maxSteps = s.maxSteps === undefined ? genLength * (revision ? 2 : 1) : requirePositiveInt(s.maxSteps, 'schedule.maxSteps');
     if (maxSteps < numBlocks) {
       throw new RequestError(`schedule.maxSteps (${maxSteps}) must be >= the number of blocks (${numBlocks})`);
     }
-    schedule = { kind: 'threshold', tau, maxSteps };
-  } else if (s.kind === 'entropyBound') {
-    const gamma = s.gamma;
-    if (typeof gamma !== 'number' || !(gamma > 0) || !Number.isFinite(gamma)) throw new RequestError(`schedule.gamma must be a number > 0 (nats), got ${String(gamma)}`);
-    const maxSteps = s.maxSteps === undefined ? genLength * (revision ? 2 : 1) : requirePositiveInt(s.maxSteps, 'schedule.maxSteps');
-    if (maxSteps < numBlocks) throw new RequestError(`schedule.maxSteps (${maxSteps}) must be >= the number of blocks (${numBlocks})`);
-    schedule = { kind: 'entropyBound', gamma, maxSteps };
+    if (s.kind === 'threshold') schedule = { kind: 'threshold', tau: requireUnitInterval(s.tau, 'schedule.tau'), maxSteps };
+    else {
+      const gamma = s.gamma;
+      if (typeof gamma !== 'number' || !(gamma > 0) || !Number.isFinite(gamma)) throw new RequestError(`schedule.gamma must be a number > 0 (nats), got ${String(gamma)}`);
+      schedule = { kind: 'entropyBound', gamma, maxSteps };
+    }
   } else {
     throw new RequestError(`schedule.kind must be 'fixed', 'threshold' or 'entropyBound', got ${String((s as { kind: unknown }).kind)}`);
   }

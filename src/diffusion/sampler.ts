@@ -369,7 +369,7 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     // next drafts: the block's rows, when every draft held (they were drafted after them)
     drafts = [];
     if (!ended && j === k && intact) {
-      const n = gamma === null ? B - 1 : entropyRun(Array.from({ length: B - 1 }, (_, i) => d.entropy[k + 1 + i]), gamma, 0);
+      const n = gamma === null ? B - 1 : entropyRun(d.entropy.subarray(k + 1, k + B), gamma, 0);
       for (let i = 0; i < n && confidenceOf(d, k + 1 + i, knobs.confidence) >= tau; i++) drafts.push(d.token[k + 1 + i]);
     }
     if (knobs.draftLength === 'adaptive') {
@@ -454,7 +454,7 @@ function copyAfter(canvas: Int32Array, c: number, suffix: number[], m: CopyMatch
  * The EB-sampler's rule: the longest run of entries from the first whose summed entropy less its
  * largest is <= gamma (at least `least`, at most all).
  */
-export function entropyRun(entropies: number[], gamma: number, least = 1): number {
+export function entropyRun(entropies: ArrayLike<number>, gamma: number, least = 1): number {
   let sum = 0;
   let max = 0;
   let n = 0;

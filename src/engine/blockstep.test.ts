@@ -6,12 +6,11 @@
 //   - decideBlock = decideRef on the reference logits; malformed steps are refused
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlockCache } from './blockstep';
-import { loadCpuModel } from './cpu';
 import { CPU_ROW_COST } from './cpu/models';
-import { loadModel, type ModelFiles } from './load';
+import type { ModelFiles } from './load';
 import { decideRef, referenceBlockLogits, relError, type RefWeights } from './reference';
 import { parseSafetensors } from './safetensors';
-import { randomModelFiles, rng, testDevice, tinyConfig, type TinySpec } from './testkit';
+import { diffusionEngines, randomModelFiles, rng, tinyConfig, type TinySpec } from './testkit';
 import type { BlockStep, DiffusionModel } from './types';
 import { referenceWeights } from './weights';
 
@@ -78,10 +77,7 @@ beforeAll(async () => {
 });
 afterAll(() => open.forEach((m) => m.dispose()));
 
-const engines: [string, () => Promise<DiffusionModel>][] = [
-  ['cpu', async () => (await loadCpuModel(files, undefined, { threads: 1 })) as DiffusionModel],
-  ['webgpu', async () => (await loadModel(files, await testDevice())) as DiffusionModel],
-];
+const engines = diffusionEngines(() => files);
 
 function ref(s: BlockStep): Float64Array {
   return referenceBlockLogits(cfg, w, s.context, s.contextPositions, s.block, s.blockPos0);

@@ -8,10 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DualCache } from './dualcache';
 import { loadCpuModel } from './cpu';
-import { loadModel, type ModelFiles } from './load';
+import type { ModelFiles } from './load';
 import { decideRef, referenceDualLogits, referenceForward, relError, type RefWeights } from './reference';
 import { parseSafetensors } from './safetensors';
-import { randomModelFiles, rng, testDevice, tinyConfig, type TinySpec } from './testkit';
+import { diffusionEngines, randomModelFiles, rng, tinyConfig, type TinySpec } from './testkit';
 import type { DiffusionModel } from './types';
 import { referenceWeights } from './weights';
 
@@ -59,10 +59,7 @@ beforeAll(async () => {
 });
 afterAll(() => open.forEach((m) => m.dispose()));
 
-const engines: [string, () => Promise<DiffusionModel>][] = [
-  ['cpu', async () => (await loadCpuModel(files, undefined, { threads: 1 })) as DiffusionModel],
-  ['webgpu', async () => (await loadModel(files, await testDevice())) as DiffusionModel],
-];
+const engines = diffusionEngines(() => files);
 
 describe.each(engines)('DualCache steps on the %s engine', (_, make) => {
   let model: DiffusionModel;

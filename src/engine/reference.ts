@@ -265,10 +265,10 @@ export function referenceDualLogits(cfg: ModelConfig, w: RefWeights, refresh: Ar
     const V = Float64Array.from(kept[l].v);
     K.set(k, start * D);
     V.set(v, start * D);
-    // queries are the window's T rows; keys all L: pad q to L rows, keep the window's outputs
+    // queries are the window's T rows at their places among L; keys all L (the other rows attend to nothing)
     const Q = new Float64Array(L * D);
     Q.set(q, start * D);
-    return maskedAttentionRef(Q, K, V, L, H, hd, () => true).slice(start * D, end * D);
+    return maskedAttentionRef(Q, K, V, L, H, hd, (i) => i >= start && i < end).slice(start * D, end * D);
   });
 }
 

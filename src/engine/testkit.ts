@@ -3,11 +3,12 @@
 
 import { nodeGPU } from '../test/nodeGpu';
 import { requestDevice } from './device';
+import { loadCpuModel } from './cpu';
 import type { ModelFiles } from './load';
-import { sha256Hex } from './load';
+import { loadModel, sha256Hex } from './load';
 import { BufferPool, Recorder, STORAGE } from './recorder';
 import { f16ToF32, f32ToF16, writeSafetensors, type SafeDtype, type TensorToWrite } from './safetensors';
-import type { ModelConfig } from './types';
+import type { DiffusionModel, ModelConfig } from './types';
 
 let shared: Promise<GPUDevice> | undefined;
 
@@ -168,3 +169,14 @@ export async function randomModelFiles(s: TinySpec, seed = 1): Promise<ModelFile
   return files;
 }
 
+
+/**
+ * The diffusion model in `files()` on both engines, as `describe.each` rows: the CPU engine (1
+ * thread) and the WebGPU engine on the test device. `files` is read when a row loads (beforeAll).
+ */
+export function diffusionEngines(files: () => ModelFiles): [string, () => Promise<DiffusionModel>][] {
+  return [
+    ['cpu', async () => (await loadCpuModel(files(), undefined, { threads: 1 })) as DiffusionModel],
+    ['webgpu', async () => (await loadModel(files(), await testDevice())) as DiffusionModel],
+  ];
+}

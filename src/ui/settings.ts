@@ -171,6 +171,7 @@ export function knobsFor(s: Settings, genLength = s.genLength): SamplerKnobs {
   }
   const blockLength = s.strategy === 'fixed' ? genLength : Math.min(s.blockLength, genLength);
   const blocks = Math.ceil(genLength / blockLength);
+  const most = genLength * (s.revision ? 2 : 1); // steps: one token each (twice over with revision)
   const knobs: SamplerKnobs = {
     genLength,
     blockLength,
@@ -182,10 +183,10 @@ export function knobsFor(s: Settings, genLength = s.genLength): SamplerKnobs {
     truncate: true,
     schedule:
       s.strategy === 'threshold'
-        ? { kind: 'threshold', tau: s.tau, maxSteps: Math.max(blocks, genLength * (s.revision ? 2 : 1)) }
+        ? { kind: 'threshold', tau: s.tau, maxSteps: Math.max(blocks, most) }
         : s.strategy === 'entropy'
-          ? { kind: 'entropyBound', gamma: s.gamma, maxSteps: Math.max(blocks, genLength * (s.revision ? 2 : 1)) }
-          : { kind: 'fixed', steps: Math.max(blocks, Math.min(s.steps, genLength * (s.revision ? 2 : 1))) },
+          ? { kind: 'entropyBound', gamma: s.gamma, maxSteps: Math.max(blocks, most) }
+          : { kind: 'fixed', steps: Math.max(blocks, Math.min(s.steps, most)) },
   };
   if (s.revision) knobs.revision = { rho: 0.25, maxPerStep: 2, maxPerPosition: 1 };
   return knobs;
