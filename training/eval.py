@@ -193,14 +193,19 @@ def diffusion_fill(model, tok, prefix, n, suffix, block=8):
     """Greedy, one token per step, most confident masked position of the current block first
     (semi-autoregressive blocks of `block` tokens, left to right); returns the n filled ids.
     As in the app's sampler (endsInOrder), pad/eos may only be committed at the first masked
-    position, so the end of the text is decided left to right."""
+    position, so the end of the text is decided left to right. A shifted model (cfg.shift: row
+    i - 1 predicts position i, ablation b) is read that way; it needs a prefix."""
     dev = next(model.parameters()).device
     x = torch.tensor(prefix + [tok.mask] * n + suffix)[None]
     start = len(prefix)
+    shift = getattr(model.cfg, "shift", False)
+    assert start > 0 or not shift, "a shifted model has no row that predicts position 0"
     for b0 in range(start, start + n, block):
         span = range(b0, min(b0 + block, start + n))
         for _ in span:
             logits = model(x.to(dev))[0].float()
+            if shift:                                   # row i - 1 predicts i
+                logits = torch.cat([logits[:1], logits[:-1]])
             logits[:, tok.mask] = -float("inf")
             conf, pred = (t.cpu() for t in logits.softmax(-1).max(-1))
             masked = [i for i in span if x[0, i] == tok.mask]

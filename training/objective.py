@@ -53,6 +53,18 @@ def diffusion_loss_shift(logits, x, corrupted, t):
     return (ce / t[:, None]).sum() / x.numel()
 
 
+def anneal_mask(B, L, p, generator=None, device="cpu"):
+    """Attention-mask annealing (DiffuLLaMA, arXiv 2410.17891): an AR-initialised model first
+    attends causally, then ever more of the future, until full attention. Returns bool
+    (B, 1, L, L), True where query i may attend key j: every j <= i, and each j > i independently
+    with probability p (0: causal, 1: full; the caller raises p over the first training steps)."""
+    causal = torch.ones(L, L, dtype=torch.bool, device=device).tril()
+    if p >= 1:
+        return torch.ones(B, 1, L, L, dtype=torch.bool, device=device)
+    future = torch.rand(B, 1, L, L, generator=generator, device=device) < p
+    return causal[None, None] | future
+
+
 def ar_loss(logits, x):
     """Mean next-token cross-entropy: logits at position i predict x[i + 1]."""
     return F.cross_entropy(logits[:, :-1].float().flatten(0, 1), x[:, 1:].flatten())

@@ -31,8 +31,8 @@ import torch
 import torch.distributed as dist
 
 from model import ModelConfig, Transformer
-from objective import (anchor_kl, ar_loss, block_layout, block_losses, clean_layout, clean_loss, corrupt,
-                       diffusion_loss, diffusion_loss_shift, draft_layout, draft_loss, make_infill)
+from objective import (anchor_kl, anneal_mask, ar_loss, block_layout, block_losses, clean_layout, clean_loss,
+                       corrupt, diffusion_loss, diffusion_loss_shift, draft_layout, draft_loss, make_infill)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIZES = {  # name -> architecture (vocab comes from the tokenizer)
@@ -78,6 +78,9 @@ def get_args(argv=None):
     ap.add_argument("--init", help="start from an exported model folder's weights (e.g. the AR twin)")
     ap.add_argument("--shift", action="store_true",
                     help="full-attention diffusion: row i predicts position i + 1 (ablation b: AR-initialised MDLM)")
+    ap.add_argument("--anneal-share", type=float, default=0.0,
+                    help="full-attention diffusion: attention-mask annealing from causal to full "
+                    "over this share of the steps (objective.anneal_mask; 0: full from the start)")
     ap.add_argument("--distill", help="block_causal: certainty distillation on the model's own "
                     "trajectories (training/trajectories.ts JSON): --distill-batch windows per step")
     ap.add_argument("--distill-batch", type=int, default=8)
@@ -195,6 +198,8 @@ def main(argv=None):
         teacher = Transformer(cfg).to(device)
         teacher.load_state_dict(model.state_dict())
         teacher.requires_grad_(False).eval()
+    if args.anneal_share > 0 and (block or args.kind != "diffusion"):
+        raise SystemExit("--anneal-share is for full-attention diffusion (ablation b)")
     data = np.memmap(os.path.join(args.data, "train.bin"), dtype=np.uint16, mode="r")
     traj = load_trajectories(args.distill, special, cfg.max_seq_len) if args.distill else None
     L, B = cfg.max_seq_len, args.batch
@@ -303,7 +308,12 @@ def main(argv=None):
                 t = args.eps + (1 - args.eps) * torch.rand(B, generator=gen, device=device)
                 noisy, corrupted = corrupt(x, t, special["mask"], n_ordinary, args.random_share,
                                            region, generator=gen)
-                loss = (diffusion_loss_shift if cfg.shift else diffusion_loss)(net(noisy), x, corrupted, t)
+                mask = None
+                if args.anneal_share > 0:
+                    p = step / (args.anneal_share * total_steps)
+                    mask = None if p >= 1 else anneal_mask(B, L, p, generator=gen, device=device)
+                loss = (diffusion_loss_shift if cfg.shift else diffusion_loss)(
+                    net(noisy, attn_mask=mask), x, corrupted, t)
             else:
                 loss = ar_loss(net(x), x)
         opt.zero_grad(set_to_none=True)

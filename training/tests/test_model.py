@@ -3,7 +3,7 @@ import math
 import torch
 
 from model import ModelConfig, Transformer, apply_rope, rope_tables
-from objective import ar_loss, corrupt, diffusion_loss, make_infill
+from objective import anneal_mask, ar_loss, corrupt, diffusion_loss, make_infill
 
 CFG = dict(vocab_size=50, dim=16, n_layers=2, n_heads=2, ffn_dim=24, max_seq_len=12)
 
@@ -70,6 +70,31 @@ def test_corrupt_masks_with_probability_t_and_respects_region():
     replaced = c3 & (noisy3 != 49)
     assert 0.45 < replaced.float().mean() < 0.55
     assert (noisy3 < 47).logical_or(noisy3 == 49).all()  # never a special token but mask
+
+
+def test_anneal_mask_goes_from_causal_to_full_and_a_causal_model_ignores_the_future():
+    g = torch.Generator().manual_seed(0)
+    L = 64
+    causal = torch.ones(L, L, dtype=torch.bool).tril()
+    assert torch.equal(anneal_mask(3, L, 0.0, generator=g), causal.expand(3, 1, L, L))
+    assert anneal_mask(3, L, 1.0, generator=g).all()
+    m = anneal_mask(8, L, 0.3, generator=g)
+    assert m.shape == (8, 1, L, L) and m[:, :, causal].all()          # the past is always seen
+    future = m[:, 0][:, ~causal].float()
+    assert abs(future.mean().item() - 0.3) < 0.02                      # each future key with p
+    assert not torch.equal(m[0], m[1])                                 # drawn per window
+    # a full-attention model under the p = 0 mask is causal: a later token moves no earlier row
+    torch.manual_seed(1)
+    model = Transformer(ModelConfig(kind="diffusion", **CFG)).eval()
+    x = torch.randint(0, 50, (2, 10))
+    x2 = x.clone()
+    x2[:, -1] = (x2[:, -1] + 1) % 50
+    mask0 = anneal_mask(2, 10, 0.0)
+    moved = (model(x2, attn_mask=mask0)[:, :-1] - model(x, attn_mask=mask0)[:, :-1]).abs().max()
+    assert moved.item() < 1e-6
+    half = anneal_mask(2, 10, 0.5, generator=g)
+    moved = (model(x2, attn_mask=half)[:, :-1] - model(x, attn_mask=half)[:, :-1]).abs().max()
+    assert moved.item() > 1e-6
 
 
 def test_diffusion_loss_equals_hand_computation():
@@ -387,3 +412,35 @@ def test_draft_head_leaves_the_clean_rows_bit_for_bit():
     drafting = x == sp["mask"]
     assert torch.equal(got[~drafting], want[~drafting])
     assert (got[drafting] - want[drafting]).abs().max() > 1e-3
+
+
+def test_diffusion_fill_reads_a_shifted_model_one_row_back():
+    """A shifted full-attention model (ablation b) predicts position i at row i - 1; a fake model
+    whose row j is sure of target[j + 1] when shifted (of target[j] when not) must be filled with
+    the target either way."""
+    from types import SimpleNamespace
+    from eval import diffusion_fill
+
+    V, target = 20, [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+
+    class Tok:
+        mask, pad, eos = 19, 18, 17
+
+    class Fake(torch.nn.Module):
+        def __init__(self, shift):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+            self.cfg = SimpleNamespace(shift=shift)
+
+        def forward(self, x):
+            L = x.shape[1]
+            out = torch.zeros(1, L, V)
+            for j in range(L):
+                want = j + 1 if self.cfg.shift else j
+                if want < L:
+                    out[0, j, target[want]] = 10.0 + (L - j)   # sure, and more so further left
+            return out
+
+    for shift in (False, True):
+        got = diffusion_fill(Fake(shift), Tok, target[:4], 8, [], block=4)
+        assert got == target[4:12], (shift, got)
