@@ -7,7 +7,7 @@
 #   git show 67c4989:public/models/qs-code-ar-small/{config.json,model.safetensors,tokenizer.json}
 #     into INIT (in git history), then: INIT=/tmp/ar-small bash training/ablate_small.sh
 # Runs one after another, niced, one torch thread, resumable (rerun the same command); results in
-# evals/ablation-small.json (held-out split, 600 headers).
+# evals/ablation-small.json (held-out split: bits/byte, 100 line holes, 600 headers).
 set -euo pipefail
 cd "$(dirname "$0")"
 INIT=${INIT:?the exported qs-code-ar-small folder}
@@ -37,5 +37,5 @@ for r in abs-a-mdlm abs-b-ar-mdlm abs-b-anneal aw-d05 aw-d2 aw-d2f aw-ar; do
   [ -d "/tmp/abs-models/$r" ] || /usr/bin/python3 export.py --ckpt "runs/$r/ckpt.pt" --id "$r" --out-root /tmp/abs-models > /dev/null
   args+=(--model "/tmp/abs-models/$r")
 done
-OMP_NUM_THREADS=1 nice -n 10 /usr/bin/python3 eval.py "${args[@]}" --metrics bpb,syntax --n-functions 600 \
+OMP_NUM_THREADS=1 nice -n 10 /usr/bin/python3 eval.py "${args[@]}" --metrics bpb,infill,syntax --n-functions 600 \
   --out evals/ablation-small.json
