@@ -18,7 +18,7 @@ BLOCK=(--kind diffusion --attention block_causal --block-size 8 --fim-share 0.4 
 run() { local name=$1; shift; [ -f "runs/$name/done" ] || nice -n 10 /usr/bin/python3 train.py "$@" "${COMMON[@]}" --out "runs/$name" >> "runs/$name.log" 2>&1; }
 mkdir -p runs evals
 # a. today's MDLM from scratch (full attention; the lr of the shipped format-1 runs)
-run abs-a-mdlm --kind diffusion --random-share 0.03 --lr 2e-3 --min-lr 2e-4
+run abs-a-mdlm --kind diffusion --random-share 0.03 --lr 2e-3 --min-lr 2e-4 --warmup 100
 # b. AR-initialised MDLM: full attention, shift
 run abs-b-ar-mdlm --kind diffusion --shift --random-share 0.03 "${AR_INIT[@]}"
 # b'. b with attention-mask annealing, causal to full over the first half of the steps
