@@ -7,11 +7,13 @@
 #   git show 67c4989:public/models/qs-code-ar-small/{config.json,model.safetensors,tokenizer.json}
 #     into INIT (in git history), then: INIT=/tmp/ar-small bash training/ablate_small.sh
 # Runs one after another, niced, one torch thread, resumable (rerun the same command); results in
-# evals/ablation-small.json (held-out split: bits/byte, 100 line holes, 600 headers).
+# evals/ablation-small.json (held-out split: bits/byte, 100 line holes, 600 headers) and
+# evals/ablation-small-outside.json (the same on bench/outside_corpus.py's code, in OUTSIDE).
 set -euo pipefail
 cd "$(dirname "$0")"
 INIT=${INIT:?the exported qs-code-ar-small folder}
 TOKENS=${TOKENS:-1e6}
+OUTSIDE=${OUTSIDE:-/tmp/od}
 COMMON=(--tokens "$TOKENS" --seed 2026 --batch 16 --log-every 50 --threads 1)
 AR_INIT=(--init "$INIT" --lr 3e-4 --min-lr 3e-5 --warmup 100)
 BLOCK=(--kind diffusion --attention block_causal --block-size 8 --fim-share 0.4 --random-share 0.03)
@@ -37,5 +39,8 @@ for r in abs-a-mdlm abs-b-ar-mdlm abs-b-anneal aw-d05 aw-d2 aw-d2f aw-ar; do
   [ -d "/tmp/abs-models/$r" ] || /usr/bin/python3 export.py --ckpt "runs/$r/ckpt.pt" --id "$r" --out-root /tmp/abs-models > /dev/null
   args+=(--model "/tmp/abs-models/$r")
 done
-OMP_NUM_THREADS=1 nice -n 10 /usr/bin/python3 eval.py "${args[@]}" --metrics bpb,infill,syntax --n-functions 600 \
-  --out evals/ablation-small.json
+[ -f evals/ablation-small.json ] || OMP_NUM_THREADS=1 nice -n 10 /usr/bin/python3 eval.py "${args[@]}" \
+  --metrics bpb,infill,syntax --n-functions 600 --out evals/ablation-small.json
+[ -f "$OUTSIDE/heldout.bin" ] || /usr/bin/python3 ../bench/outside_corpus.py /tmp/outside.jsonl --data "$OUTSIDE" > /dev/null
+[ -f evals/ablation-small-outside.json ] || OMP_NUM_THREADS=1 nice -n 10 /usr/bin/python3 eval.py "${args[@]}" \
+  --metrics bpb,infill,syntax --n-functions 600 --data "$OUTSIDE" --out evals/ablation-small-outside.json
