@@ -217,13 +217,13 @@ test('complete at cursor: a pause shows ghost text, Tab inserts it, the code aro
   test.setTimeout(90_000);
   await open(page);
   await ready(page);
-  // Cursor at the end of "    return a" (line 7), in the middle of the file.
+  // A new line after is_prime's docstring (line 11): the body is what the suggestion writes.
   await page.evaluate(() => {
     const ed = window.__qs!.editor!;
     ed.focus();
-    ed.setPosition({ lineNumber: 7, column: ed.getModel()!.getLineMaxColumn(7) });
+    ed.setPosition({ lineNumber: 11, column: ed.getModel()!.getLineMaxColumn(11) });
   });
-  await page.keyboard.type(' + b', { delay: 30 });
+  await page.keyboard.press('Enter');
   const before = await page.evaluate(() => {
     const ed = window.__qs!.editor!;
     return { value: ed.getValue(), offset: ed.getModel()!.getOffsetAt(ed.getPosition()!) };

@@ -30,6 +30,34 @@ describe('completionEdit', () => {
     expect(completionEdit('x = 1\n    return x\n\n', '   ')).toEqual({ text: 'x = 1\n    return x', replace: 0 });
     expect(completionEdit('x = 1\n    return x', ')')?.text).toBe('x = 1');
   });
+  it('keeps a multi-line completion to the cursor\'s block', () => {
+    // the end of a function: a small model runs on into a new one; nothing of it is shown
+    const fib = "\n\n\ndef _is_primess(n, n, n, n, n = n - n - n -";
+    expect(completionEdit(fib, '', { lineBefore: '    return a + b', finishReason: 'length' })).toBeNull();
+    // a statement: more of the same block, up to its end
+    const body = '\n    total += i\n    return total\n\ndef other():\n    pass';
+    expect(completionEdit(body, '', { lineBefore: '    total = 0' })?.text).toBe('\n    total += i\n    return total');
+    // a line that opens a block: its body, not the next line at the header's depth
+    const loop = 'n):\n        s += i\n    return s\n';
+    expect(completionEdit(loop, '', { lineBefore: '    for i in range(' })?.text).toBe('n):\n        s += i');
+    expect(completionEdit('\n    """Add."""\n    return a + b\n\n\nclass C:', '', { lineBefore: 'def add(a, b):  # sum' })?.text).toBe(
+      '\n    """Add."""\n    return a + b',
+    );
+    // deeper lines and blank lines inside the block stay
+    expect(completionEdit('\n    if x:\n\n        y = 1\n    z = 2', '', { lineBefore: '    x = f()' })?.text).toBe('\n    if x:\n\n        y = 1\n    z = 2');
+    // without lineBefore (a library caller of the old signature): as before
+    expect(completionEdit(fib, '')?.text).toBe(fib);
+  });
+  it('drops a last line the token budget may have cut, unless it is the only one', () => {
+    const text = 'x = 1\n    y = x +';
+    expect(completionEdit(text, '', { lineBefore: '    ', finishReason: 'length' })?.text).toBe('x = 1');
+    expect(completionEdit(text, '', { lineBefore: '    ', finishReason: 'eos' })?.text).toBe(text);
+    expect(completionEdit('x = [1, 2,', '', { lineBefore: '    ', finishReason: 'length' })?.text).toBe('x = [1, 2,');
+    // a block cut already ended it: the last kept line is whole
+    expect(completionEdit('s += i\nreturn s', '', { lineBefore: '        ', finishReason: 'length' })?.text).toBe('s += i');
+    // ended on a line break: every line is whole
+    expect(completionEdit('x = 1\n    y = 2\n', '', { lineBefore: '    ', finishReason: 'length' })?.text).toBe('x = 1\n    y = 2');
+  });
   it('drops trailing whitespace; whitespace only is no completion', () => {
     expect(completionEdit('a  \nb\t\n', '')?.text).toBe('a\nb');
     expect(completionEdit('  \n\n', '')).toBeNull();

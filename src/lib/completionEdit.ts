@@ -21,16 +21,49 @@ export function isSubsequence(needle: string, hay: string): boolean {
   return i === needle.length;
 }
 
+/** What the edit needs to know besides the completion and the rest of the line. */
+export interface CompletionContext {
+  /** The cursor's line left of the cursor: its indentation, and whether it opens a block. */
+  lineBefore?: string;
+  /** 'length' when the model ran out of tokens (its last line may stop half way), 'eos' when it ended. */
+  finishReason?: 'eos' | 'length';
+}
+
+const indentOf = (line: string) => line.length - line.trimStart().length;
+
+/**
+ * A multi-line completion cut to the cursor's block (`lines[0]` continues the cursor's line):
+ * after a line that opens a block (`if x:`), up to the first later line indented no deeper than
+ * it; after any other line, up to the first one indented less (the block has ended: a small model
+ * runs on into a new function nobody asked for). With `cutLast`, a last line that the cut did not
+ * reach is dropped too (the token budget may have ended it half way), unless it is the only one.
+ */
+function inBlock(lines: string[], lineBefore: string, cutLast: boolean): string[] {
+  const current = lineBefore + lines[0]!;
+  const indent = indentOf(current);
+  const opens = /:\s*(#.*)?$/.test(current);
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    const d = indentOf(line);
+    if (opens ? d <= indent : d < indent) return lines.slice(0, i);
+  }
+  return cutLast && lines.length > 1 ? lines.slice(0, -1) : lines;
+}
+
 /**
  * The edit for completion `text` with `restOfLine` right of the cursor, or null for none.
  * At the end of a line (nothing but whitespace after the cursor) the completion may span several
- * lines; in the middle of one, Monaco shows ghost text on that line only, so it is cut at its
- * first line break. Trailing spaces and blank lines are dropped; nothing but whitespace is no
- * completion.
+ * lines, kept to the cursor's block (`inBlock`, given `context.lineBefore`); in the middle of
+ * one, Monaco shows ghost text on that line only, so it is cut at its first line break. Trailing
+ * spaces and blank lines are dropped; nothing but whitespace is no completion.
  */
-export function completionEdit(text: string, restOfLine: string): CompletionEdit | null {
+export function completionEdit(text: string, restOfLine: string, context: CompletionContext = {}): CompletionEdit | null {
   const rest = restOfLine.replace(/\s+$/, '');
   let out = rest !== '' ? text.split('\n')[0]! : text;
+  if (rest === '' && context.lineBefore !== undefined) {
+    out = inBlock(out.split('\n'), context.lineBefore, context.finishReason === 'length').join('\n');
+  }
   out = out.replace(/[ \t]+$/gm, '').replace(/\n+$/, '');
   if (out.trim() === '') return null;
   if (rest === '') return { text: out, replace: 0 };

@@ -83,6 +83,12 @@ describe('registerCompletions', () => {
     expect(res.items).toEqual([{ insertText: 'n):', range: new Range(3, 20, 3, 21) }]);
   });
 
+  it('a completion at the end of a line is kept to the cursor\'s block', async () => {
+    const { provider, model } = setup(async () => '\n    t = 1\n\ndef junk(n, n, n');
+    const res = await provider.provideInlineCompletions(model, { lineNumber: 2, column: 10 }, {}, token());
+    expect(res.items).toEqual([{ insertText: '\n    t = 1', range: new Range(2, 10, 2, 10) }]);
+  });
+
   it("Monaco's cancellation aborts the run and shows nothing; disabled or another editor's model: no run", async () => {
     let seen: AbortSignal | null = null;
     const { provider, model, calls } = setup(

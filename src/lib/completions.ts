@@ -99,8 +99,11 @@ export function registerCompletions(
         });
         if (token.isCancellationRequested) return { items: [] };
         options.onResult?.(result);
-        const rest = model.getLineContent(position.lineNumber).slice(position.column - 1);
-        const edit = completionEdit(result.text, rest);
+        const line = model.getLineContent(position.lineNumber);
+        const edit = completionEdit(result.text, line.slice(position.column - 1), {
+          lineBefore: line.slice(0, position.column - 1),
+          finishReason: result.finishReason,
+        });
         if (edit === null) return { items: [] };
         const range = new monaco.Range(position.lineNumber, position.column, position.lineNumber, position.column + edit.replace);
         return { items: [{ insertText: edit.text, range }] };

@@ -18,7 +18,7 @@ export {
   type EngineChoice,
 } from './client';
 export { registerCompletions, COMPLETION_DEBOUNCE_MS, type CompletionOptions, type CompletionsHandle, type Monaco } from './completions';
-export { completionEdit, type CompletionEdit } from './completionEdit';
+export { completionEdit, type CompletionContext, type CompletionEdit } from './completionEdit';
 export { SpanText, type SpanView } from './spanText';
 export { isCancelled } from '../diffusion/types';
 // The worker protocol's data types and error names (what load/generate/infill resolve and reject with).
