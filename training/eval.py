@@ -149,10 +149,9 @@ def bits_per_byte(model, tok, data, n_windows, t_samples, seed=0):
                     continue
                 xn = x.clone()
                 xn[0, m] = tok.mask
-                out = model(xn.to(dev))[0].cpu()
-                if getattr(model.cfg, "shift", False):   # row j-1 predicts j; position 0 has no row
+                out = by_position(model, model(xn.to(dev))[0].cpu())
+                if getattr(model.cfg, "shift", False):   # position 0 has no row that predicts it
                     m[0] = False
-                    out = torch.cat([out[:1], out[:-1]])
                 ce = F.cross_entropy(out[m], x[0][m], reduction="sum").item()
                 est += ce / t
             nats += est / t_samples
@@ -188,6 +187,13 @@ def fix_rate(model, tok, data, n_windows, replace=0.1, mask=0.3, seed=3):
     return fixed / max(1, total)
 
 
+def by_position(model, logits):
+    """A full-attention diffusion model's logits (L, V) indexed by the position they predict: a
+    shifted one's row i - 1 predicts position i (ablation b), so its rows move down one (position
+    0 keeps row 0's, which predict nothing); an unshifted one's as they are."""
+    return torch.cat([logits[:1], logits[:-1]]) if getattr(model.cfg, "shift", False) else logits
+
+
 @torch.no_grad()
 def diffusion_fill(model, tok, prefix, n, suffix, block=8):
     """Greedy, one token per step, most confident masked position of the current block first
@@ -198,14 +204,11 @@ def diffusion_fill(model, tok, prefix, n, suffix, block=8):
     dev = next(model.parameters()).device
     x = torch.tensor(prefix + [tok.mask] * n + suffix)[None]
     start = len(prefix)
-    shift = getattr(model.cfg, "shift", False)
-    assert start > 0 or not shift, "a shifted model has no row that predicts position 0"
+    assert start > 0 or not getattr(model.cfg, "shift", False), "a shifted model has no row that predicts position 0"
     for b0 in range(start, start + n, block):
         span = range(b0, min(b0 + block, start + n))
         for _ in span:
-            logits = model(x.to(dev))[0].float()
-            if shift:                                   # row i - 1 predicts i
-                logits = torch.cat([logits[:1], logits[:-1]])
+            logits = by_position(model, model(x.to(dev))[0].float())
             logits[:, tok.mask] = -float("inf")
             conf, pred = (t.cpu() for t in logits.softmax(-1).max(-1))
             masked = [i for i in span if x[0, i] == tok.mask]

@@ -59,8 +59,6 @@ def anneal_mask(B, L, p, generator=None, device="cpu"):
     (B, 1, L, L), True where query i may attend key j: every j <= i, and each j > i independently
     with probability p (0: causal, 1: full; the caller raises p over the first training steps)."""
     causal = torch.ones(L, L, dtype=torch.bool, device=device).tril()
-    if p >= 1:
-        return torch.ones(B, 1, L, L, dtype=torch.bool, device=device)
     future = torch.rand(B, 1, L, L, generator=generator, device=device) < p
     return causal[None, None] | future
 
