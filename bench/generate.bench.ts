@@ -64,6 +64,10 @@
 //   --threads N           CPU engine threads (default 1)
 //   --parallel-work W     CPU engine: ops with less work (flop-like units) stay on the calling thread
 //                         (default the engine's, runtime.ts PARALLEL_WORK)
+//   --stop line|block     every configuration (the twin too) stops where a completion at the cursor
+//                         ends (SamplerKnobs.stopAt, src/diffusion/stopRule.ts, after the prompt's
+//                         last line; the inline completions' 'block' at a line end): the time to the
+//                         whole suggestion; ms per prompt and tokens per prompt are in the results
 //   --no-readme           do not touch bench/README.md
 //   --out FILE            results file instead of bench/results/generate-<adapter>-<model>.json (and
 //                         its own bench/README.md section, named after the file)
@@ -72,7 +76,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { basename, join } from 'node:path';
-import { generate, generateAutoregressive, type GenerateRequest, type SampleResult } from '../src/diffusion';
+import { generate, generateAutoregressive, type GenerateRequest, type SampleResult, type StopAt } from '../src/diffusion';
+import { reachedStop } from '../src/diffusion/stopRule';
 import { requestDevice } from '../src/engine/device';
 import { loadModel, type EngineModel, type ModelFiles } from '../src/engine/load';
 import { CpuAutoregressiveModel, CpuDiffusionModel, loadCpuModel, type CpuEngineModel } from '../src/engine/cpu';
@@ -115,6 +120,8 @@ interface Options {
   heldout: string;
   /** `def` headers (the syntax-valid rate is measured), or file text cut at a cursor (completion). */
   promptKind: 'header' | 'cursor';
+  /** Stop where a completion at the cursor ends (hooks.stop), for every configuration. */
+  stop?: StopAt;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -160,7 +167,13 @@ function parseArgs(argv: string[]): Options {
     out: value('out'),
     heldout: value('heldout') ?? HELDOUT,
     promptKind: value('prompt-kind') === 'cursor' ? 'cursor' : 'header',
+    stop: stopOption(value('stop')),
   };
+}
+
+function stopOption(v: string | undefined): StopAt | undefined {
+  if (v !== undefined && v !== 'line' && v !== 'block') throw new Error(`--stop must be line or block, got ${v}`);
+  return v;
 }
 
 /** A model folder of public/models/ on our WebGPU engine (device) or CPU engine (threads; parallelWork: the engine's default unless given). */
@@ -222,6 +235,8 @@ interface Row {
   newTokens: number;
   /** Runs that ended with an eos/pad before the span was full. */
   endedByEos: number;
+  /** Runs that stopped where the suggestion ends (--stop). */
+  endedByStop: number;
   forwards: number;
   forwardsPerToken: number;
   readbacksPerToken: number;
@@ -342,7 +357,7 @@ function markdownTable(rows: Row[], o: Options): string {
       r.genLength,
       r.prompts,
       cell(r.newTokens / r.prompts, 1),
-      `${r.endedByEos}/${r.prompts}`,
+      `${r.endedByEos}/${r.prompts}${r.endedByStop ? ` (${r.endedByStop} stopped)` : ''}`,
       r.forwards,
       cell(1 / r.forwardsPerToken, 2),
       cell(r.dispatchesPerToken, 1),
@@ -420,8 +435,10 @@ export async function main(argv: string[]): Promise<void> {
         else await generate(dModel!, { ...warm, syntaxCheck: false });
         const c0 = { ...model.counters };
         const req = request(config, prompt, genLength, o);
-        const hooks = req.syntaxCheck ? { decode: decodeIds, syntax: pythonSyntaxError, tail: pythonTail } : {};
-        const res = config === 'ar' ? await generateAutoregressive(aModel!, req) : await generate(dModel!, req, hooks);
+        const text = prompts[pi]!;
+        const stop = o.stop ? { decode: decodeIds, stop: (t: string) => reachedStop(t, text.slice(text.lastIndexOf('\n') + 1), o.stop!) } : {};
+        const hooks = { ...stop, ...(req.syntaxCheck ? { decode: decodeIds, syntax: pythonSyntaxError, tail: pythonTail } : {}) };
+        const res = config === 'ar' ? await generateAutoregressive(aModel!, req, hooks) : await generate(dModel!, req, hooks);
         const c1 = model.counters;
         runs.push({
           config,
@@ -469,6 +486,7 @@ export async function main(argv: string[]): Promise<void> {
         prompts: rs.length,
         newTokens: tokens,
         endedByEos: rs.filter((r) => r.finishReason === 'eos').length,
+        endedByStop: rs.filter((r) => r.finishReason === 'stop').length,
         forwards: sum((r) => r.forwards),
         forwardsPerToken: per(sum((r) => r.forwards)),
         readbacksPerToken: per(sum((r) => r.readbacks)),

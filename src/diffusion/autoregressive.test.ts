@@ -42,6 +42,23 @@ describe('autoregressive twin', () => {
     expect(start.tokens.slice(3)).toEqual(new Array(8).fill(MASK));
   });
 
+  it('stops where hooks.stop says the text is over: the tokens before are the same, the rest pad', async () => {
+    const full = await run(new FakeArModel(), { prompt: PROMPT, genLength: 10 });
+    const want = full.result.generated.slice(0, 4);
+    const model = new FakeArModel();
+    const seen: string[] = [];
+    const stop = (text: string) => (seen.push(text), text.split(',').length >= 4);
+    const events: StepEvent[] = [];
+    let start: CanvasLayout | undefined;
+    const r = await generateAutoregressive(model, { prompt: PROMPT, genLength: 10 }, { decode: (ids) => ids.join(','), stop, onStart: (l) => (start = l), onStep: (e) => events.push(e) });
+    expect(r.generated).toEqual(want);
+    expect(r.finishReason).toBe('stop');
+    expect(model.calls).toHaveLength(4); // no forward after the stop
+    expect(r.tokens.slice(3 + 4)).toEqual(new Array(6).fill(PAD));
+    expect(events.reduce(applyStep, start!.tokens)).toEqual(r.tokens);
+    expect(seen).toEqual([1, 2, 3, 4].map((n) => want.slice(0, n).join(',')));
+  });
+
   it('passes temperature, seed and step; same seed reproduces, another differs', async () => {
     const req = (seed: number): GenerateRequest => ({ prompt: PROMPT, genLength: 8, temperature: 1, seed });
     const a = new FakeArModel();

@@ -2,7 +2,7 @@
 // a causal model with a KV cache. One token per step, left to right: prefill the prompt, then feed
 // each chosen token back through decodeStep. Greedy at temperature 0, else the engine's Gumbel-max
 // draw from (seed, step). Stops at the first eos/pad (the rest of the span becomes pad, as in
-// diffusion) or after genLength tokens. Diffusion-only knobs (schedule, blocks, revision,
+// diffusion), where hooks.stop says the text is over, or after genLength tokens. Diffusion-only knobs (schedule, blocks, revision,
 // reuseForward, previews) are ignored, so one request can drive both models side by side.
 
 import type { AutoregressiveModel } from '../engine/types';
@@ -39,15 +39,20 @@ export async function generateAutoregressive(model: AutoregressiveModel, request
     const token = d.token[0];
     canvas[p] = token;
     const changes: TokenChange[] = [{ position: p, token, confidence: confidenceOf(d, 0, measure), state: 'committed' }];
-    const ended = token === eos || token === pad;
+    let ended = token === eos || token === pad;
+    if (!ended) {
+      generated.push(token);
+      // hooks.stop (SamplerKnobs.stopAt): the text is over, the rest of the span is pad
+      if (p + 1 < spanEnd && hooks.stop && hooks.decode && hooks.stop(hooks.decode(generated))) {
+        ended = true;
+        finishReason = 'stop';
+      }
+    } else finishReason = 'eos';
     if (ended) {
-      finishReason = 'eos';
       for (let q = p + 1; q < spanEnd; q++) {
         canvas[q] = pad;
         changes.push({ position: q, token: pad, confidence: 1, state: 'committed' });
       }
-    } else {
-      generated.push(token);
     }
     hooks.onStep?.({ step, block: 0, changes, forwardSkipped: false, maskedLeft: ended ? 0 : spanEnd - p - 1 });
     if (ended) {

@@ -8,6 +8,7 @@ import { loadCpuModel } from '../engine/cpu';
 import { decisionsRef } from '../engine/reference';
 import { randomModelFiles, type TinySpec } from '../engine/testkit';
 import type { BlockStep, DecideOptions, Decisions, DiffusionModel } from '../engine/types';
+import { applyStep } from './request';
 import { generate, infill, lookupDraft } from './sampler';
 import type { SamplerKnobs, StepEvent } from './types';
 
@@ -305,6 +306,26 @@ describe("commitOrder 'verify' (self-speculative)", () => {
     expect(await rows(1, 0.45)).toEqual(await rows(2, 0.45));
     expect((await run(1, 0.3)).stats.forwards).toBeLessThan((await run(2, 0.3)).stats.forwards);
     await expect(generate(fake, { prompt, genLength: 4, commitOrder: 'verify', lookupMatch: 0 })).rejects.toThrow(/lookupMatch/);
+  });
+
+  it('stops where hooks.stop says the text is over, with the same tokens before it and no forward after', async () => {
+    for (const lookup of [0, 16]) {
+      const req = { prompt, genLength: 32, commitOrder: 'verify', lookup, schedule: { kind: 'threshold', tau: 0.3 } } as const;
+      const full = await generate(model, req);
+      // (this random model's greedy text is one token over and over) the text is over at 7 tokens
+      const cut = 6;
+      const decode = (ids: number[]) => 'x'.repeat(ids.length);
+      const events: StepEvent[] = [];
+      let start: number[] = [];
+      const r = await generate(model, req, { decode, stop: (text) => text.length > cut, onStart: (l) => (start = l.tokens), onStep: (e) => events.push(e) });
+      expect(r.generated).toEqual(full.generated.slice(0, r.generated.length));
+      expect(r.generated.length).toBeGreaterThan(cut); // the token that ended it is kept (drafts after it may be too)
+      expect(r.generated.length).toBeLessThanOrEqual(cut + 1 + 16);
+      expect(r.finishReason).toBe('stop');
+      expect(r.stats.forwards).toBeLessThan(full.stats.forwards);
+      expect(r.tokens.slice(prompt.length + r.generated.length)).toEqual(new Array(32 - r.generated.length).fill(SPEC.vocab - 2));
+      expect(events.reduce(applyStep, start)).toEqual(r.tokens);
+    }
   });
 
   it('refuses models that are not block-causal', async () => {

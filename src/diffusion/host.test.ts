@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FakeArModel, FakeDiffusionModel, MASK } from './fakes';
 import { NoModelError, SamplerHost, healWhitespace, type TextCodec } from './host';
+import { reachedStop } from './stopRule';
 import { applyStep } from './request';
-import { isCancelled, type GenerationEvent } from './types';
+import { isCancelled, type GenerationEvent, type SamplerKnobs } from './types';
 
 /** One token per character: 'a' = 1 ... 'z' = 26; specials render as ''. */
 const codec: TextCodec = {
@@ -128,5 +129,51 @@ describe('whitespace token healing', () => {
     expect(start.layout.tokens).toEqual([1, 2, MASK, MASK, MASK, MASK]); // the "\n" is not in the prompt
     const generatedText = ws.decode(r.generated);
     expect(r.text).toBe(generatedText.startsWith('\n') ? generatedText.slice(1) : generatedText);
+  });
+});
+
+describe('stopAt (the end of a completion at the cursor)', () => {
+  /** Letters, and three tokens of white space: 27 a line break, 28 and 0 a space. */
+  const ws: TextCodec = {
+    encode: (s) => Array.from(s, (c) => (c === '\n' ? 27 : c === ' ' ? 28 : c.charCodeAt(0) - 96)),
+    decode: (ids) => ids.map((t) => (t === 27 ? '\n' : t === 28 || t === 0 ? ' ' : t >= 1 && t <= 26 ? String.fromCharCode(96 + t) : '')).join(''),
+  };
+
+  it('ends the text where it reaches the stop, and not a token earlier; the same text up to there', async () => {
+    const cases = [
+      { kind: 'ar', prompt: 'ab\n  cd', stopAt: 'line' },
+      { kind: 'ar', prompt: 'ab\n  cd', stopAt: 'block' },
+      { kind: 'ar', prompt: 'q', stopAt: 'line' },
+      { kind: 'diffusion', prompt: 'ab\n  cd', stopAt: 'line' },
+      { kind: 'diffusion', prompt: 'x\n    yz', stopAt: 'block' },
+    ] as const;
+    let stops = 0;
+    for (const c of cases) {
+      const host = new SamplerHost();
+      host.setModel(c.kind === 'ar' ? new FakeArModel({ maxSeqLen: 128 }) : new FakeDiffusionModel({ maxSeqLen: 128 }), ws);
+      const knobs: Partial<SamplerKnobs> = c.kind === 'diffusion' ? { commitOrder: 'leftToRight', schedule: { kind: 'threshold', tau: 0.5 } } : {};
+      const req = { prompt: c.prompt, genLength: 48, ...knobs };
+      const full = await host.generate({ requestId: 'full', ...req });
+      const r = await host.generate({ requestId: 'stop', ...req, stopAt: c.stopAt });
+      const lineBefore = c.prompt.slice(c.prompt.lastIndexOf('\n') + 1);
+      const label = `${c.kind} ${c.stopAt} ${JSON.stringify(full.text)}`;
+      expect(full.text.startsWith(r.text), label).toBe(true);
+      if (r.finishReason === 'stop') {
+        stops++;
+        expect(reachedStop(r.text, lineBefore, c.stopAt), label).toBe(true);
+        expect(reachedStop(ws.decode(r.generated.slice(0, -1)), lineBefore, c.stopAt), label).toBe(false);
+        expect(r.stats.forwards, label).toBeLessThan(full.stats.forwards);
+      } else {
+        expect(r.text, label).toBe(full.text);
+        expect(reachedStop(full.text.slice(0, -1), lineBefore, c.stopAt), label).toBe(false);
+      }
+    }
+    expect(stops).toBeGreaterThanOrEqual(3);
+  });
+
+  it('refuses an unknown stopAt with a clear error', async () => {
+    const host = new SamplerHost();
+    host.setModel(new FakeArModel(), ws);
+    await expect(host.generate({ requestId: 'a', prompt: 'ab', genLength: 4, stopAt: 'paragraph' as never })).rejects.toThrow(/stopAt must be 'line' or 'block'/);
   });
 });

@@ -6,7 +6,8 @@ import type { AutoregressiveModel, DiffusionModel } from '../engine/types';
 import { generateAutoregressive } from './autoregressive';
 import { RequestError } from './request';
 import { generate, infill } from './sampler';
-import type { CanvasLayout, GenerateTextRequest, GenerationEvent, GenerationResult, InfillTextRequest, SampleResult, SamplerHooks, SamplerKnobs } from './types';
+import { reachedStop } from './stopRule';
+import type { CanvasLayout, GenerateTextRequest, GenerationEvent, GenerationResult, InfillTextRequest, SampleResult, SamplerHooks, SamplerKnobs, StopAt } from './types';
 
 /** The tokenizer, as the host needs it (src/tokenizer's CodeTokenizer fits). */
 export interface TextCodec {
@@ -76,7 +77,7 @@ export class SamplerHost {
       // models saw between files in training.
       const ids = kept.text === '' ? [model.config.special_tokens.eos] : codec.encode(kept.text);
       const tokens = { ...knobsOf(req), prompt: ids };
-      const h = withDroppedChars(hooks, codec, ids, kept.cut, [], 0);
+      const h = withDroppedChars(withStop(hooks, req.stopAt, req.prompt, tail), codec, ids, kept.cut, [], 0);
       const run = model.config.kind === 'diffusion'
         ? generate(model as DiffusionModel, tokens, h.hooks)
         : generateAutoregressive(model as AutoregressiveModel, tokens, h.hooks);
@@ -96,7 +97,7 @@ export class SamplerHost {
       const prefix = codec.encode(keptPrefix.text);
       const suffix = codec.encode(keptSuffix.text);
       const tokens = { ...knobsOf(req), prefix, suffix };
-      const h = withDroppedChars(hooks, codec, prefix, keptPrefix.cut, suffix, keptSuffix.cut);
+      const h = withDroppedChars(withStop(hooks, req.stopAt, req.prefix, tail), codec, prefix, keptPrefix.cut, suffix, keptSuffix.cut);
       return infill(model as DiffusionModel, tokens, h.hooks).then((r) => h.result(dropHealed(r, tail)));
     });
   }
@@ -202,13 +203,29 @@ export function healWhitespace(text: string): [string, string] {
   return head === '' ? [text, ''] : [head, text.slice(head.length)];
 }
 
-/** The result text as if the prompt had kept its white space: drop it where the model wrote it back. */
-function dropHealed(result: SampleResult, tail: string): SampleResult {
-  if (!tail || result.text === undefined) return result;
-  if (result.text.startsWith(tail)) return { ...result, text: result.text.slice(tail.length) };
+/** Generated `text` as if the prompt had kept its white space `tail`: drop it where the model wrote it back. */
+function afterHealed(text: string, tail: string): string {
+  if (!tail) return text;
+  if (text.startsWith(tail)) return text.slice(tail.length);
   // The model went another way (e.g. a newline where the prompt had indentation): keep its text
   // after the prompt's white space, minus a repeated newline at the start.
-  return { ...result, text: tail.endsWith('\n') ? result.text.replace(/^\n/, '') : result.text };
+  return tail.endsWith('\n') ? text.replace(/^\n/, '') : text;
+}
+
+/** The result with its text after the prompt's own white space (afterHealed). */
+function dropHealed(result: SampleResult, tail: string): SampleResult {
+  return result.text === undefined ? result : { ...result, text: afterHealed(result.text, tail) };
+}
+
+/**
+ * hooks.stop for SamplerKnobs.stopAt, on the text as the caller will get it (after the prompt's
+ * own white space `tail`, at the cursor whose line left of it ends `before`); none without it.
+ */
+function withStop(hooks: SamplerHooks, stopAt: StopAt | undefined, before: string, tail: string): SamplerHooks {
+  if (stopAt === undefined) return hooks;
+  if (stopAt !== 'line' && stopAt !== 'block') throw new RequestError(`stopAt must be 'line' or 'block' (or absent: decode the whole span), got ${String(stopAt)}`);
+  const lineBefore = before.slice(before.lastIndexOf('\n') + 1);
+  return { ...hooks, stop: (text) => reachedStop(afterHealed(text, tail), lineBefore, stopAt) };
 }
 
 /** The sampler knobs of a text request (everything but the id and the text). */

@@ -611,3 +611,29 @@ describe('requests', () => {
     await expect(generate(model, { prompt: PROMPT, genLength: 4 })).rejects.toThrow(/mask token/);
   });
 });
+
+describe('hooks.stop (SamplerKnobs.stopAt)', () => {
+  it('ends the run once the committed run from the span start reads as over; what comes after it is pad', async () => {
+    // one token per step, most confident first: the run from the start grows unevenly
+    const req: GenerateRequest = { prompt: PROMPT, genLength: 12, schedule: { kind: 'fixed', steps: 12 }, commitOrder: 'confidence' };
+    const full = await run(new FakeDiffusionModel(), req);
+    const decode = (ids: number[]) => ids.join(',');
+    const seen: string[] = [];
+    const stopped = await run(new FakeDiffusionModel(), req, { decode, stop: (t) => (seen.push(t), t.split(',').length >= 3) });
+    const r = stopped.result;
+    expect(r.finishReason).toBe('stop');
+    // each check saw the left-to-right run of committed tokens, never a mask
+    for (const t of seen) expect(t.split(',').map(Number)).not.toContain(MASK);
+    const n = r.generated.length;
+    expect(n).toBe(seen[seen.length - 1].split(',').length);
+    expect(n).toBeGreaterThanOrEqual(3);
+    // the same steps as the full run until then, so the same tokens; then the rest is pad
+    expect(r.generated).toEqual(full.result.generated.slice(0, n));
+    expect(r.tokens.slice(PROMPT.length + n)).toEqual(new Array(12 - n).fill(PAD));
+    expect(stopped.events.length).toBeLessThan(full.events.length);
+    expect(stopped.canvases[stopped.canvases.length - 1]).toEqual(r.tokens);
+    // without decode the hook cannot read the text: ignored
+    const blind = await run(new FakeDiffusionModel(), req, { stop: () => true });
+    expect(blind.result.finishReason).toBe('length');
+  });
+});

@@ -13,7 +13,8 @@
 //         fixed k, or all >= tau, or (entropyBound) the longest run whose summed entropy less
 //         its largest is <= gamma; eos/pad only at the first masked position)
 //       re-mask committed tokens whose current probability < rho  (revision, budgeted)
-//       after the first committed eos/pad, the rest of the span becomes pad
+//       after the first committed eos/pad, the rest of the span becomes pad; so it does after the
+//         committed run from the span's start once hooks.stop (SamplerKnobs.stopAt) says it is over
 //       stream the changes
 //
 // The model only ever returns a few numbers per requested position (Decisions); the sampler never
@@ -101,6 +102,7 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
   let forwards = 0;
   let skippedForwards = 0;
   let revisions = 0;
+  let stopped = false; // hooks.stop ended the text
   // Forward-pass cache: decisions of the last pass, valid while the canvas version is unchanged.
   let version = 0;
   let cache: { version: number; index: Map<number, number>; d: Decisions } | null = null;
@@ -208,9 +210,19 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
         timesRevised[position]++;
       }
       revisions += remasked.length;
-      // 3. Length: everything after the first eos/pad of the span is pad.
+      // 3. Length: everything after the first eos/pad of the span is pad; so is everything after
+      //    the committed run from the span's start once hooks.stop says the text is over.
       let end = spanStart;
       while (end < spanEnd && !isEnd(canvas[end])) end++;
+      if (end === spanEnd && hooks.stop && hooks.decode) {
+        let run = spanStart;
+        while (run < spanEnd && canvas[run] !== mask) run++;
+        if (run > spanStart && run < spanEnd && hooks.stop(hooks.decode(Array.from(canvas.subarray(spanStart, run))))) {
+          stopped = true;
+          end = run;
+          canvas[run] = pad;
+        }
+      }
       for (let p = end + 1; p < spanEnd; p++) canvas[p] = pad;
 
       // 4. Stream the delta.
@@ -233,17 +245,19 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
       const event: StepEvent = { step, block: b, changes, forwardSkipped: skipped, maskedLeft };
       hooks.onStep?.(event);
       step++;
+      if (stopped) break;
     }
+    if (stopped) break;
   }
 
-  const res = result(canvas, layout, isEnd, hooks, { steps: step, forwards, skippedForwards, revisions, ms: now() - started });
+  const res = result(canvas, layout, isEnd, hooks, { steps: step, forwards, skippedForwards, revisions, ms: now() - started }, stopped);
   if (dual) res.stats.dualCache = { refreshes: dual.refreshes, windowed: dual.windowed };
   return res;
 }
 
 /** The run's result: the span up to its first eos/pad is what was generated. */
 function result(canvas: Int32Array, layout: CanvasLayout, isEnd: (t: number) => boolean, hooks: SamplerHooks,
-  c: { steps: number; forwards: number; skippedForwards: number; revisions: number; ms: number }): SampleResult {
+  c: { steps: number; forwards: number; skippedForwards: number; revisions: number; ms: number }, stopped = false): SampleResult {
   const { spanStart, spanEnd } = layout;
   const span = Array.from(canvas.subarray(spanStart, spanEnd));
   const end = span.findIndex(isEnd);
@@ -252,7 +266,7 @@ function result(canvas: Int32Array, layout: CanvasLayout, isEnd: (t: number) => 
     tokens: Array.from(canvas),
     generated,
     text: hooks.decode ? hooks.decode(generated) : undefined,
-    finishReason: end < 0 ? 'length' : 'eos',
+    finishReason: stopped ? 'stop' : end < 0 ? 'length' : 'eos',
     layout: { spanStart, spanEnd, droppedPrefix: layout.droppedPrefix, droppedSuffix: layout.droppedSuffix },
     stats: makeStats({ ...c, tokensGenerated: generated.length }),
   };
@@ -282,7 +296,7 @@ function result(canvas: Int32Array, layout: CanvasLayout, isEnd: (t: number) => 
  *     positions kept so far (from 2 of 3; 2 of 5 after one token); a block draft costs 2r (its
  *     mask row, then its verify row), so where r >= 1/2 the block drafts nothing and runs no
  *     mask rows
- *   the span ends at the first eos/pad, as in denoise
+ *   the span ends at the first eos/pad, as in denoise, or where hooks.stop says the text is over
  *   with hooks.syntax, the kept tokens pass the syntax gate first (syntaxGate.ts): from the first
  *   that breaks the text's syntax, or (hooks.tail, no suffix) after which the text could not end
  *   cleanly in the span's tokens left, they are replaced by the best alternative that keeps it
@@ -324,6 +338,7 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
   let backoff = 0; // the last rest granted
   let step = 0;
   let ended = false;
+  let stopped = false; // hooks.stop ended the text
   const gate = hooks.syntax && hooks.decode ? new SyntaxGate(model, layout, hooks.syntax, hooks.decode, (upTo) => cacheOrder(canvas.length, spanEnd, upTo), hooks.tail) : null;
   while (c < spanEnd && !ended) {
     await checkpoint(signal);
@@ -362,6 +377,7 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
       if (isEnd(t)) ended = true;
     }
     c += changes.length;
+    if (!ended && c < spanEnd && hooks.stop && hooks.decode && hooks.stop(hooks.decode(Array.from(canvas.subarray(spanStart, c))))) stopped = ended = true;
     if (ended) for (let p = c; p < spanEnd; p++) {
       canvas[p] = pad;
       changes.push({ position: p, token: pad, confidence: 1, state: 'committed' });
@@ -395,7 +411,7 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
     hooks.onStep?.({ step, block: 0, changes, forwardSkipped: false, maskedLeft });
     step++;
   }
-  const res = result(canvas, layout, isEnd, hooks, { steps: step, forwards: step + (gate?.forwards ?? 0), skippedForwards: 0, revisions: 0, ms: now() - started });
+  const res = result(canvas, layout, isEnd, hooks, { steps: step, forwards: step + (gate?.forwards ?? 0), skippedForwards: 0, revisions: 0, ms: now() - started }, stopped);
   res.stats.drafts = kept;
   if (gate) res.stats.syntax = { rejected: gate.rejected, forEnd: gate.forEnd, forwards: gate.forwards, parses: gate.parses, parseMs: gate.parseMs };
   return res;

@@ -3,6 +3,10 @@
 // re-exports them. Token ids everywhere: the worker tokenizes, the sampler never sees text
 // except through the optional `decode` hook.
 
+import type { StopAt } from './stopRule';
+
+export type { StopAt };
+
 /**
  * How masked positions are chosen for commitment at each step.
  *
@@ -215,7 +219,17 @@ export interface SamplerKnobs {
    * src/diffusion/candidates.ts). Needs hooks.decode. 1: off. Integer 1..32. Default 1 (the app's
    * Fill uses 8: bench/README.md "Infill").
    */
-  candidates?: number;
+  candidates?: number;  /**
+   * Text requests (the worker's SamplerHost): stop decoding once the text committed so far shows
+   * where a completion at the cursor ends, instead of writing tokens that will be thrown away.
+   * `'line'`: at its first line break (a completion in the middle of a line is shown as one line).
+   * `'block'`: once a line leaves the cursor's block (src/diffusion/stopRule.ts: indented less
+   * than the cursor's line, or no deeper after a line that opens a block). The line that ends it
+   * is still in the text, so the cut (src/lib/completionEdit.ts) finds the same place; the rest
+   * of the span becomes pad and the result's finishReason is `'stop'`. Both samplers, and the
+   * AR twin, honour it. Default: none (decode the whole span).
+   */
+  stopAt?: StopAt;
 }
 
 /** Left-to-right generation: the canvas is `prompt` followed by `genLength` masks. */
@@ -335,8 +349,11 @@ export interface SampleResult {
   generated: number[];
   /** `decode(generated)`, when a decode function was given. */
   text?: string;
-  /** `eos` if the span ended with an eos/pad, `length` if it was filled to `genLength`. */
-  finishReason: 'eos' | 'length';
+  /**
+   * `eos` if the span ended with an eos/pad, `length` if it was filled to `genLength`, `stop` if
+   * `hooks.stop` (SamplerKnobs.stopAt) ended it.
+   */
+  finishReason: 'eos' | 'length' | 'stop';
   /** Where the span sits and what truncation dropped (the layout minus its tokens). */
   layout: Omit<CanvasLayout, 'tokens'>;
   stats: SampleStats;
@@ -369,6 +386,12 @@ export interface SamplerHooks {
    * worker uses pythonTail.
    */
   tail?: (text: string) => TextTail;
+  /**
+   * Checked after every step with the text committed so far (the span's left-to-right run of
+   * committed tokens, decoded; needs `decode`): true ends the run there, the rest of the span
+   * becoming pad (finishReason 'stop'). The worker builds it from SamplerKnobs.stopAt.
+   */
+  stop?: (text: string) => boolean;
 }
 
 /** What a text needs to end cleanly (SamplerHooks.tail; pythonTail in pythonSyntax.ts). */

@@ -8,6 +8,8 @@
 // character of it is in the completion) and nothing is doubled. Otherwise (the model filled only
 // the hole: `foo(|, b)` → `a`) the completion goes in at the cursor.
 
+import { blockEnd } from '../diffusion/stopRule';
+
 /** An edit on the cursor's line: `text` replaces the `replace` characters right of the cursor. */
 export interface CompletionEdit {
   text: string;
@@ -25,29 +27,22 @@ export function isSubsequence(needle: string, hay: string): boolean {
 export interface CompletionContext {
   /** The cursor's line left of the cursor: its indentation, and whether it opens a block. */
   lineBefore?: string;
-  /** 'length' when the model ran out of tokens (its last line may stop half way), 'eos' when it ended. */
-  finishReason?: 'eos' | 'length';
+  /**
+   * 'length' when the model ran out of tokens (its last line may stop half way); 'eos' when it
+   * ended; 'stop' when the run stopped where this cut ends it anyway (SamplerKnobs.stopAt).
+   */
+  finishReason?: 'eos' | 'length' | 'stop';
 }
 
-const indentOf = (line: string) => line.length - line.trimStart().length;
-
 /**
- * A multi-line completion cut to the cursor's block (`lines[0]` continues the cursor's line):
- * after a line that opens a block (`if x:`), up to the first later line indented no deeper than
- * it; after any other line, up to the first one indented less (the block has ended: a small model
- * runs on into a new function nobody asked for). With `cutLast`, a last line that the cut did not
- * reach is dropped too (the token budget may have ended it half way), unless it is the only one.
+ * A multi-line completion cut to the cursor's block (`lines[0]` continues the cursor's line;
+ * stopRule.ts blockEnd: the line that leaves the block and all after it go). With `cutLast`, a
+ * last line that the cut did not reach is dropped too (the token budget may have ended it half
+ * way), unless it is the only one.
  */
 function inBlock(lines: string[], lineBefore: string, cutLast: boolean): string[] {
-  const current = lineBefore + lines[0]!;
-  const indent = indentOf(current);
-  const opens = /:\s*(#.*)?$/.test(current);
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.trim() === '') continue;
-    const d = indentOf(line);
-    if (opens ? d <= indent : d < indent) return lines.slice(0, i);
-  }
+  const end = blockEnd(lines, lineBefore);
+  if (end >= 0) return lines.slice(0, end);
   return cutLast && lines.length > 1 ? lines.slice(0, -1) : lines;
 }
 

@@ -79,14 +79,20 @@ describe('registerCompletions', () => {
     const res = await provider.provideInlineCompletions(model, { lineNumber: 3, column: 20 }, {}, token());
     expect(calls[0]!.prefix).toBe('def total(n):\n    s = 0\n    for i in range(');
     expect(calls[0]!.suffix).toBe(')\n        s += i\n');
-    expect(calls[0]!.options).toMatchObject({ genLength: 12, temperature: 0, truncate: true, model: 'm1' });
+    // in the middle of a line only its first line is shown: decoding stops at a line break
+    expect(calls[0]!.options).toMatchObject({ genLength: 12, temperature: 0, truncate: true, model: 'm1', stopAt: 'line' });
     expect(res.items).toEqual([{ insertText: 'n):', range: new Range(3, 20, 3, 21) }]);
   });
 
   it('a completion at the end of a line is kept to the cursor\'s block', async () => {
-    const { provider, model } = setup(async () => '\n    t = 1\n\ndef junk(n, n, n');
+    const { provider, model, calls } = setup(async () => '\n    t = 1\n\ndef junk(n, n, n');
     const res = await provider.provideInlineCompletions(model, { lineNumber: 2, column: 10 }, {}, token());
     expect(res.items).toEqual([{ insertText: '\n    t = 1', range: new Range(2, 10, 2, 10) }]);
+    // decoding stops at the end of the block; a caller's knobs may turn that off
+    expect(calls[0]!.options.stopAt).toBe('block');
+    const off = setup(async () => 'x', { knobs: { stopAt: undefined } });
+    await off.provider.provideInlineCompletions(off.model, { lineNumber: 2, column: 10 }, {}, token());
+    expect(off.calls[0]!.options.stopAt).toBeUndefined();
   });
 
   it("Monaco's cancellation aborts the run and shows nothing; disabled or another editor's model: no run", async () => {

@@ -22,7 +22,9 @@ export interface CompletionOptions {
   debounceMs?: number;
   /**
    * Sampler knobs of each request (read per request when a function). Default: 32 new tokens,
-   * greedy, the model's default decoding, truncated to fit the model.
+   * greedy, the model's default decoding, truncated to fit the model, stopping where the
+   * suggestion ends (`stopAt`: 'line' in the middle of a line, else 'block'; `stopAt: undefined`
+   * here decodes all 32 tokens).
    */
   knobs?: Partial<SamplerKnobs> | (() => Partial<SamplerKnobs>);
   /** Language the provider serves; default the editor model's language. */
@@ -91,16 +93,20 @@ export function registerCompletions(
       options.onBusy?.(true);
       try {
         // The whole text after the cursor is the infill's suffix, the rest of this line included.
+        // Decoding stops where completionEdit would cut the text anyway: at the first line break
+        // in the middle of a line, else at the end of the cursor's block.
+        const line = model.getLineContent(position.lineNumber);
+        const restOfLine = line.slice(position.column - 1);
         const result = await client.infill(prefix, text.slice(offset), {
           ...DEFAULT_KNOBS,
+          stopAt: restOfLine.trim() === '' ? 'block' : 'line',
           ...read(options.knobs ?? {}),
           model: read(options.model),
           signal: controller.signal,
         });
         if (token.isCancellationRequested) return { items: [] };
         options.onResult?.(result);
-        const line = model.getLineContent(position.lineNumber);
-        const edit = completionEdit(result.text, line.slice(position.column - 1), {
+        const edit = completionEdit(result.text, restOfLine, {
           lineBefore: line.slice(0, position.column - 1),
           finishReason: result.finishReason,
         });
