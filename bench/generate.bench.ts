@@ -57,6 +57,8 @@
 //   --prompt-kind cursor  prompts are the files' text before a cursor (the last ~480 characters
 //                         up to a line end, the next line in a block: bench/syntax.py cursors), as for
 //                         a completion; no syntax-valid rate then
+//   --prompt-kind partial the same places with the first half of the next line typed (the cursor at
+//                         the end of a half-written line)
 //   --lengths 64,128,256  span lengths; each is capped by the models' context minus the longest prompt
 //   --configs ar,default,onetok,fixed,threshold,blocks,eb,...   (each may carry its own τ: default@0.7; for eb/ebinorder it is γ in nats)
 //   --tau 0.9  --block 32  --k 1
@@ -119,7 +121,7 @@ interface Options {
   /** The prompts' source: a JSON-lines file of {"text": ...} documents (default the held-out split). */
   heldout: string;
   /** `def` headers (the syntax-valid rate is measured), or file text cut at a cursor (completion). */
-  promptKind: 'header' | 'cursor';
+  promptKind: 'header' | 'cursor' | 'partial';
   /** Stop where a completion at the cursor ends (hooks.stop), for every configuration. */
   stop?: StopAt;
 }
@@ -166,9 +168,14 @@ function parseArgs(argv: string[]): Options {
     parallelWork: value('parallel-work') === undefined ? undefined : num('parallel-work', 0),
     out: value('out'),
     heldout: value('heldout') ?? HELDOUT,
-    promptKind: value('prompt-kind') === 'cursor' ? 'cursor' : 'header',
+    promptKind: promptKindOption(value('prompt-kind')),
     stop: stopOption(value('stop')),
   };
+}
+
+function promptKindOption(v: string | undefined): Options['promptKind'] {
+  if (v !== undefined && v !== 'header' && v !== 'cursor' && v !== 'partial') throw new Error(`--prompt-kind must be header, cursor or partial, got ${v}`);
+  return v ?? 'header';
 }
 
 function stopOption(v: string | undefined): StopAt | undefined {
@@ -202,10 +209,10 @@ function python(args: string[], input?: string): string {
   return execFileSync('python3', ['bench/syntax.py', ...args], { input, encoding: 'utf8', maxBuffer: 64 << 20 });
 }
 
-function loadPrompts(n: number, heldout: string, kind: 'header' | 'cursor'): { prompts: string[]; source: string } {
+function loadPrompts(n: number, heldout: string, kind: Options['promptKind']): { prompts: string[]; source: string } {
   if (heldout !== HELDOUT && !existsSync(heldout)) throw new Error(`--heldout ${heldout}: no such file`);
-  if (kind === 'cursor' && !existsSync(heldout)) throw new Error(`--prompt-kind cursor needs ${heldout}`);
-  if (existsSync(heldout)) return { prompts: JSON.parse(python([kind === 'cursor' ? 'cursors' : 'prompts', heldout, String(n)])) as string[], source: heldout };
+  if (kind !== 'header' && !existsSync(heldout)) throw new Error(`--prompt-kind ${kind} needs ${heldout}`);
+  if (existsSync(heldout)) return { prompts: JSON.parse(python([kind === 'cursor' ? 'cursors' : kind === 'partial' ? 'partial' : 'prompts', heldout, String(n)])) as string[], source: heldout };
   const all = (JSON.parse(readFileSync(FALLBACK, 'utf8')) as { prompts: string[] }).prompts;
   return { prompts: all.slice(0, n), source: FALLBACK };
 }
@@ -400,7 +407,7 @@ export async function main(argv: string[]): Promise<void> {
   const { prompts, source } = loadPrompts(o.prompts, o.heldout, o.promptKind);
   const context = Math.min(...[dModel, aModel].filter((m) => m).map((m) => m!.config.max_seq_len));
   // cursor prompts: whole leading lines dropped until the longest span fits after them
-  if (o.promptKind === 'cursor') {
+  if (o.promptKind !== 'header') {
     const room = context - Math.max(...o.lengths);
     prompts.forEach((p, i) => {
       while (tokenizer.encode(p).length > room && p.includes('\n')) p = p.slice(p.indexOf('\n') + 1);

@@ -37,10 +37,12 @@ def _load(names):
     return scope
 
 
-def cursors(docs, n, seed=3, chars=480):
+def cursors(docs, n, seed=3, chars=480, partial=False):
     """Completion prompts: in each of n files (seeded order), the text up to the end of a line,
     at least 12 lines in, the next line inside an indented block; its last `chars` characters
-    from a line start (what an editor holds before the cursor when the next line is to be written)."""
+    from a line start (what an editor holds before the cursor when the next line is to be written).
+    partial: the same places, with the first half of that next line typed too (cut after a
+    character other than a space: the cursor at the end of a half-written line)."""
     rng = random.Random(seed)
     order = list(range(len(docs)))
     rng.shuffle(order)
@@ -52,6 +54,13 @@ def cursors(docs, n, seed=3, chars=480):
             continue
         j = rng.choice(spots)
         before = "\n".join(lines[:j])  # the cursor at the end of a line: the model writes "\n" + indent
+        if partial:
+            line = lines[j]
+            ind = len(line) - len(line.lstrip())
+            k = max(1, len(line.strip()) // 2)
+            while k > 1 and line[ind + k - 1] in " \t":
+                k -= 1
+            before += "\n" + line[:ind + k]
         cut = before[-chars:]
         if len(cut) < len(before):
             cut = cut[cut.index("\n") + 1:] if "\n" in cut else cut
@@ -67,10 +76,10 @@ def main():
         with open(sys.argv[2]) as f:
             docs = [json.loads(line)["text"] for line in f]
         json.dump(fns["function_prompts"](docs, int(sys.argv[3])), sys.stdout, indent=1)
-    elif sys.argv[1] == "cursors":
+    elif sys.argv[1] in ("cursors", "partial"):
         with open(sys.argv[2]) as f:
             docs = [json.loads(line)["text"] for line in f]
-        json.dump(cursors(docs, int(sys.argv[3])), sys.stdout, indent=1)
+        json.dump(cursors(docs, int(sys.argv[3]), partial=sys.argv[1] == "partial"), sys.stdout, indent=1)
     elif sys.argv[1] == "infill":
         sys.path.insert(0, os.path.dirname(EVAL))
         from tokenizer import Tokenizer

@@ -234,6 +234,8 @@ def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="v
     if order == "verify":
         return verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=lookup, row_cost=row_cost,
                              lookup_match=lookup_match, loop_guard=loop_guard)
+    if order == "ensemble":
+        return ensemble_decode(model, tok, prefix, n, block, tau)
     start, end = len(prefix), len(prefix) + n
     canvas = list(prefix) + [tok.mask] * n + list(suffix)
     suf_pos = list(range(end, end + len(suffix)))
@@ -268,6 +270,37 @@ def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="v
                     canvas[p] = tok.pad
                 done = tok.mask not in canvas[start:end]
     return canvas[start:end], forwards
+
+
+@torch.no_grad()
+def ensemble_decode(model, tok, prefix, n, block, weight):
+    """An experiment (not the app's): one token per step, greedy on both of a block-causal model's
+    heads at once. At a block's first position the AR head alone (no block row predicts it); at
+    position p inside a block, argmax of (1 - weight) log p_AR + weight log p_block, p_block being
+    block row p - 1 with the block's tokens before p committed and masks from p on (the in-order
+    diffusion decoding's view). weight 0: the AR head's greedy text (the default decoding's);
+    1: one token per step in order through the block. Two forwards per token (uncached).
+    Returns (the n span ids, forwards)."""
+    dev = next(model.parameters()).device
+    start, canvas, forwards = len(prefix), list(prefix), 0
+    for p in range(start, start + n):
+        lp = F.log_softmax(model(torch.tensor([canvas], device=dev))[0, -1].float().cpu(), -1)
+        forwards += 1
+        b0 = start + (p - start) // block * block
+        if weight > 0 and p > b0:
+            b1 = min(b0 + block, start + n)
+            blk = canvas[b0:p] + [tok.mask] * (b1 - p)
+            lg = block_step(model, torch.tensor([canvas[:b0]], device=dev), list(range(b0)),
+                            torch.tensor([blk], device=dev), b0)[0].float().cpu()
+            lp = (1 - weight) * lp + weight * F.log_softmax(lg[p - b0], -1)
+            forwards += 1
+        lp[tok.mask] = -float("inf")
+        t = int(lp.argmax())
+        canvas.append(t)
+        if t in (tok.pad, tok.eos):
+            canvas += [tok.pad] * (start + n - len(canvas))
+            break
+    return canvas[start:], forwards
 
 
 def lookup_draft(text, suffix, max_len, min_match=1):
@@ -705,8 +738,10 @@ def main():
     ap.add_argument("--n-functions", type=int, default=200)
     ap.add_argument("--body-tokens", type=int, default=64)
     ap.add_argument("--tau", type=float, default=0.3, help="block-causal: the app's default threshold (src/ui/settings.ts)")
-    ap.add_argument("--order", default="verify", choices=["verify", "leftToRight", "confidence"],
-                    help="block-causal: the app's default commit rule (src/diffusion/request.ts)")
+    ap.add_argument("--order", default="verify", choices=["verify", "leftToRight", "confidence", "ensemble"],
+                    help="block-causal: the app's default commit rule (src/diffusion/request.ts); "
+                    "'ensemble' (an experiment, ensemble_decode): both heads' log-probabilities mixed, "
+                    "--tau being the block rows' weight")
     ap.add_argument("--row-cost", default="cpu",
                     help="block-causal, verify: a row's cost in steps (sampler.ts rowCost); 'cpu': 0.45, "
                     "what the CPU engine (the app's default here) measures for the small pair on this "

@@ -157,3 +157,36 @@ def test_bench_syntax_py_runs_eval_py_rules_without_torch():
     out = subprocess.run([sys.executable, script, "similarity"], input=json.dumps(pairs), capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == [list(E.line_score(p["got"], p["line"])) for p in pairs]
+
+
+def test_ensemble_decode_ends_are_the_two_heads_own_greedy_decodings():
+    """weight 0: the AR head's greedy text (causal forward, argmax); weight 1: one token per step
+    in order through each block from its block rows (block_decode leftToRight, one per step);
+    in between a mix that differs from both somewhere on a random model."""
+    from types import SimpleNamespace
+    torch.manual_seed(5)
+    V = 40
+    tok = SimpleNamespace(mask=V - 1, pad=V - 2, eos=V - 3)
+    model = Transformer(ModelConfig(kind="diffusion", vocab_size=V, dim=32, n_layers=2, n_heads=2, ffn_dim=48,
+                                    max_seq_len=64, attention="block_causal", block_size=4, shift=True)).eval()
+    for p in model.parameters():
+        p.data.mul_(3)  # sharper, less uniform logits
+    with torch.no_grad():
+        model.tok_embeddings.weight[[tok.pad, tok.eos]] = 0  # (tied) no end token: the whole span is text
+    prefix, n = [3, 7, 11, 2, 9], 12
+    with torch.no_grad():
+        x = list(prefix)
+        for _ in range(n):
+            lg = model(torch.tensor([x]))[0, -1]
+            lg[tok.mask] = -float("inf")
+            x.append(int(lg.argmax()))
+            if x[-1] in (tok.pad, tok.eos):
+                x += [tok.pad] * (len(prefix) + n - len(x))
+                break
+    ar = x[len(prefix):]
+    w0, f0 = E.ensemble_decode(model, tok, prefix, n, 4, 0.0)
+    assert w0 == ar and f0 == n  # one forward per token: no block row at weight 0
+    w1, _ = E.ensemble_decode(model, tok, prefix, n, 4, 1.0)
+    in_order, _ = E.block_decode(model, tok, prefix, n, tau=1.01, block=4, order="leftToRight")
+    assert w1 == in_order
+    assert w1 != w0, "the random model's two heads should disagree somewhere"
