@@ -70,6 +70,7 @@
 //                         ends (SamplerKnobs.stopAt, src/diffusion/stopRule.ts, after the prompt's
 //                         last line; the inline completions' 'block' at a line end): the time to the
 //                         whole suggestion; ms per prompt and tokens per prompt are in the results
+//   --row-cost R          the diffusion configurations' rowCost (default: the engine's; CPU 0.45)
 //   --no-readme           do not touch bench/README.md
 //   --out FILE            results file instead of bench/results/generate-<adapter>-<model>.json (and
 //                         its own bench/README.md section, named after the file)
@@ -124,6 +125,8 @@ interface Options {
   promptKind: 'header' | 'cursor' | 'partial';
   /** Stop where a completion at the cursor ends (hooks.stop), for every configuration. */
   stop?: StopAt;
+  /** rowCost of the diffusion configurations (default the engine's). */
+  rowCost?: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -170,6 +173,7 @@ function parseArgs(argv: string[]): Options {
     heldout: value('heldout') ?? HELDOUT,
     promptKind: promptKindOption(value('prompt-kind')),
     stop: stopOption(value('stop')),
+    rowCost: value('row-cost') === undefined ? undefined : Number(value('row-cost')),
   };
 }
 
@@ -441,7 +445,7 @@ export async function main(argv: string[]): Promise<void> {
         if (config === 'ar') await generateAutoregressive(aModel!, warm);
         else await generate(dModel!, { ...warm, syntaxCheck: false });
         const c0 = { ...model.counters };
-        const req = request(config, prompt, genLength, o);
+        const req = { ...request(config, prompt, genLength, o), ...(o.rowCost !== undefined && config !== 'ar' && config !== 'freerows' ? { rowCost: o.rowCost } : {}) };
         const text = prompts[pi]!;
         const stop = o.stop ? { decode: decodeIds, stop: (t: string) => reachedStop(t, text.slice(text.lastIndexOf('\n') + 1), o.stop!) } : {};
         const hooks = { ...stop, ...(req.syntaxCheck ? { decode: decodeIds, syntax: pythonSyntaxError, tail: pythonTail } : {}) };
