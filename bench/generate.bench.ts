@@ -173,13 +173,20 @@ function parseArgs(argv: string[]): Options {
     heldout: value('heldout') ?? HELDOUT,
     promptKind: promptKindOption(value('prompt-kind')),
     stop: stopOption(value('stop')),
-    rowCost: value('row-cost') === undefined ? undefined : Number(value('row-cost')),
+    rowCost: rowCostOption(value('row-cost')),
   };
 }
 
 function promptKindOption(v: string | undefined): Options['promptKind'] {
   if (v !== undefined && v !== 'header' && v !== 'cursor' && v !== 'partial') throw new Error(`--prompt-kind must be header, cursor or partial, got ${v}`);
   return v ?? 'header';
+}
+
+function rowCostOption(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const r = Number(v);
+  if (!(r >= 0 && r <= 1)) throw new Error(`--row-cost must be a number in [0, 1], got ${v}`);
+  return r;
 }
 
 function stopOption(v: string | undefined): StopAt | undefined {

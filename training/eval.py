@@ -235,6 +235,8 @@ def block_decode(model, tok, prefix, n, suffix=(), tau=0.3, block=None, order="v
         return verify_decode(model, tok, prefix, n, suffix, tau, block, lookup=lookup, row_cost=row_cost,
                              lookup_match=lookup_match, loop_guard=loop_guard)
     if order == "ensemble":
+        if suffix:
+            raise ValueError("order 'ensemble' decodes from the prefix alone; it has no infill (a suffix was given)")
         return ensemble_decode(model, tok, prefix, n, block, tau)
     start, end = len(prefix), len(prefix) + n
     canvas = list(prefix) + [tok.mask] * n + list(suffix)

@@ -328,6 +328,12 @@ describe("commitOrder 'verify' (self-speculative)", () => {
     }
   });
 
+  it('refuses candidates > 1 with a stop: they rank whole fills', async () => {
+    const req = { prefix: prompt, suffix: [3, 4, 5], genLength: 8, candidates: 4 };
+    await expect(infill(model, req, { decode: (ids) => ids.join(' '), stop: () => false })).rejects.toThrow(/cannot be combined with stopAt/);
+    await expect(infill(model, req, { decode: (ids) => ids.join(' ') })).resolves.toBeDefined();
+  });
+
   it('refuses models that are not block-causal', async () => {
     const { FakeDiffusionModel } = await import('./fakes');
     await expect(generate(new FakeDiffusionModel(), { prompt: [1], genLength: 4, commitOrder: 'verify' })).rejects.toThrow(/block-causal/);

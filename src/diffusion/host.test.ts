@@ -2,6 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { FakeArModel, FakeDiffusionModel, MASK } from './fakes';
 import { NoModelError, SamplerHost, healWhitespace, type TextCodec } from './host';
 import { reachedStop } from './stopRule';
+import { fakeConfig } from './fakes';
+import type { AutoregressiveModel, Decisions } from '../engine/types';
+
+/** Decisions for one row that chose `t`. */
+const one = (t: number): Decisions => ({ token: Int32Array.of(t), prob: Float32Array.of(1), margin: Float32Array.of(1), entropy: Float32Array.of(0), currentProb: Float32Array.of(0) });
 import { applyStep } from './request';
 import { isCancelled, type GenerationEvent, type SamplerKnobs } from './types';
 
@@ -151,7 +156,8 @@ describe('stopAt (the end of a completion at the cursor)', () => {
     for (const c of cases) {
       const host = new SamplerHost();
       host.setModel(c.kind === 'ar' ? new FakeArModel({ maxSeqLen: 128 }) : new FakeDiffusionModel({ maxSeqLen: 128 }), ws);
-      const knobs: Partial<SamplerKnobs> = c.kind === 'diffusion' ? { commitOrder: 'leftToRight', schedule: { kind: 'threshold', tau: 0.5 } } : {};
+      // one token a step, so "not a token earlier" is "not a step earlier"
+      const knobs: Partial<SamplerKnobs> = c.kind === 'diffusion' ? { commitOrder: 'leftToRight', schedule: { kind: 'fixed', tokensPerStep: 1 } } : {};
       const req = { prompt: c.prompt, genLength: 48, ...knobs };
       const full = await host.generate({ requestId: 'full', ...req });
       const r = await host.generate({ requestId: 'stop', ...req, stopAt: c.stopAt });
@@ -169,6 +175,26 @@ describe('stopAt (the end of a completion at the cursor)', () => {
       }
     }
     expect(stops).toBeGreaterThanOrEqual(3);
+  });
+
+  it("reads the prompt's healed white space written back as nothing yet, also a token at a time", async () => {
+    // the cursor after "\n  " (Enter, then indentation): the model sees "f(a,", writes the
+    // "\n  " back a character at a time, then "b)", then a line break; 'line' stops at that one
+    const script = [27, 28, 28, 2, 28, 27, 24, 24, 24, 24]; // "\n  b \nxxxx"
+    const scripted: AutoregressiveModel = {
+      config: fakeConfig('autoregressive', 64),
+      prefill: async () => one(script[0]!),
+      decodeStep: async () => one(script[++at]!),
+      logits: () => Promise.reject(new Error('not used')),
+      dispose() {},
+    };
+    let at = 0;
+    const host = new SamplerHost();
+    host.setModel(scripted, ws);
+    const r = await host.generate({ requestId: 'a', prompt: 'fa\n  ', genLength: 10, stopAt: 'line' });
+    expect(r.finishReason).toBe('stop');
+    expect(r.text).toBe('b \n');
+    expect(r.generated).toHaveLength(6);
   });
 
   it('refuses an unknown stopAt with a clear error', async () => {

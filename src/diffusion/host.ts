@@ -225,7 +225,9 @@ function withStop(hooks: SamplerHooks, stopAt: StopAt | undefined, before: strin
   if (stopAt === undefined) return hooks;
   if (stopAt !== 'line' && stopAt !== 'block') throw new RequestError(`stopAt must be 'line' or 'block' (or absent: decode the whole span), got ${String(stopAt)}`);
   const lineBefore = before.slice(before.lastIndexOf('\n') + 1);
-  return { ...hooks, stop: (text) => reachedStop(afterHealed(text, tail), lineBefore, stopAt) };
+  // (while the text is still the prompt's white space written back, e.g. "\n   " of "\n    ",
+  // nothing is written after the cursor yet: afterHealed would take that "\n" for the model's)
+  return { ...hooks, stop: (text) => !tail.startsWith(text) && reachedStop(afterHealed(text, tail), lineBefore, stopAt) };
 }
 
 /** The sampler knobs of a text request (everything but the id and the text). */

@@ -636,4 +636,10 @@ describe('hooks.stop (SamplerKnobs.stopAt)', () => {
     const blind = await run(new FakeDiffusionModel(), req, { stop: () => true });
     expect(blind.result.finishReason).toBe('length');
   });
+
+  it('refuses revision with a stop (a later step could re-mask what it kept)', async () => {
+    const req: GenerateRequest = { prompt: PROMPT, genLength: 8, schedule: { kind: 'fixed', steps: 8 }, revision: { rho: 0.5 } };
+    await expect(generate(new FakeDiffusionModel(), req, { decode: String, stop: () => false })).rejects.toThrow(/stopAt cannot be combined with revision/);
+    await expect(generate(new FakeDiffusionModel(), req, { decode: String })).resolves.toBeDefined();
+  });
 });

@@ -46,6 +46,7 @@ export async function infill(model: DiffusionModel, request: InfillRequest, hook
   const knobs = resolveKnobs(request, model.config);
   const layout = layoutInfill(request, model.config);
   if (knobs.candidates > 1 && !hooks.decode) throw new RequestError('candidates > 1 needs hooks.decode (line breaks and blank fills are told by the tokens\' text)');
+  if (knobs.candidates > 1 && hooks.stop) throw new RequestError('candidates > 1 ranks whole fills: it cannot be combined with stopAt');
   const res = await denoise(model, layout, knobs, hooks);
   const { spanStart, spanEnd } = layout;
   if (knobs.candidates <= 1 || spanEnd === layout.tokens.length) return res; // no suffix to rank by
@@ -76,6 +77,7 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
   if (blockCausal && !model.decideBlock) throw new Error('a block-causal model without decideBlock');
   if (blockCausal && layout.spanStart === 0) throw new RequestError('a block-causal model needs at least one token before the span');
   if (knobs.commitOrder === 'verify') return draftAndVerify(model, layout, knobs, hooks);
+  if (hooks.stop && knobs.revision !== null) throw new RequestError('stopAt cannot be combined with revision: a later step could re-mask the tokens a stop kept');
   const { mask, pad, eos } = model.config.special_tokens;
   const { signal } = hooks;
   const { spanStart, spanEnd } = layout;

@@ -219,7 +219,8 @@ export interface SamplerKnobs {
    * src/diffusion/candidates.ts). Needs hooks.decode. 1: off. Integer 1..32. Default 1 (the app's
    * Fill uses 8: bench/README.md "Infill").
    */
-  candidates?: number;  /**
+  candidates?: number;
+  /**
    * Text requests (the worker's SamplerHost): stop decoding once the text committed so far shows
    * where a completion at the cursor ends, instead of writing tokens that will be thrown away.
    * `'line'`: at its first line break (a completion in the middle of a line is shown as one line).
@@ -227,7 +228,9 @@ export interface SamplerKnobs {
    * than the cursor's line, or no deeper after a line that opens a block). The line that ends it
    * is still in the text, so the cut (src/lib/completionEdit.ts) finds the same place; the rest
    * of the span becomes pad and the result's finishReason is `'stop'`. Both samplers, and the
-   * AR twin, honour it. Default: none (decode the whole span).
+   * AR twin, honour it; it cannot be combined with `revision` (a later step could re-mask what
+   * the stop kept) or `candidates` > 1 (they rank whole fills). Default: none (decode the whole
+   * span).
    */
   stopAt?: StopAt;
 }

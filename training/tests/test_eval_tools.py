@@ -190,3 +190,5 @@ def test_ensemble_decode_ends_are_the_two_heads_own_greedy_decodings():
     in_order, _ = E.block_decode(model, tok, prefix, n, tau=1.01, block=4, order="leftToRight")
     assert w1 == in_order
     assert w1 != w0, "the random model's two heads should disagree somewhere"
+    with pytest.raises(ValueError, match="no infill"):
+        E.block_decode(model, tok, prefix, n, suffix=[4, 5], tau=0.5, block=4, order="ensemble")
