@@ -18,7 +18,7 @@ export interface CompletionOptions {
   enabled?: () => boolean;
   /** Which model infills; default the client's. Read per request when a function. */
   model?: string | (() => string | undefined);
-  /** Pause in typing before a request, ms. Default 450. */
+  /** Pause in typing before a request, ms. Default 150 (COMPLETION_DEBOUNCE_MS). */
   debounceMs?: number;
   /**
    * Sampler knobs of each request (read per request when a function). Default: 32 new tokens,
@@ -47,8 +47,13 @@ export interface CompletionsHandle {
   dispose(): void;
 }
 
-/** Default pause in typing before a request. */
-export const COMPLETION_DEBOUNCE_MS = 450;
+/**
+ * Default pause in typing before a request. A completion costs ~15-35 ms here, so the pause is
+ * most of the wait for ghost text: at 150 ms it shows ~170 ms after the last key instead of ~470
+ * at 450, with no more runs while typing at ~9 keys a second and the same key-to-paint latency;
+ * at 75 ms a run starts between most keys (bench/README.md "Typing", bench/typing.mjs).
+ */
+export const COMPLETION_DEBOUNCE_MS = 150;
 
 const DEFAULT_KNOBS: Partial<SamplerKnobs> = { genLength: 32, temperature: 0, truncate: true };
 

@@ -14,7 +14,7 @@ import type { Mode } from './ModeTabs';
 import { monaco } from './monaco';
 import { RacePanel } from './RacePanel';
 import { startRun, type RunHandle } from './runner';
-import { fillKnobs, fitGenLength, knobsFor } from './settings';
+import { completionDelayFromUrl, fillKnobs, fitGenLength, knobsFor } from './settings';
 import { SettingsPanel } from './SettingsPanel';
 import { StatusBar } from './StatusBar';
 import { setTestEditor } from './testHook';
@@ -282,6 +282,7 @@ export function App() {
     const ready = () => (live.current.diffusion.status === 'ready' ? live.current.diffusion : null);
     const completions = registerCompletions(monaco, editor, workerClient(), {
       enabled: () => live.current.settings.autocomplete && ready()?.kind === 'diffusion',
+      debounceMs: completionDelayFromUrl(window.location.search),
       model: () => ready()?.modelId,
       knobs: () => ({
         genLength: fitGenLength(COMPLETION.genLength, ready()?.maxSeqLen ?? COMPLETION.genLength + 1),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveKnobs } from '../diffusion/request';
-import { DEFAULT_SETTINGS, LIMITS, fillKnobs, fitGenLength, knobsFor, loadSettings, sanitize, saveSettings, STORAGE_KEY, OLD_STORAGE_KEY, type Settings } from './settings';
+import { DEFAULT_SETTINGS, LIMITS, completionDelayFromUrl, fillKnobs, fitGenLength, knobsFor, loadSettings, sanitize, saveSettings, STORAGE_KEY, OLD_STORAGE_KEY, type Settings } from './settings';
 
 function memoryStorage(): Storage {
   const m = new Map<string, string>();
@@ -77,5 +77,15 @@ describe('settings', () => {
     // stored values are clamped to 1..32
     expect(sanitize({ ...DEFAULT_SETTINGS, fillCandidates: 99 }).fillCandidates).toBe(32);
     expect(sanitize({ ...DEFAULT_SETTINGS, fillCandidates: 'x' as unknown as number }).fillCandidates).toBe(DEFAULT_SETTINGS.fillCandidates);
+  });
+});
+
+describe('completionDelayFromUrl', () => {
+  it('reads ?completionDelay= as whole milliseconds in 0..2000, and ignores anything else', () => {
+    expect(completionDelayFromUrl('?completionDelay=450')).toBe(450);
+    expect(completionDelayFromUrl('?mode=race&completionDelay=0')).toBe(0);
+    for (const bad of ['', '?completionDelay=', '?completionDelay=-5', '?completionDelay=2001', '?completionDelay=1e3', '?completionDelay=fast', '?completionDelay=12.5']) {
+      expect(completionDelayFromUrl(bad), bad).toBeUndefined();
+    }
   });
 });

@@ -201,3 +201,15 @@ export function fillKnobs(knobs: SamplerKnobs, s: Settings, blockCausal: boolean
 export function fitGenLength(want: number, maxSeqLen: number): number {
   return Math.max(1, Math.min(want, maxSeqLen - Math.min(32, Math.floor(maxSeqLen / 4))));
 }
+
+/**
+ * The pause in typing before a completion request from the URL (`?completionDelay=<ms>`, an
+ * integer 0..2000, for trying other values: bench/typing.mjs), or undefined for the library's
+ * default (COMPLETION_DEBOUNCE_MS). Anything else is ignored.
+ */
+export function completionDelayFromUrl(search: string): number | undefined {
+  const v = new URLSearchParams(search).get('completionDelay');
+  if (v === null || !/^\d{1,4}$/.test(v)) return undefined;
+  const ms = Number(v);
+  return ms <= 2000 ? ms : undefined;
+}
