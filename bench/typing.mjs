@@ -14,7 +14,7 @@
 // Writes bench/results/typing.json and prints a table.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { chromium } from 'playwright';
+import { chromium } from '@playwright/test';
 
 // launched as e2e/chromium.ts launches it (a .ts module Node cannot import from here)
 const CHROMIUM_PATH = process.env.QS_CHROMIUM ?? '/usr/bin/chromium';
