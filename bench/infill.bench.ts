@@ -9,6 +9,9 @@
 //             is decoded, suffix first in the cache)
 //   ranked@K  the same plus K beams, all ranked by the likelihood of fill + suffix read left to
 //             right (InfillRequest.candidates; the app's Fill uses K = settings fillCandidates)
+//   app@K     ranked@K with the Python syntax check as the app's Fill runs it (Settings → Syntax
+//             check, on by default): the decoded fill's tokens through the syntax gate, and
+//             candidates that put an unfixable syntax error after the prefix left out
 //
 // Per configuration: exact match and mean difflib similarity of the filled line (eval.py's rule,
 // computed by bench/syntax.py similarity), ms and forwards per fill, and ms against `decoded` and
@@ -19,6 +22,7 @@
 //   --diffusion ID   (default qs-code-diffusion-small-v3-int8)   --ar ID (default: diffusion→ar)
 //   --cases N        holes (default 100, eval.py's --n-infill)
 //   --candidates 4,8 the ranked@K rows (default 8)
+//   --app 8          also the app@K rows (default none)
 //   --heldout FILE   documents (default training/data/corpus/heldout.jsonl)
 //   --threads N      CPU engine threads (default 1)
 //   --out FILE       results file
@@ -28,6 +32,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { infill } from '../src/diffusion';
+import { pythonSyntaxError, pythonTail } from '../src/diffusion/pythonSyntax';
 import type { AutoregressiveModel, DiffusionModel } from '../src/engine/types';
 import type { CodeTokenizer } from '../src/tokenizer';
 import { DEFAULT_SETTINGS, knobsFor } from '../src/ui/settings';
@@ -83,7 +88,8 @@ export async function main(argv: string[]): Promise<void> {
   const ar = await loadLocal(arId, null, threads);
   const holes = JSON.parse(execFileSync('python3', ['bench/syntax.py', 'infill', heldout, String(nCases), join(MODELS, diffusionId, 'tokenizer.json')], { encoding: 'utf8', maxBuffer: 64 << 20 })) as Hole[];
   const knobs = knobsFor(DEFAULT_SETTINGS, 24);
-  const configs = ['ar', 'decoded', ...widths.map((k) => `ranked@${k}`)];
+  const appWidths = (value('app') ?? '').split(',').filter(Boolean).map(Number);
+  const configs = ['ar', 'decoded', ...widths.map((k) => `ranked@${k}`), ...appWidths.map((k) => `app@${k}`)];
   const runs: Record<string, Run[]> = Object.fromEntries(configs.map((c) => [c, []]));
   const dm = diff.model as DiffusionModel;
   for (const [i, h] of holes.entries()) {
@@ -93,7 +99,9 @@ export async function main(argv: string[]): Promise<void> {
         continue;
       }
       const candidates = c === 'decoded' ? 1 : Number(c.split('@')[1]);
-      const r = await infill(dm, { ...knobs, prefix: h.prefix, suffix: h.suffix, genLength: 24, candidates }, { decode: (ids) => diff.tokenizer.decode(ids) });
+      const decode = (ids: number[]) => diff.tokenizer.decode(ids);
+      const hooks = c.startsWith('app@') ? { decode, syntax: pythonSyntaxError, tail: pythonTail } : { decode };
+      const r = await infill(dm, { ...knobs, prefix: h.prefix, suffix: h.suffix, genLength: 24, candidates }, hooks);
       runs[c]!.push({ text: r.text ?? '', ms: r.stats.ms, forwards: r.stats.forwards });
     }
     if ((i + 1) % 20 === 0) console.log(`${i + 1}/${holes.length} holes`);
