@@ -731,7 +731,7 @@ def main():
     ap.add_argument("--infill-masks", type=int, default=24)
     ap.add_argument("--infill-context", type=int, default=128,
                     help="tokens of prefix + masks + suffix (capped by the model's context)")
-    ap.add_argument("--candidates", type=int, default=8,
+    ap.add_argument("--candidates", type=int, default=4,
                     help="block-causal infill: beams ranked against the decoded fill (the app's Fill "
                     "default, src/ui/settings.ts fillCandidates; 1: off)")
     ap.add_argument("--ar-candidates", type=int, default=0,

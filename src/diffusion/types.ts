@@ -217,7 +217,7 @@ export interface SamplerKnobs {
    * to right, is the result (its tokens arrive as one last step; blank candidates, and ones that
    * do not begin as the decoded fill does, with a line break or not, are left out;
    * src/diffusion/candidates.ts). Needs hooks.decode. 1: off. Integer 1..32. Default 1 (the app's
-   * Fill uses 8: bench/README.md "Infill").
+   * Fill uses 4: bench/README.md "Infill").
    */
   candidates?: number;
   /**
