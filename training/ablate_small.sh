@@ -39,10 +39,10 @@ for r in abs-a-mdlm abs-b-ar-mdlm abs-b-anneal aw-d05 aw-d2 aw-d2f aw-ar; do
   [ -d "/tmp/abs-models/$r" ] || /usr/bin/python3 export.py --ckpt "runs/$r/ckpt.pt" --id "$r" --out-root /tmp/abs-models > /dev/null
   args+=(--model "/tmp/abs-models/$r")
 done
-evaluate() {  # out file, extra eval.py arguments (skipped when the file exists)
+evaluate() {  # out file, extra eval.py arguments (skipped when the file exists); Fill's 8 beams, as the table was measured
   local out=$1; shift
   [ -f "$out" ] || OMP_NUM_THREADS=1 nice -n 10 /usr/bin/python3 eval.py "${args[@]}" \
-    --metrics bpb,infill,syntax --n-functions 600 "$@" --out "$out"
+    --metrics bpb,infill,syntax --n-functions 600 --candidates 8 "$@" --out "$out"
 }
 evaluate evals/ablation-small.json
 [ -f "$OUTSIDE/heldout.bin" ] || /usr/bin/python3 ../bench/outside_corpus.py /tmp/outside.jsonl --data "$OUTSIDE" > /dev/null
