@@ -175,6 +175,22 @@ test('timeline: step 1 is mostly masked, the end is the final code; keyboard and
   expect(finalText).toContain(run.text.trim().split('\n')[0]!.trim());
 });
 
+test('race on the CPU engine: short runs are run again silently, the verdict gives their median', async ({ page }) => {
+  test.setTimeout(120_000);
+  const errors = recordErrors(page);
+  await open(page, { url: '/?model=qs-code-diffusion-tiny&ar=qs-code-ar-tiny&engine=cpu&mode=race' });
+  await expect(page.getByTestId('run')).toBeEnabled({ timeout: 45_000 });
+  await page.getByTestId('run').click();
+  const verdict = page.getByTestId('race-verdict');
+  await expect(verdict).toHaveAttribute('data-median', /^\d+\.\d+$/, { timeout: 60_000 });
+  const runs = Number(await verdict.getAttribute('data-runs'));
+  expect(runs).toBeGreaterThanOrEqual(3);
+  await expect(verdict).toContainText(`${runs} runs each, taking turns`);
+  // the rematches are silent: only the two visible runs are in the app's log
+  expect((await page.evaluate(() => window.__qs!.runs())).map((r) => r.label)).toEqual(['race-diffusion', 'race-ar']);
+  expect(errors).toEqual([]);
+});
+
 test('race: diffusion and its AR twin both finish and show tokens/s', async ({ page }) => {
   test.setTimeout(120_000);
   const errors = recordErrors(page);

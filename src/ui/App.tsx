@@ -13,6 +13,7 @@ import { modelManager } from './modelManager';
 import type { Mode } from './ModeTabs';
 import { monaco } from './monaco';
 import { RacePanel } from './RacePanel';
+import { rematch, type Lane, type RematchRuns } from './rematch';
 import { startRun, type RunHandle } from './runner';
 import { completionDelayFromUrl, fillKnobs, fitGenLength, knobsFor } from './settings';
 import { SettingsPanel } from './SettingsPanel';
@@ -63,9 +64,11 @@ export function App() {
   const ar = useModel(models.arId);
 
   const [genRun, setGenRun] = useState<RunHandle | null>(null);
-  const [race, setRace] = useState<{ d: RunHandle | null; a: RunHandle | null; first: 'diffusion' | 'ar' }>({ d: null, a: null, first: 'diffusion' });
+  const [race, setRace] = useState<{ d: RunHandle | null; a: RunHandle | null; first: 'diffusion' | 'ar'; rematch: RematchRuns | null }>({ d: null, a: null, first: 'diffusion', rematch: null });
   /** Races started so far: the lane that runs first alternates (the first run after a pause is slower). */
   const raceCount = useRef(0);
+  /** Stops the running Race's rematches (rematch.ts): a new Race, a generation or a fill. */
+  const rematchStop = useRef<AbortController | null>(null);
   const [version, setVersion] = useState(0);
   const bump = useCallback(() => setVersion((v) => v + 1), []);
   const [applyLabel, setApplyLabel] = useState<string | null>(null);
@@ -130,6 +133,7 @@ export function App() {
   }, [genRun, knobs, bump, runTests]);
 
   const generate = useCallback(() => {
+    rematchStop.current?.abort();
     setAttempts([]);
     attemptRuns.current.clear();
     const started = generateOnce();
@@ -191,6 +195,7 @@ export function App() {
   }, []);
 
   const startRace = useCallback(async () => {
+    rematchStop.current?.abort();
     const editor = editorRef.current;
     const { diffusionId, arId } = live.current.models;
     if (!editor || !diffusionId || !arId) return;
@@ -220,7 +225,20 @@ export function App() {
       aRun = startA();
       dRun = startD();
     }
-    setRace({ d: dRun, a: aRun, first });
+    setRace({ d: dRun, a: aRun, first, rematch: null });
+    // then the rematches: the same runs again, silently, while the budget lasts (rematch.ts)
+    const stop = new AbortController();
+    rematchStop.current = stop;
+    void Promise.all([dRun.done, aRun.done]).then(async ([dr, ar]) => {
+      if (!dr || !ar || stop.signal.aborted) return;
+      const client = workerClient();
+      const once = async (lane: Lane) => {
+        const r = await client.generate(prompt, { ...k, model: lane === 'diffusion' ? d.modelId : a.modelId, signal: stop.signal }).catch(() => null);
+        return r && r.stats.tokensPerSecond > 0 ? { tokensPerSecond: r.stats.tokensPerSecond, ms: r.stats.ms } : null;
+      };
+      const runs = await rematch({ diffusion: [dr.stats.tokensPerSecond], ar: [ar.stats.tokensPerSecond] }, dr.stats.ms + ar.stats.ms, first, once, stop.signal);
+      if (!stop.signal.aborted && runs.diffusion.length > 1) setRace((r) => (r.d === dRun ? { ...r, rematch: runs } : r));
+    });
   }, [race, knobs, bump]);
 
   const fillSelection = useCallback(
@@ -235,6 +253,7 @@ export function App() {
       // Room for about what was selected (≈3 characters per token), within the settings' length.
       const want = Math.min(live.current.settings.genLength, Math.max(8, Math.ceil((end - start) / 3) + 8));
       const pending = editor.createDecorationsCollection([{ range: sel, options: { className: 'fill-pending' } }]);
+      rematchStop.current?.abort();
       genRun?.cancel();
       const run = startRun(
         { kind: 'infill', label: 'fill', modelId: d.modelId, specials: d.specials, knobs: fillKnobs(knobs(d.maxSeqLen, want), live.current.settings, d.blockCausal), prefix: text.slice(0, start), suffix: text.slice(end) },
@@ -409,6 +428,7 @@ export function App() {
             diffusionRun={race.d}
             arRun={race.a}
             first={race.first}
+            rematch={race.rematch}
             version={version}
             onRetryModel={retry}
             cpuFallback={cpuFallback}

@@ -1,8 +1,10 @@
 // Race mode: the same prompt through the diffusion model and its autoregressive twin, side by
 // side. The runs share one GPU, so they go one after the other (which one first alternates from
-// Race to Race); each side's clock covers only its own run. Tokens per forward pass is the number
-// that carries over to real GPUs.
+// Race to Race); each side's clock covers only its own run. Where runs are short, both run a few
+// more times silently after (rematch.ts) and the verdict gives the median. Tokens per forward
+// pass is the number that carries over to real GPUs.
 
+import { REMATCH_BUDGET_MS, rematchSummary, type RematchRuns } from './rematch';
 import type { RunHandle } from './runner';
 import { RaceLane } from './RaceLane';
 import type { AdapterState, ModelState } from './state';
@@ -18,6 +20,8 @@ export interface RacePanelProps {
   arRun: RunHandle | null;
   /** Which lane ran first in this Race (it alternates). */
   first: 'diffusion' | 'ar';
+  /** Both lanes' tokens/s over the visible runs and the rematches after them (rematch.ts), once done. */
+  rematch?: RematchRuns | null;
   version: number;
   onRetryModel: (id: string) => void;
   /** No WebGPU, but the models run on the CPU engine. */
@@ -28,12 +32,17 @@ export function RacePanel(p: RacePanelProps) {
   const d = p.diffusionRun?.record.result;
   const a = p.arRun?.record.result;
   let verdict = '';
+  const summary = p.rematch ? rematchSummary(p.rematch) : null;
   if (d && a && d.stats.tokensPerSecond > 0 && a.stats.tokensPerSecond > 0) {
     const speed = d.stats.tokensPerSecond / a.stats.tokensPerSecond;
     const td = d.stats.tokensGenerated / Math.max(1, d.stats.forwards);
     const ta = a.stats.tokensGenerated / Math.max(1, a.stats.forwards);
+    const over = summary
+      ? ` (${summary.pairs} runs each, taking turns, within ${REMATCH_BUDGET_MS / 1000} s: median ${summary.median.toFixed(2)}×, ` +
+        `from ${summary.low.toFixed(2)}× to ${summary.high.toFixed(2)}× run by run)`
+      : '';
     verdict =
-      `Diffusion ran at ${speed.toFixed(2)}× the autoregressive twin's tokens/s here, writing ` +
+      `Diffusion ran at ${speed.toFixed(2)}× the autoregressive twin's tokens/s here${over}, writing ` +
       `${td.toFixed(2)} vs ${ta.toFixed(2)} tokens per forward pass (a block-causal model runs one block ` +
       `against its KV cache per pass; an AR step one new token). Wall-clock speed on this engine says ` +
       `little about a real GPU; tokens per pass carry over. ${p.first === 'diffusion' ? 'The diffusion model' : 'The twin'} ran first ` +
@@ -73,7 +82,7 @@ export function RacePanel(p: RacePanelProps) {
               onRetryModel={() => p.arId && p.onRetryModel(p.arId)}
             />
           </div>
-          <p className="race-verdict" data-testid="race-verdict" aria-live="polite">
+          <p className="race-verdict" data-testid="race-verdict" aria-live="polite" data-runs={summary?.pairs ?? 1} data-median={summary ? summary.median.toFixed(3) : undefined}>
             {verdict}
           </p>
         </>
