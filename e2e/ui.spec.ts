@@ -185,7 +185,7 @@ test('race on the CPU engine: short runs are run again silently, the verdict giv
   await expect(verdict).toHaveAttribute('data-median', /^\d+\.\d+$/, { timeout: 60_000 });
   const runs = Number(await verdict.getAttribute('data-runs'));
   expect(runs).toBeGreaterThanOrEqual(3);
-  await expect(verdict).toContainText(`a median ${await verdict.getAttribute('data-median')}× the autoregressive twin's tokens/s here over ${runs} runs each`);
+  await expect(verdict).toContainText(`a median ${await verdict.getAttribute('data-median')}× the autoregressive twin's tokens/s here over ${runs} more runs each`);
   // the rematches are silent: only the two visible runs are in the app's log
   expect((await page.evaluate(() => window.__qs!.runs())).map((r) => r.label)).toEqual(['race-diffusion', 'race-ar']);
   expect(errors).toEqual([]);

@@ -49,9 +49,10 @@ export interface CompletionsHandle {
 
 /**
  * Default pause in typing before a request. A completion costs ~15-35 ms here, so the pause is
- * most of the wait for ghost text: at 150 ms it shows ~170 ms after the last key instead of ~470
- * at 450, with no more runs while typing at ~9 keys a second and the same key-to-paint latency;
- * at 75 ms a run starts between most keys (bench/README.md "Typing", bench/typing.mjs).
+ * most of the wait for a suggestion: at 150 ms it is ready ~170-240 ms after the last key instead
+ * of ~470-530 at 450, with no more runs while typing at ~9 keys a second and no clear change in
+ * key-to-paint latency; at 75 ms a run starts between most keys (bench/README.md "Typing",
+ * bench/typing.mjs).
  */
 export const COMPLETION_DEBOUNCE_MS = 150;
 

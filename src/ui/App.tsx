@@ -117,6 +117,7 @@ export function App() {
 
   /** A generation of the editor's text at `over` (seed/temperature); its tests run when it ends. */
   const generateOnce = useCallback((over?: { seed: number; temperature: number }) => {
+    rematchStop.current?.abort(); // the worker runs one at a time: no Race rematch ahead of it
     const d = live.current.diffusion;
     const editor = editorRef.current;
     if (d.status !== 'ready' || !editor) return null;
@@ -133,7 +134,6 @@ export function App() {
   }, [genRun, knobs, bump, runTests]);
 
   const generate = useCallback(() => {
-    rematchStop.current?.abort();
     setAttempts([]);
     attemptRuns.current.clear();
     const started = generateOnce();
@@ -195,7 +195,10 @@ export function App() {
   }, []);
 
   const startRace = useCallback(async () => {
+    // this Race's rematches stop with the next Race (even one started while models load)
     rematchStop.current?.abort();
+    const stop = new AbortController();
+    rematchStop.current = stop;
     const editor = editorRef.current;
     const { diffusionId, arId } = live.current.models;
     if (!editor || !diffusionId || !arId) return;
@@ -207,6 +210,7 @@ export function App() {
     } catch {
       return; // the lanes show the model error
     }
+    if (stop.signal.aborted) return; // another Race started meanwhile
     const prompt = editor.getValue();
     // Same knobs for both; the AR twin ignores the schedule and decodes one token per step. The
     // syntax check is the diffusion sampler's alone: off here, so both lanes time the same work.
@@ -227,10 +231,8 @@ export function App() {
     }
     setRace({ d: dRun, a: aRun, first, rematch: null });
     // then the rematches: the same runs again, silently, while the budget lasts (rematch.ts)
-    const stop = new AbortController();
-    rematchStop.current = stop;
     void Promise.all([dRun.done, aRun.done]).then(async ([dr, ar]) => {
-      if (!dr || !ar || stop.signal.aborted) return;
+      if (!dr || !ar || stop.signal.aborted || !(dr.stats.tokensPerSecond > 0 && ar.stats.tokensPerSecond > 0)) return;
       const client = workerClient();
       const once = async (lane: Lane) => {
         const r = await client.generate(prompt, { ...k, model: lane === 'diffusion' ? d.modelId : a.modelId, signal: stop.signal }).catch(() => null);
@@ -274,6 +276,7 @@ export function App() {
   );
 
   const stop = useCallback(() => {
+    rematchStop.current?.abort();
     untilPassStop.current = true;
     for (const r of runs) r.cancel();
   }, [runs]);
@@ -310,10 +313,16 @@ export function App() {
         seed: live.current.settings.seed,
         truncate: true,
       }),
-      onBusy: setCompleting,
+      onBusy: (busy) => {
+        if (busy) rematchStop.current?.abort(); // a completion goes first, and would change the cache the rematches time
+        setCompleting(busy);
+      },
       onResult: ({ stats: s }) => setLastCompletion({ tokens: s.tokensGenerated, ms: s.ms, perPass: s.forwards > 0 ? s.tokensGenerated / s.forwards : 0 }),
     });
-    return () => completions.dispose();
+    return () => {
+      completions.dispose();
+      rematchStop.current?.abort();
+    };
   }, []);
 
   const onEditorReady = useCallback((editor: Editor) => {

@@ -2,8 +2,9 @@
 // machine one run's tokens/s swings by ±50% from one Race to the next (bench/README.md "Two
 // threads and the split threshold"), so one pair of runs says little about which decoder is
 // faster. After the visible runs, the two lanes run again, silently and taking turns, while a
-// time budget lasts; the verdict then gives the median of the runs and their range. Where one
-// run already takes longer than the budget (WebGPU on a software adapter), there are none.
+// budget of the runs' own time lasts; the verdict then gives the median of these rematches and
+// their range. Where one run already takes longer than the budget (WebGPU on a software
+// adapter), there are none.
 
 export type Lane = 'diffusion' | 'ar';
 
@@ -13,7 +14,7 @@ export interface RematchRuns {
   ar: number[];
 }
 
-/** Wall time that all of a Race's runs together may take, visible ones included, ms. */
+/** Time that all of a Race's runs together may take (the runs' own ms, visible ones included). */
 export const REMATCH_BUDGET_MS = 1000;
 /** Most extra pairs of runs. */
 export const REMATCH_PAIRS = 4;
@@ -65,12 +66,15 @@ const median = (xs: number[]) => {
 };
 
 /**
- * Diffusion's tokens/s over the twin's: the ratio of the lanes' medians, and the lowest and highest
- * ratio of a pair (run i of one lane against run i of the other). Null with fewer than 3 pairs.
+ * Over the rematches alone (each lane's runs after its first, visible one: those share one setting,
+ * the prompt already in both caches and no step events streamed): diffusion's tokens/s over the
+ * twin's as the ratio of the lanes' medians, and the lowest and highest ratio of a pair (rematch i
+ * of one lane against rematch i of the other). Null with fewer than 3 rematch pairs.
  */
 export function rematchSummary(r: RematchRuns): { pairs: number; median: number; low: number; high: number } | null {
-  const pairs = Math.min(r.diffusion.length, r.ar.length);
+  const d = r.diffusion.slice(1), a = r.ar.slice(1);
+  const pairs = Math.min(d.length, a.length);
   if (pairs < 3) return null;
-  const ratios = Array.from({ length: pairs }, (_, i) => r.diffusion[i]! / r.ar[i]!);
-  return { pairs, median: median(r.diffusion.slice(0, pairs)) / median(r.ar.slice(0, pairs)), low: Math.min(...ratios), high: Math.max(...ratios) };
+  const ratios = Array.from({ length: pairs }, (_, i) => d[i]! / a[i]!);
+  return { pairs, median: median(d.slice(0, pairs)) / median(a.slice(0, pairs)), low: Math.min(...ratios), high: Math.max(...ratios) };
 }

@@ -29,6 +29,16 @@ describe('settings', () => {
     expect(loadSettings(undefined)).toEqual(DEFAULT_SETTINGS);
   });
 
+  it("settings saved before Fill's 4 beams: a stored 8 was the old default and becomes 4; a saved 8 since is a choice", () => {
+    const st = memoryStorage();
+    st.setItem(STORAGE_KEY, JSON.stringify({ ...DEFAULT_SETTINGS, fillCandidates: 8, seed: 3 }));
+    expect(loadSettings(st)).toEqual({ ...DEFAULT_SETTINGS, fillCandidates: 4, seed: 3 });
+    st.setItem(STORAGE_KEY, JSON.stringify({ ...DEFAULT_SETTINGS, fillCandidates: 16 }));
+    expect(loadSettings(st).fillCandidates).toBe(16);
+    saveSettings(st, { ...DEFAULT_SETTINGS, fillCandidates: 8 });
+    expect(loadSettings(st).fillCandidates).toBe(8);
+  });
+
   it('v1 settings keep the user choices but take the new decoding defaults', () => {
     const st = memoryStorage();
     st.setItem(OLD_STORAGE_KEY, JSON.stringify({ ...DEFAULT_SETTINGS, strategy: 'blocks', blockLength: 32, steps: 32, seed: 9, engine: 'cpu', autocomplete: false, modelId: 'qs-code-diffusion-base' }));

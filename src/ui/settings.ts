@@ -125,10 +125,22 @@ export function sanitize(raw: unknown): Settings {
   };
 }
 
+/**
+ * Revision of the saved settings (a field `v` beside them). Before 2 (2026-12-05), Fill's beams
+ * defaulted to 8; every save stored every field, so a stored 8 is the old default, not a choice,
+ * and becomes the new one (4: as good at about half the time, bench/README.md "How many beams").
+ */
+const SETTINGS_REVISION = 2;
+
 export function loadSettings(storage: Pick<Storage, 'getItem'> | undefined): Settings {
   try {
     const text = storage?.getItem(STORAGE_KEY);
-    if (text) return sanitize(JSON.parse(text));
+    if (text) {
+      const raw = JSON.parse(text) as { v?: unknown };
+      const s = sanitize(raw);
+      if (raw?.v === undefined && s.fillCandidates === 8) s.fillCandidates = DEFAULT_SETTINGS.fillCandidates;
+      return s;
+    }
     // v1 (before the block-causal default model): keep the user's choices except the decoding
     // strategy and its knobs, which were tuned for the old models
     const old = storage?.getItem(OLD_STORAGE_KEY);
@@ -142,7 +154,7 @@ export function loadSettings(storage: Pick<Storage, 'getItem'> | undefined): Set
 
 export function saveSettings(storage: Pick<Storage, 'setItem'> | undefined, s: Settings): void {
   try {
-    storage?.setItem(STORAGE_KEY, JSON.stringify(s));
+    storage?.setItem(STORAGE_KEY, JSON.stringify({ ...s, v: SETTINGS_REVISION }));
   } catch {
     // Private mode / quota: settings just do not persist.
   }
