@@ -7,7 +7,7 @@
 
 import type { AutoregressiveModel } from '../engine/types';
 import { layoutGenerate, resolveConfidence, resolveSampling } from './request';
-import { checkDecisions, checkpoint, makeStats, now, requireKind, throwIfCancelled } from './runtime';
+import { checkDecisions, checkpoint, makeStats, now, requireKind, stopsHere, throwIfCancelled } from './runtime';
 import { confidenceOf } from './schedule';
 import type { GenerateRequest, SampleResult, SamplerHooks, TokenChange } from './types';
 
@@ -43,7 +43,7 @@ export async function generateAutoregressive(model: AutoregressiveModel, request
     if (!ended) {
       generated.push(token);
       // hooks.stop (SamplerKnobs.stopAt): the text is over, the rest of the span is pad
-      if (p + 1 < spanEnd && hooks.stop && hooks.decode && hooks.stop(hooks.decode(generated))) {
+      if (p + 1 < spanEnd && stopsHere(hooks, generated)) {
         ended = true;
         finishReason = 'stop';
       }

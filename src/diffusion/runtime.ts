@@ -3,7 +3,7 @@
 
 import type { Decisions } from '../engine/types';
 import { RequestError } from './request';
-import { CancelledError, type SampleStats } from './types';
+import { CancelledError, type SampleStats, type SamplerHooks } from './types';
 
 /**
  * Let queued tasks run (a worker's cancel message, say) before the next step: a step whose forward
@@ -45,6 +45,11 @@ export function checkDecisions(d: Decisions, n: number, mask: number): void {
     if (!d[key] || d[key].length !== n) throw new Error(`engine returned ${d[key]?.length ?? 'no'} ${key} values for ${n} positions`);
   }
   for (let i = 0; i < n; i++) if (d.token[i] === mask) throw new Error('engine chose the mask token');
+}
+
+/** Whether hooks.stop (SamplerKnobs.stopAt) reads the text of `ids`, the committed run so far, as over (never without decode). */
+export function stopsHere(hooks: SamplerHooks, ids: ArrayLike<number>): boolean {
+  return !!hooks.stop && !!hooks.decode && hooks.stop(hooks.decode(Array.from(ids)));
 }
 
 export function makeStats(c: { steps: number; forwards: number; skippedForwards: number; tokensGenerated: number; revisions: number; ms: number }): SampleStats {

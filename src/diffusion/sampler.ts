@@ -23,7 +23,7 @@
 
 import type { Decisions, DiffusionModel } from '../engine/types';
 import { isBlockCausal, layoutGenerate, layoutInfill, RequestError, resolveKnobs, type ResolvedKnobs } from './request';
-import { checkDecisions, checkpoint, makeStats, now, requireKind, throwIfCancelled } from './runtime';
+import { checkDecisions, checkpoint, makeStats, now, requireKind, stopsHere, throwIfCancelled } from './runtime';
 import { byConfidenceDesc, confidenceOf, numTransferTokens, splitBlocks } from './schedule';
 import { rankFills } from './candidates';
 import { SyntaxGate, type SyntaxRejection } from './syntaxGate';
@@ -216,10 +216,10 @@ export async function denoise(model: DiffusionModel, layout: CanvasLayout, knobs
       //    the committed run from the span's start once hooks.stop says the text is over.
       let end = spanStart;
       while (end < spanEnd && !isEnd(canvas[end])) end++;
-      if (end === spanEnd && hooks.stop && hooks.decode) {
+      if (end === spanEnd && hooks.stop) {
         let run = spanStart;
         while (run < spanEnd && canvas[run] !== mask) run++;
-        if (run > spanStart && run < spanEnd && hooks.stop(hooks.decode(Array.from(canvas.subarray(spanStart, run))))) {
+        if (run > spanStart && run < spanEnd && stopsHere(hooks, canvas.subarray(spanStart, run))) {
           stopped = true;
           end = run;
           canvas[run] = pad;
@@ -379,7 +379,7 @@ async function draftAndVerify(model: DiffusionModel, layout: CanvasLayout, knobs
       if (isEnd(t)) ended = true;
     }
     c += changes.length;
-    if (!ended && c < spanEnd && hooks.stop && hooks.decode && hooks.stop(hooks.decode(Array.from(canvas.subarray(spanStart, c))))) stopped = ended = true;
+    if (!ended && c < spanEnd && stopsHere(hooks, canvas.subarray(spanStart, c))) stopped = ended = true;
     if (ended) for (let p = c; p < spanEnd; p++) {
       canvas[p] = pad;
       changes.push({ position: p, token: pad, confidence: 1, state: 'committed' });

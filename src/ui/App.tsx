@@ -238,8 +238,8 @@ export function App() {
         const r = await client.generate(prompt, { ...k, model: lane === 'diffusion' ? d.modelId : a.modelId, signal: stop.signal }).catch(() => null);
         return r && r.stats.tokensPerSecond > 0 ? { tokensPerSecond: r.stats.tokensPerSecond, ms: r.stats.ms } : null;
       };
-      const runs = await rematch({ diffusion: [dr.stats.tokensPerSecond], ar: [ar.stats.tokensPerSecond] }, dr.stats.ms + ar.stats.ms, first, once, stop.signal);
-      if (!stop.signal.aborted && runs.diffusion.length > 1) setRace((r) => (r.d === dRun ? { ...r, rematch: runs } : r));
+      const runs = await rematch(dr.stats.ms + ar.stats.ms, first, once, stop.signal);
+      if (!stop.signal.aborted && runs.diffusion.length > 0) setRace((r) => (r.d === dRun ? { ...r, rematch: runs } : r));
     });
   }, [race, knobs, bump]);
 

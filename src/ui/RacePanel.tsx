@@ -20,7 +20,7 @@ export interface RacePanelProps {
   arRun: RunHandle | null;
   /** Which lane ran first in this Race (it alternates). */
   first: 'diffusion' | 'ar';
-  /** Both lanes' tokens/s over the visible runs and the rematches after them (rematch.ts), once done. */
+  /** Both lanes' tokens/s in the rematches after the visible runs (rematch.ts), once done. */
   rematch?: RematchRuns | null;
   version: number;
   onRetryModel: (id: string) => void;

@@ -8,7 +8,7 @@
 
 export type Lane = 'diffusion' | 'ar';
 
-/** Tokens/s of each lane's runs, the visible run first. */
+/** Tokens/s of each lane's rematch runs (not the visible one), in order. */
 export interface RematchRuns {
   diffusion: number[];
   ar: number[];
@@ -24,10 +24,9 @@ export const REMATCH_PAIRS = 4;
  * goes first alternating, the visible pair having started with `first`; a pair starts only while
  * the pairs so far, plus one more as long as the slowest, fit in `budgetMs`. `run(lane)` times one
  * run and resolves its tokens/s (null: it failed or was cancelled, which ends the rematch).
- * Stops before the next run once `signal` is aborted. Resolves the runs so far, visible first.
+ * Stops before the next run once `signal` is aborted. Resolves the whole pairs run so far.
  */
 export async function rematch(
-  visible: RematchRuns,
   firstPairMs: number,
   first: Lane,
   run: (lane: Lane) => Promise<{ tokensPerSecond: number; ms: number } | null>,
@@ -35,7 +34,7 @@ export async function rematch(
   budgetMs = REMATCH_BUDGET_MS,
   pairs = REMATCH_PAIRS,
 ): Promise<RematchRuns> {
-  const out: RematchRuns = { diffusion: [...visible.diffusion], ar: [...visible.ar] };
+  const out: RematchRuns = { diffusion: [], ar: [] };
   let spent = firstPairMs;
   let slowest = firstPairMs;
   for (let i = 0; i < pairs; i++) {
@@ -66,15 +65,15 @@ const median = (xs: number[]) => {
 };
 
 /**
- * Over the rematches alone (each lane's runs after its first, visible one: those share one setting,
- * the prompt already in both caches and no step events streamed): diffusion's tokens/s over the
- * twin's as the ratio of the lanes' medians, and the lowest and highest ratio of a pair (rematch i
- * of one lane against rematch i of the other). Null with fewer than 3 rematch pairs.
+ * Over the rematches (the visible runs are left out: the rematches share one setting, the prompt
+ * already in both caches and no step events streamed): diffusion's tokens/s over the twin's as the
+ * ratio of the lanes' medians, and the lowest and highest ratio of a pair (rematch i of one lane
+ * against rematch i of the other). Null with fewer than 3 pairs.
  */
 export function rematchSummary(r: RematchRuns): { pairs: number; median: number; low: number; high: number } | null {
-  const d = r.diffusion.slice(1), a = r.ar.slice(1);
-  const pairs = Math.min(d.length, a.length);
+  const pairs = Math.min(r.diffusion.length, r.ar.length);
   if (pairs < 3) return null;
-  const ratios = Array.from({ length: pairs }, (_, i) => d[i]! / a[i]!);
-  return { pairs, median: median(d.slice(0, pairs)) / median(a.slice(0, pairs)), low: Math.min(...ratios), high: Math.max(...ratios) };
+  const d = r.diffusion.slice(0, pairs), a = r.ar.slice(0, pairs);
+  const ratios = d.map((x, i) => x / a[i]!);
+  return { pairs, median: median(d) / median(a), low: Math.min(...ratios), high: Math.max(...ratios) };
 }
