@@ -72,7 +72,7 @@ for (const id of existsSync(dir) ? readdirSync(dir).sort() : []) {
       downloadBytes: download,
       memoryBytes: memoryBytes(join(folder, 'model.safetensors')),
       dtype: config.dtype,
-      ...(config.quantization ? { quantized: { from: config.quantization.from, group_size: config.quantization.group_size, compensation: config.quantization.compensation } } : {}),
+      ...(config.quantization ? { quantized: { from: config.quantization.from, group_size: config.quantization.group_size, compensation: config.quantization.compensation, ...(config.quantization.source_eval ? { sourceEval: config.quantization.source_eval } : {}) } } : {}),
       dim: config.dim,
       n_layers: config.n_layers,
       max_seq_len: config.max_seq_len,
@@ -87,8 +87,10 @@ for (const id of existsSync(dir) ? readdirSync(dir).sort() : []) {
 // an int8 model says whether its quality holds against its float source (the app prefers it then)
 for (const m of models) {
   if (!m.quantized) continue;
+  // the float source's eval: from its own folder where it ships, else the copy export.py keeps
+  // in the int8 config (quantization.source_eval)
   const src = models.find((o) => o.id === m.quantized.from);
-  m.quantized.qualityHolds = qualityHolds(m.eval, src?.eval);
+  m.quantized.qualityHolds = qualityHolds(m.eval, src?.eval ?? m.quantized.sourceEval);
 }
 
 const out = join(dir, 'index.json');

@@ -200,6 +200,8 @@ def export_int8(src, model_id, out_root, data_dir, group=64, method="gptq", cali
                               "calibration_windows": calib_windows,
                               **({"scale_tuning": {"steps": tune_steps, "windows": tune_windows}} if tune_steps else {}),
                               "from": os.path.basename(os.path.normpath(src))}
+    if cfg_json.get("eval"):  # the float model's own numbers, for models-index's qualityHolds where it is not shipped
+        config["quantization"]["source_eval"] = source_eval(cfg_json["eval"])
     config["eval"] = {}
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(config, f, indent=1)
@@ -225,6 +227,14 @@ def config_eval(eval_results):
     """What of eval.py's results goes into config.json: all but the per-header outcomes
     (syntax_outcomes), which stay in the eval file rather than in every download."""
     return {k: v for k, v in eval_results.items() if k != "syntax_outcomes"}
+
+
+def source_eval(eval_results):
+    """The float source's numbers that an int8 export is judged by (scripts/models-index.mjs
+    qualityHolds), kept in the int8 config.json's quantization block so the check works where
+    the float model is not shipped beside it."""
+    return {k: eval_results[k] for k in ("bits_per_byte", "bits_per_byte_exact", "syntax_valid", "n_functions")
+            if k in eval_results}
 
 
 def set_eval(out, eval_results):

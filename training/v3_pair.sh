@@ -15,11 +15,14 @@
 #   mkdir -p /tmp/ar-small && for f in config.json model.safetensors tokenizer.json; do
 #     git show 67c4989:public/models/qs-code-ar-small/$f > /tmp/ar-small/$f; done
 #   INIT=/tmp/ar-small bash training/v3_pair.sh     # then export.py / eval.py (README "Model v3")
+# TAG (default v3) names the runs and evals: TAG=v3b INIT=/tmp/ar-base SEEDS=2026 for the base size
+# (qs-code-ar-base, 5.9M parameters and 120M tokens, in git history at 55b2dc1^; README "Model v3 at base size").
 set -euo pipefail
 cd "$(dirname "$0")"
 INIT=${INIT:?the exported qs-code-ar-small folder (see the comment above)}
 TOKENS=${TOKENS:-1e6}
 SEEDS=${SEEDS:-2026 2027}
+TAG=${TAG:-v3}
 COMMON=(--init "$INIT" --tokens "$TOKENS" --batch 16 --lr 3e-4 --min-lr 3e-5 --warmup 100 --log-every 50)
 DIFF=(--kind diffusion --attention block_causal --block-size 8 --fim-share 0.4 --random-share 0.03
       --ar-weight 2 --fim-clean 4 --fim-clean-share 0.5)
@@ -28,25 +31,25 @@ run() {  # name, train.py arguments...
   [ -f "runs/$name/done" ] || nice -n 10 /usr/bin/python3 train.py "$@" "${COMMON[@]}" --out "runs/$name" >> "runs/$name.log" 2>&1
   [ -f "runs/$name/done" ] || { echo "$name stopped before its budget; rerun to continue" >&2; exit 1; }
 }
-mkdir -p runs evals/v3-seeds
+mkdir -p runs "evals/$TAG-seeds"
 for seed in $SEEDS; do
-  run "v3-diff-$seed" "${DIFF[@]}" --seed "$seed"
-  run "v3-ar-$seed" --kind autoregressive --seed "$seed"
+  run "$TAG-diff-$seed" "${DIFF[@]}" --seed "$seed"
+  run "$TAG-ar-$seed" --kind autoregressive --seed "$seed"
 done
 for seed in $SEEDS; do
   for kind in diff ar; do
-    out="evals/v3-seeds/$kind-$seed.json"
+    out="evals/$TAG-seeds/$kind-$seed.json"
     [ -f "$out" ] && continue
-    /usr/bin/python3 export.py --ckpt "runs/v3-$kind-$seed/ckpt.pt" --id "v3-$kind-$seed" --out-root runs/exported > /dev/null
-    OMP_NUM_THREADS=1 nice -n 10 /usr/bin/python3 eval.py --model "runs/exported/v3-$kind-$seed" --metrics syntax \
+    /usr/bin/python3 export.py --ckpt "runs/$TAG-$kind-$seed/ckpt.pt" --id "$TAG-$kind-$seed" --out-root runs/exported > /dev/null
+    OMP_NUM_THREADS=1 nice -n 10 /usr/bin/python3 eval.py --model "runs/exported/$TAG-$kind-$seed" --metrics syntax \
       --n-functions 2000 --out "$out"
   done
 done
-/usr/bin/python3 - "$SEEDS" <<'EOF'
+/usr/bin/python3 - "$SEEDS" "$TAG" <<'EOF'
 import json, sys
 for kind in ("diff", "ar"):
-    rates = {s: next(iter(json.load(open(f"evals/v3-seeds/{kind}-{s}.json")).values()))["syntax_valid"]
+    rates = {s: next(iter(json.load(open(f"evals/{sys.argv[2]}-seeds/{kind}-{s}.json")).values()))["syntax_valid"]
              for s in sys.argv[1].split()}
     best = max(rates, key=lambda s: (rates[s], -int(s)))
-    print(f"{kind}: syntax-valid on 2,000 held-out headers by seed {rates}; ships runs/v3-{kind}-{best}")
+    print(f"{kind}: syntax-valid on 2,000 held-out headers by seed {rates}; ships runs/{sys.argv[2]}-{kind}-{best}")
 EOF

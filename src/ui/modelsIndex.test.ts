@@ -44,7 +44,7 @@ describe('model choice', () => {
 
   it('without an index: the wish, then the known names', () => {
     const c = chooseModels(null, { urlModel: 'qs-x-diffusion-9m' });
-    expect(c.diffusion).toEqual(['qs-x-diffusion-9m', 'qs-code-diffusion-small-v3', 'qs-code-diffusion-tiny']);
+    expect(c.diffusion).toEqual(['qs-x-diffusion-9m', 'qs-code-diffusion-base-v3-int8', 'qs-code-diffusion-small-v3', 'qs-code-diffusion-tiny']);
     expect(c.ar).toBe('qs-x-ar-9m');
   });
 

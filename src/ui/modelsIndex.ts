@@ -12,7 +12,7 @@ export interface ModelEntry {
   dtype?: string;
   /** An int8 export of the float model `from` (training/export.py --int8); qualityHolds: its
    *  eval.py numbers are within issue #12's bar of the float model's (null: not evaluated). */
-  quantized?: { from: string; group_size?: number; compensation?: string; qualityHolds?: boolean | null };
+  quantized?: { from: string; group_size?: number; compensation?: string; qualityHolds?: boolean | null; sourceEval?: Record<string, unknown> };
   max_seq_len?: number;
   eval?: Record<string, unknown>;
 }
@@ -23,7 +23,7 @@ export interface ModelsIndex {
 }
 
 /** Used when index.json cannot be read: the models the project ships, best first. */
-export const FALLBACK_DIFFUSION = ['qs-code-diffusion-small-v3', 'qs-code-diffusion-tiny'];
+export const FALLBACK_DIFFUSION = ['qs-code-diffusion-base-v3-int8', 'qs-code-diffusion-small-v3', 'qs-code-diffusion-tiny'];
 
 export async function fetchModelsIndex(fetchFn: typeof fetch = fetch): Promise<ModelsIndex | null> {
   try {
