@@ -1,8 +1,8 @@
-// int8 models (issue #12) on both engines: the int8 export of the default diffusion model loads,
+// int8 models (issue #12) on both engines: the small pair's int8 diffusion export loads,
 // the model line shows the weights' memory, and it generates code on the CPU engine ('auto' on
 // this software adapter) and on WebGPU (SwiftShader). The default follows public/models/index.json:
-// the int8 export when its `quantized.qualityHolds` (eval.py within the issue's bar of the float16
-// model), else the float16 model; settings list both, with download and memory.
+// the largest diffusion model, its int8 export when its `quantized.qualityHolds` (eval.py within the
+// issue's bar of the float16 model), else the float16 model; settings list them, with download and memory.
 
 import { expect, test, type Page } from '@playwright/test';
 import { pythonSyntaxError, pythonTail } from '../src/diffusion/pythonSyntax';
@@ -20,7 +20,7 @@ async function open(page: Page, url: string) {
 }
 
 for (const engine of ['auto', 'webgpu'] as const) {
-  test(`the int8 export of the default model loads and generates (engine ${engine})`, async ({ page }) => {
+  test(`the small pair's int8 export loads and generates (engine ${engine})`, async ({ page }) => {
     test.setTimeout(240_000);
     const errors = recordErrors(page);
     await open(page, `/?model=${INT8}&engine=${engine}`);

@@ -2,11 +2,11 @@
 # Model v3 on this CPU: the block-diffusion model and its AR twin, both continued from the same AR
 # weights (INIT, qs-code-ar-small: 50M tokens) for the same TOKENS (1M), each with SEEDS (2026 and
 # 2027: data order and noise), one run after another, niced, with logs and checkpoints in
-# training/runs/v3-{diff,ar}-<seed>. Resumable: rerun the same command.
+# training/runs/$TAG-{diff,ar}-<seed> (TAG: v3). Resumable: rerun the same command.
 #
 # Which seed ships is chosen the same way for both kinds: the one whose bodies parse most often on
 # 2,000 held-out headers (eval.py --metrics syntax --n-functions 2000, written to
-# evals/v3-seeds/<kind>-<seed>.json), never on code outside the corpus, which is kept for the check.
+# evals/$TAG-seeds/<kind>-<seed>.json), never on code outside the corpus, which is kept for the check.
 # The diffusion recipe: block diffusion (blocks of 8, mixed sizes), the AR loss at weight 2, 40% of
 # the noisy windows suffix-first infill windows, and 4 clean-stream infill windows per step beside
 # the 16 (README "Model v3").
@@ -19,7 +19,7 @@
 # (qs-code-ar-base, 5.9M parameters and 120M tokens, in git history at 55b2dc1^; README "Model v3 at base size").
 set -euo pipefail
 cd "$(dirname "$0")"
-INIT=${INIT:?the exported qs-code-ar-small folder (see the comment above)}
+INIT=${INIT:?the exported AR model folder to start from: qs-code-ar-small or qs-code-ar-base (see the comment above)}
 TOKENS=${TOKENS:-1e6}
 SEEDS=${SEEDS:-2026 2027}
 TAG=${TAG:-v3}

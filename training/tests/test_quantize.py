@@ -86,6 +86,19 @@ def test_int8_export_of_the_tiny_model(tmp_path):
     with torch.no_grad():
         got = b(torch.tensor(golden[0]["input_ids"])[None])[0][golden[0]["positions"]]
     assert torch.allclose(got, torch.tensor(golden[0]["logits"]), atol=1e-4, rtol=1e-4)
+    # the source's eval numbers ride in quantization.source_eval (models-index's qualityHolds
+    # reads them where the float model is not shipped): copied at export, or given by --update
+    src_eval = json.load(open(os.path.join(src, "config.json")))["eval"]
+    assert cfg["quantization"]["source_eval"] == {k: src_eval[k] for k in ("bits_per_byte", "syntax_valid", "n_functions")
+                                                  if k in src_eval}
+    assert cfg["eval"] == {}
+    own = {"bits_per_byte": 2.5, "syntax_valid": 0.04, "syntax_outcomes": "01"}
+    export.set_eval(out, own, {"bits_per_byte": 2.4, "syntax_valid": 0.05, "infill_exact": 0.0})
+    cfg = json.load(open(os.path.join(out, "config.json")))
+    assert cfg["eval"] == {"bits_per_byte": 2.5, "syntax_valid": 0.04}
+    assert cfg["quantization"]["source_eval"] == {"bits_per_byte": 2.4, "syntax_valid": 0.05}
+    manifest = json.load(open(os.path.join(out, "manifest.json")))["files"]
+    assert manifest["config.json"]["bytes"] == os.path.getsize(os.path.join(out, "config.json"))
 
 
 def test_scale_tuning_brings_the_int8_model_closer_to_the_float_one():
