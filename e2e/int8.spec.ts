@@ -6,6 +6,7 @@
 
 import { expect, test, type Page } from '@playwright/test';
 import { pythonSyntaxError, pythonTail } from '../src/diffusion/pythonSyntax';
+import { rank, type ModelEntry } from '../src/ui/modelsIndex';
 import { recordErrors } from './helpers';
 
 const INT8 = 'qs-code-diffusion-small-v3-int8';
@@ -48,12 +49,9 @@ for (const engine of ['auto', 'webgpu'] as const) {
 test('the default is the int8 export where its quality holds (index.json), else float16; settings list both with download and memory', async ({ page }) => {
   test.setTimeout(90_000);
   await open(page, '/');
-  type Entry = { id: string; kind: string; parameters: number; downloadBytes: number; quantized?: { qualityHolds?: boolean | null } };
-  const index = (await page.evaluate(() => fetch('/models/index.json').then((r) => r.json()))) as { models: Entry[] };
-  // the largest diffusion model shipped; at that size its int8 export where the quality holds
-  const largest = Math.max(...index.models.filter((m) => m.kind === 'diffusion').map((m) => m.parameters));
-  const top = index.models.filter((m) => m.kind === 'diffusion' && m.parameters === largest);
-  const expected = (top.find((m) => m.quantized?.qualityHolds === true) ?? top.sort((a, b) => b.downloadBytes - a.downloadBytes)[0]).id;
+  const index = (await page.evaluate(() => fetch('/models/index.json').then((r) => r.json()))) as { models: ModelEntry[] };
+  // the app's rule (the largest diffusion model; at that size its int8 export where the quality holds)
+  const expected = rank(index.models, 'diffusion')[0];
   expect(expected).toBe(BASE_INT8); // the base pair's int8 export: its quality holds against its float16 model (source_eval)
   const status = page.getByTestId('model-status');
   await expect(status).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });

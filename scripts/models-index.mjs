@@ -47,6 +47,8 @@ export function qualityHolds(q, f) {
 
 const models = [];
 const skipped = [];
+/** id -> the float source's numbers an int8 config carries (quantization.source_eval) */
+const sourceEvals = new Map();
 for (const id of existsSync(dir) ? readdirSync(dir).sort() : []) {
   const folder = join(dir, id);
   if (!statSync(folder).isDirectory()) continue;
@@ -65,6 +67,7 @@ for (const id of existsSync(dir) ? readdirSync(dir).sort() : []) {
     const download = ['config.json', 'model.safetensors', 'tokenizer.json', 'manifest.json']
       .map((n) => (existsSync(join(folder, n)) ? statSync(join(folder, n)).size : 0))
       .reduce((a, b) => a + b, 0);
+    if (config.quantization?.source_eval) sourceEvals.set(id, config.quantization.source_eval);
     models.push({
       id,
       kind: config.kind,
@@ -72,7 +75,7 @@ for (const id of existsSync(dir) ? readdirSync(dir).sort() : []) {
       downloadBytes: download,
       memoryBytes: memoryBytes(join(folder, 'model.safetensors')),
       dtype: config.dtype,
-      ...(config.quantization ? { quantized: { from: config.quantization.from, group_size: config.quantization.group_size, compensation: config.quantization.compensation, ...(config.quantization.source_eval ? { sourceEval: config.quantization.source_eval } : {}) } } : {}),
+      ...(config.quantization ? { quantized: { from: config.quantization.from, group_size: config.quantization.group_size, compensation: config.quantization.compensation } } : {}),
       dim: config.dim,
       n_layers: config.n_layers,
       max_seq_len: config.max_seq_len,
@@ -90,7 +93,7 @@ for (const m of models) {
   // the float source's eval: from its own folder where it ships, else the copy export.py keeps
   // in the int8 config (quantization.source_eval)
   const src = models.find((o) => o.id === m.quantized.from);
-  m.quantized.qualityHolds = qualityHolds(m.eval, src?.eval ?? m.quantized.sourceEval);
+  m.quantized.qualityHolds = qualityHolds(m.eval, src?.eval ?? sourceEvals.get(m.id));
 }
 
 const out = join(dir, 'index.json');

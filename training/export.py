@@ -237,14 +237,16 @@ def source_eval(eval_results):
             if k in eval_results}
 
 
-def set_eval(out, eval_results, source_results=None):
+def set_eval(out, eval_results, all_results=None):
     """Put eval results into an exported folder's config.json and refresh its manifest (the
-    weights and golden outputs are left as they are). For an int8 folder, source_results (the
-    float source's eval, where the eval file holds it) also becomes quantization.source_eval."""
+    weights and golden outputs are left as they are). For an int8 folder whose float source
+    (quantization.from) all_results (the eval file, keyed by model id) also holds, the source's
+    numbers become quantization.source_eval."""
     path = os.path.join(out, "config.json")
     config = json.load(open(path))
     config["eval"] = config_eval(eval_results)
-    if source_results and "quantization" in config:
+    source_results = (all_results or {}).get(config.get("quantization", {}).get("from"))
+    if source_results:
         config["quantization"]["source_eval"] = source_eval(source_results)
     with open(path, "w") as f:
         json.dump(config, f, indent=1)
@@ -284,8 +286,7 @@ def main():
             model_id = os.path.basename(os.path.normpath(out))
             if model_id not in results:
                 ap.error(f"{args.eval} has no results for {model_id}")
-            source = json.load(open(os.path.join(out, "config.json"))).get("quantization", {}).get("from")
-            set_eval(out, results[model_id], results.get(source))  # an int8 folder keeps its source's numbers
+            set_eval(out, results[model_id], results)  # an int8 folder keeps its source's numbers
             print(out)
         return
     if not (args.ckpt and args.id):

@@ -12,7 +12,7 @@ export interface ModelEntry {
   dtype?: string;
   /** An int8 export of the float model `from` (training/export.py --int8); qualityHolds: its
    *  eval.py numbers are within issue #12's bar of the float model's (null: not evaluated). */
-  quantized?: { from: string; group_size?: number; compensation?: string; qualityHolds?: boolean | null; sourceEval?: Record<string, unknown> };
+  quantized?: { from: string; group_size?: number; compensation?: string; qualityHolds?: boolean | null };
   max_seq_len?: number;
   eval?: Record<string, unknown>;
 }

@@ -93,7 +93,7 @@ def test_int8_export_of_the_tiny_model(tmp_path):
                                                   if k in src_eval}
     assert cfg["eval"] == {}
     own = {"bits_per_byte": 2.5, "syntax_valid": 0.04, "syntax_outcomes": "01"}
-    export.set_eval(out, own, {"bits_per_byte": 2.4, "syntax_valid": 0.05, "infill_exact": 0.0})
+    export.set_eval(out, own, {"tiny-int8": own, "qs-code-ar-tiny": {"bits_per_byte": 2.4, "syntax_valid": 0.05, "infill_exact": 0.0}})
     cfg = json.load(open(os.path.join(out, "config.json")))
     assert cfg["eval"] == {"bits_per_byte": 2.5, "syntax_valid": 0.04}
     assert cfg["quantization"]["source_eval"] == {"bits_per_byte": 2.4, "syntax_valid": 0.05}
