@@ -177,6 +177,13 @@ function parseArgs(argv: string[]): Options {
   };
 }
 
+/** What each --prompt-kind's prompts are, in the README section's words (bench/syntax.py makes them). */
+const PROMPT_KINDS: Record<Options['promptKind'], string> = {
+  header: 'function-header prompts',
+  cursor: 'prompts cut at the end of a line in a file, the next line indented (a cursor)',
+  partial: 'prompts cut halfway through an indented line in a file (a cursor in a half-written line)',
+};
+
 function promptKindOption(v: string | undefined): Options['promptKind'] {
   if (v !== undefined && v !== 'header' && v !== 'cursor' && v !== 'partial') throw new Error(`--prompt-kind must be header, cursor or partial, got ${v}`);
   return v ?? 'header';
@@ -576,8 +583,8 @@ export async function main(argv: string[]): Promise<void> {
 /** The facts of this run in words: what won wall-clock, and the counts that carry over to GPUs. */
 function readmeSection(date: string, command: string, adapterDesc: string, o: Options, nPrompts: number, source: string, rows: Row[], table: string, context: number): string {
   const lines = [
-    `Command: \`${command}\` — ${date.slice(0, 16).replace('T', ' ')} UTC, ${cpus().length}-core CPU shared with other jobs, ${o.engine === 'cpu' ? adapterDesc : `adapter ${adapterDesc} (WebGPU on the CPU)`}.`,
-    `Models: \`${o.diffusion}\` vs \`${o.ar}\` (context ${context}); ${nPrompts} function-header prompts from \`${source}\`; greedy.`,
+    `Command: \`${command}\` — ${date.slice(0, 16).replace('T', ' ')} UTC, ${cpus().length}-core CPU (load average ${loadavg()[0]!.toFixed(2)} at the end), ${o.engine === 'cpu' ? adapterDesc : `adapter ${adapterDesc} (WebGPU on the CPU)`}.`,
+    `Models: \`${o.diffusion}\` vs \`${o.ar}\` (context ${context}); ${nPrompts} ${PROMPT_KINDS[o.promptKind]} from \`${source}\`; greedy.`,
     '',
     table,
     '',
