@@ -572,7 +572,7 @@ export async function main(argv: string[]): Promise<void> {
   if (o.readme) {
     // its own section when the run has its own results file (--out)
     const key = o.out ? basename(o.out, '.json').replace(/^generate-/, '') : `${adapter}-${basename(o.diffusion)}`;
-    writeReadmeSection(key, readmeSection(result.date, command, info.description, o, prompts.length, source, rows, table, context));
+    writeReadmeSection(key, readmeSection(result.date, result.machine, command, info.description, o, prompts.length, source, rows, table, context));
     console.log('updated bench/README.md');
   }
   dModel?.dispose();
@@ -581,9 +581,9 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 /** The facts of this run in words: what won wall-clock, and the counts that carry over to GPUs. */
-function readmeSection(date: string, command: string, adapterDesc: string, o: Options, nPrompts: number, source: string, rows: Row[], table: string, context: number): string {
+function readmeSection(date: string, machine: { cpus: number; loadAverageAtEnd: number[] }, command: string, adapterDesc: string, o: Options, nPrompts: number, source: string, rows: Row[], table: string, context: number): string {
   const lines = [
-    `Command: \`${command}\` — ${date.slice(0, 16).replace('T', ' ')} UTC, ${cpus().length}-core CPU (load average ${loadavg()[0]!.toFixed(2)} at the end), ${o.engine === 'cpu' ? adapterDesc : `adapter ${adapterDesc} (WebGPU on the CPU)`}.`,
+    `Command: \`${command}\` — ${date.slice(0, 16).replace('T', ' ')} UTC, ${machine.cpus}-core CPU (load average ${machine.loadAverageAtEnd[0]!.toFixed(2)} at the end), ${o.engine === 'cpu' ? adapterDesc : `adapter ${adapterDesc} (WebGPU on the CPU)`}.`,
     `Models: \`${o.diffusion}\` vs \`${o.ar}\` (context ${context}); ${nPrompts} ${PROMPT_KINDS[o.promptKind]} from \`${source}\`; greedy.`,
     '',
     table,

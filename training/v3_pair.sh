@@ -15,7 +15,7 @@
 #   mkdir -p /tmp/ar-small && for f in config.json model.safetensors tokenizer.json; do
 #     git show 67c4989:public/models/qs-code-ar-small/$f > /tmp/ar-small/$f; done
 #   INIT=/tmp/ar-small bash training/v3_pair.sh     # then export.py / eval.py (README "Model v3")
-# TAG (default v3) names the runs and evals: TAG=v3b INIT=/tmp/ar-base SEEDS=2026 for the base size
+# TAG (default v3) names the runs and evals: TAG=v3b INIT=/tmp/ar-base SEEDS="2026 2027" for the base size
 # (qs-code-ar-base, 5.9M parameters and 120M tokens, in git history at 55b2dc1^; README "Model v3 at base size").
 set -euo pipefail
 cd "$(dirname "$0")"
