@@ -1,14 +1,16 @@
 // Infill benchmark: `npm run bench:infill [-- options]` (Node, our CPU engine). The held-out line
-// holes of training/eval.py (infill_cases, its 128-token budget: 52 suffix tokens, 24 masks), the
-// shipped models, the real sampler, greedy:
+// holes of training/eval.py (infill_cases, its cut of --context tokens: by default 256, the app's
+// layout at the models' context, 116 prefix + 24 masks + 116 suffix tokens), the shipped models,
+// the real sampler, greedy:
 //
-//   ar        the autoregressive twin, prefix only (its last 104 tokens), prefill then one
+//   ar        the autoregressive twin, prefix only (its last context - 24 tokens), prefill then one
 //             decodeStep per token until the line ends (a newline after the first token), as
 //             eval.py's ar_generate
 //   decoded   diffusion, Fill with the app's default decoding and no candidates (the fill as it
 //             is decoded, suffix first in the cache)
-//   ranked@K  the same plus K beams, all ranked by the likelihood of fill + suffix read left to
-//             right (InfillRequest.candidates; the app's Fill uses K = settings fillCandidates)
+//   ranked@K  the same plus K beams and the lines in view, all ranked by how likely the suffix
+//             reads after each + 0.75 x the fill's own likelihood (InfillRequest.candidates;
+//             the app's Fill uses K = settings fillCandidates)
 //   app@K     ranked@K with the Python syntax check as the app's Fill runs it (Settings → Syntax
 //             check, on by default): the decoded fill's tokens through the syntax gate, and
 //             candidates that put an unfixable syntax error after the prefix left out
@@ -24,6 +26,7 @@
 //   --candidates 4,8 the ranked@K rows (default 8)
 //   --app 8          also the app@K rows (default none)
 //   --heldout FILE   documents (default training/data/corpus/heldout.jsonl)
+//   --context T      tokens of prefix + masks + suffix (default 256; eval.py --infill-context; 128 before 2026-12-06)
 //   --threads N      CPU engine threads (default 1)
 //   --out FILE       results file
 
@@ -83,10 +86,12 @@ export async function main(argv: string[]): Promise<void> {
   const widths = (value('candidates') ?? '8').split(',').map(Number);
   const threads = Number(value('threads') ?? 1);
   const heldout = value('heldout') ?? 'training/data/corpus/heldout.jsonl';
+  const context = Number(value('context') ?? 256);
+  if (!Number.isInteger(context) || context <= 24) throw new Error(`--context must be an integer above the 24 masks, got ${value('context')}`);
   if (!existsSync(heldout)) throw new Error(`${heldout}: no such file (the held-out split: training/prepare_data.py)`);
   const diff = await loadLocal(diffusionId, null, threads); // our CPU engine
   const ar = await loadLocal(arId, null, threads);
-  const holes = JSON.parse(execFileSync('python3', ['bench/syntax.py', 'infill', heldout, String(nCases), join(MODELS, diffusionId, 'tokenizer.json')], { encoding: 'utf8', maxBuffer: 64 << 20 })) as Hole[];
+  const holes = JSON.parse(execFileSync('python3', ['bench/syntax.py', 'infill', heldout, String(nCases), join(MODELS, diffusionId, 'tokenizer.json'), String(context)], { encoding: 'utf8', maxBuffer: 64 << 20 })) as Hole[];
   const knobs = knobsFor(DEFAULT_SETTINGS, 24);
   const appWidths = (value('app') ?? '').split(',').filter(Boolean).map(Number);
   const configs = ['ar', 'decoded', ...widths.map((k) => `ranked@${k}`), ...appWidths.map((k) => `app@${k}`)];
@@ -131,7 +136,7 @@ export async function main(argv: string[]): Promise<void> {
   writeFileSync(out, JSON.stringify({
     date: new Date().toISOString(), command: `npm run bench:infill -- ${argv.join(' ')}`.trim(),
     machine: `${cpus()[0]?.model ?? 'cpu'} (${cpus().length} cores), our CPU engine, ${threads} thread${threads > 1 ? 's' : ''}`,
-    diffusion: diffusionId, ar: arId, holes: holes.length, knobs, rows,
+    diffusion: diffusionId, ar: arId, holes: holes.length, context, knobs, rows,
     fills: Object.fromEntries(configs.map((c) => [c, runs[c]!.map((r) => r.text)])),
   }, null, 1));
   console.log(`wrote ${out}`);

@@ -4,9 +4,10 @@ by `ast` so nothing drifts and torch is never imported.
 
   python3 bench/syntax.py prompts HELDOUT.jsonl N   -> JSON list of N function headers
   python3 bench/syntax.py cursors HELDOUT.jsonl N   -> JSON list of N texts cut at a cursor
-  python3 bench/syntax.py infill HELDOUT.jsonl N TOKENIZER.json  -> JSON list of N line holes
-      (eval.py's infill_cases and its cut of the 128-token budget: 52 suffix tokens, 24 masks,
-      the prefix's last tokens; the AR twin's prompt: the prefix's last 104 tokens)
+  python3 bench/syntax.py infill HELDOUT.jsonl N TOKENIZER.json [BUDGET]  -> JSON list of N line
+      holes (eval.py's infill_cases and its cut of a BUDGET-token budget, default 256, the app's
+      layout at the models' context: 116 suffix tokens, 24 masks, the prefix's last 116 tokens; the
+      AR twin's prompt: the prefix's last 232 tokens)
   python3 bench/syntax.py similarity < pairs.json   -> JSON list of [exact, difflib ratio]
       pairs.json: [{"got": "<filled text>", "line": "<the true line>"}, ...] (eval.py's cut:
       the fill's first line, its leading newline dropped)
@@ -89,7 +90,7 @@ def main():
             docs = [json.loads(line)["text"] for line in f]
         out = []
         for pre, line, suf in ev["infill_cases"](docs, tok, int(sys.argv[3])):
-            p, s, p_ar = ev["infill_context"](tok, pre, suf, 24, 128)
+            p, s, p_ar = ev["infill_context"](tok, pre, suf, 24, int(sys.argv[5]) if len(sys.argv) > 5 else 256)
             out.append({"prefix": p, "suffix": s, "arPrefix": p_ar, "line": line})
         json.dump(out, sys.stdout)
     elif sys.argv[1] == "similarity":

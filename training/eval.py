@@ -14,7 +14,8 @@ Metrics (written as JSON, and merged into each model's config.json `eval` by exp
                   --infill-masks masks (pad ends the span), AR sees the prefix only and stops at
                   the newline; exact match of the line's text (trailing white space ignored).
                   Block-causal models: as the app's Fill, the decoded fill ranked against
-                  --candidates beams by the likelihood of fill + suffix read left to right.
+                  --candidates beams and the lines in view (copied_lines) by the suffix's
+                  likelihood read left to right after each, + 0.75 x the fill's own (ranked_fill).
   syntax_valid    --n-functions held-out `def` headers as prompts, --body-tokens tokens of body
                   generated greedily; the function (cut at its first dedent, or at the last full
                   line) must pass ast.parse. syntax_outcomes: each header's, in order ("1": it
@@ -503,18 +504,24 @@ def beam_fill(model, tok, prefix, n, suffix, width, breaks):
 
 
 @torch.no_grad()
-def suffix_score(model, tok, prefix, ids, suffix):
-    """sampler candidates.ts suffixScore: log P(suffix | prefix + ids) on the AR head, reading
-    order, the suffix right after the candidate: how well the fill leads into the code after it."""
+def reading_score(model, tok, prefix, ids, suffix):
+    """sampler candidates.ts readingScore: (log P(ids | prefix), log P(suffix | prefix + ids)) on the
+    AR head, reading order, from one forward of prefix | ids | suffix at consecutive positions (the
+    fill's first token unscored when there is no prefix)."""
     dev = next(model.parameters()).device
     x = list(prefix) + list(ids) + list(suffix)
     logits = model(torch.tensor([x], device=dev))[0].float().cpu().double()
     logits[:, tok.mask] = -float("inf")
     lp = logits.log_softmax(-1)
-    a = len(prefix) + len(ids) - 1
-    tgt = torch.tensor(x[a + 1:])
     # each probability at least 1e-30, as the TypeScript (float32 probabilities) takes it
-    return lp[a:len(x) - 1].gather(1, tgt[:, None]).clamp(min=math.log(1e-30)).sum().item()
+    tok_lp = lp[:-1].gather(1, torch.tensor(x[1:])[:, None])[:, 0].clamp(min=math.log(1e-30))
+    a = len(prefix) + len(ids) - 1           # the row that predicts suffix[0]
+    return tok_lp[max(len(prefix) - 1, 0):a].sum().item(), tok_lp[a:].sum().item()
+
+
+def suffix_score(model, tok, prefix, ids, suffix):
+    """sampler candidates.ts suffixScore: log P(suffix | prefix + ids) (reading_score's second)."""
+    return reading_score(model, tok, prefix, ids, suffix)[1]
 
 
 def line_cuts(ids, breaks):
@@ -523,10 +530,29 @@ def line_cuts(ids, breaks):
     return [ids[:i] for i in range(1, len(ids)) if ids[i] in breaks] + [list(ids)]
 
 
+def line_starts(tok):
+    """Ids whose text is a line break and its indentation alone ("\n", "\n    "): where a copied line starts."""
+    return {i for i in range(tok.vocab_size - 3) if re.fullmatch(r"\n[ \t]*", tok.decode([i]))}
+
+
+def copied_lines(tok, prefix, suffix, n, breaks, starts):
+    """sampler candidates.ts copiedLines: every line of the visible text (prefix, then suffix), as its
+    tokens from a line_starts token up to the next line break, at most n tokens and not blank."""
+    out = []
+    for text in (list(prefix), list(suffix)):
+        for i, t in enumerate(text):
+            if t in starts:
+                j = next((k for k in range(i + 1, len(text)) if text[k] in breaks), len(text))
+                if j - i <= n and tok.decode(text[i:j]).strip():
+                    out.append(text[i:j])
+    return out
+
+
 def fill_candidates(tok, decoded, beams, breaks):
     """ranked_fill's candidates: (the decoded fill up to its end token, the candidates). They are
-    its line_cuts and the beams' ids, in that order, without repeats; only those with text that is
-    not only white space and that begin as the decoded fill does (with a line break or not)."""
+    its line_cuts and the beams' ids (and copied lines), in that order, without repeats; only those
+    with text that is not only white space and that begin as the decoded fill does (with a line
+    break or not)."""
     cut = next((i for i, t in enumerate(decoded) if t in (tok.pad, tok.eos)), None)
     decoded = list(decoded[:cut] if cut is not None else decoded)
     starts = decoded[0] in breaks if decoded and tok.decode(decoded).strip() else None
@@ -537,19 +563,28 @@ def fill_candidates(tok, decoded, beams, breaks):
     return decoded, cands
 
 
-def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tokens=32):
+# sampler candidates.ts FILL_WEIGHT: the fill's own log-likelihood's weight beside the suffix's in ranking
+FILL_WEIGHT = 0.75
+
+
+def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tokens=32, copies=True,
+                fill_weight=FILL_WEIGHT):
     """sampler candidates.ts rankFills: candidates are the decoded fill cut at each line end
-    (line_cuts) and beam_fill's; those with text that is not only white space and that begin as
-    the decoded fill does (with a line break or not) are ranked by suffix_score over the first
-    score_tokens of the suffix, ties to the first; returns the best's ids (no end token), or the
-    decoded fill when none is left. The beams read the prefix only, as the app's since Model v3
-    (with the suffix first in their cache, the rule before, v3's were worse: infill_rank.py)."""
+    (line_cuts), beam_fill's and (copies) the lines of the visible prefix and suffix (copied_lines);
+    those with text that is not only white space and that begin as the decoded fill does (with a
+    line break or not) are ranked by log P(suffix[:score_tokens] | prefix + fill) + fill_weight x
+    log P(fill | prefix) (reading_score), ties to the first; returns the best's ids (no end token),
+    or the decoded fill when none is left. The beams read the prefix only, as the app's since
+    Model v3 (with the suffix first in their cache, the rule before, v3's were worse: infill_rank.py).
+    The fill's own likelihood keeps copied lines honest: by the suffix alone, a line copied from the
+    suffix just ahead wins most holes (it makes the suffix read as a repeat)."""
     beams = beam_fill(model, tok, prefix, n, (), width, breaks)
-    decoded, cands = fill_candidates(tok, decoded, [b for b, _ in beams], breaks)
+    extra = copied_lines(tok, prefix, suffix, n, breaks, line_starts(tok)) if copies else []
+    decoded, cands = fill_candidates(tok, decoded, [b for b, _ in beams] + extra, breaks)
     if not cands:
         return decoded
     s = list(suffix)[:score_tokens]
-    scores = [suffix_score(model, tok, prefix, c, s) for c in cands]
+    scores = [(lambda f, x: x + fill_weight * f)(*reading_score(model, tok, prefix, c, s)) for c in cands]
     return cands[max(range(len(cands)), key=lambda i: (scores[i], -i))]
 
 
@@ -619,7 +654,8 @@ def line_score(got, line):
 def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify", row_cost=0.0, candidates=1, ar_candidates=0):
     """(exact match, mean difflib similarity) of the filled line; diffusion sees the suffix (half
     of what the budget leaves after the masks), AR the prefix only. Block-causal models with
-    candidates > 1: the decoded fill ranked against beam_fill's (ranked_fill, the app's Fill). AR
+    candidates > 1: the decoded fill ranked against beam_fill's and the lines in view (ranked_fill,
+    the app's Fill). AR
     models with ar_candidates > 1: its greedy line ranked the same way against its own prefix-only
     beams, the suffix as judge only (what ranking is worth to a left-to-right model)."""
     hits = sim = 0.0
@@ -637,7 +673,7 @@ def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify", r
         elif ar_candidates > 1:
             p = p_ar[-(model.cfg.max_seq_len - n_masks - 32):]  # room to score the suffix
             ids = ranked_fill(model, tok, p, n_masks, s, ar_candidates, ar_generate(model, tok, p, n_masks),
-                              breaks)
+                              breaks, copies=False, fill_weight=0.0)  # the rule before 2026-12-06
             got = tok.decode(ids)
         else:
             got = tok.decode(ar_generate(model, tok, p_ar, n_masks, stop_newline=True))
@@ -729,8 +765,9 @@ def main():
     ap.add_argument("--t-samples", type=int, default=16)
     ap.add_argument("--n-infill", type=int, default=100)
     ap.add_argument("--infill-masks", type=int, default=24)
-    ap.add_argument("--infill-context", type=int, default=128,
-                    help="tokens of prefix + masks + suffix (capped by the model's context)")
+    ap.add_argument("--infill-context", type=int, default=256,
+                    help="tokens of prefix + masks + suffix (capped by the model's context); 256: the app's "
+                    "layout at the shipped models' context (src/diffusion/request.ts layoutInfill; 128 before 2026-12-06)")
     ap.add_argument("--candidates", type=int, default=4,
                     help="block-causal infill: beams ranked against the decoded fill (the app's Fill "
                     "default, src/ui/settings.ts fillCandidates; 1: off)")

@@ -18,7 +18,10 @@ fill's given the suffix first in the cache. Then each rule's pick is scored as e
 the true line), the decoded fill alone, the app's rule (the first 32 suffix tokens), other suffix
 lengths, and mixes with the fill's own probability.
 
-Usage: python3 training/infill_rank.py --model DIR [--view own|mixed|prefix|twin] [--out rows.json]
+--copies adds the lines in view (eval.py copied_lines: every line of the visible prefix and
+suffix) as candidates, as the app's Fill since 2026-12-06; --width sets the beams (8; the app's 4).
+
+Usage: python3 training/infill_rank.py --model DIR [--view own|mixed|prefix|twin] [--copies] [--out rows.json]
 """
 import argparse
 import difflib
@@ -54,8 +57,8 @@ def fill_given_both_sides(model, tok, prefix, fill, suffix, n_masks):
     return lg.log_softmax(-1)[:len(fill)].gather(1, torch.tensor(fill)[:, None])[:, 0].clamp(min=-69).tolist()
 
 
-def gather(model, tok, cases, view, n_masks, budget, width=8):
-    breaks = E.newline_ids(tok)
+def gather(model, tok, cases, view, n_masks, budget, width=8, copies=False, both_sides=True):
+    breaks, starts = E.newline_ids(tok), E.line_starts(tok)
     rows = []
     for pre, line, suf in cases:
         p, s, p_ar = E.infill_context(tok, pre, suf, n_masks, budget)
@@ -65,7 +68,8 @@ def gather(model, tok, cases, view, n_masks, budget, width=8):
         else:  # prefix: the own view's prefix; twin: the twin's longer one
             P = p if view == "prefix" else p_ar[-(model.cfg.max_seq_len - n_masks - 64):]
             decoded, beams = E.ar_generate(model, tok, P, n_masks), E.beam_fill(model, tok, P, n_masks, (), width, breaks)
-        dec, cands = E.fill_candidates(tok, decoded, [b for b, _ in beams], breaks)
+        extra = E.copied_lines(tok, P, s, n_masks, breaks, starts) if copies else []
+        dec, cands = E.fill_candidates(tok, decoded, [b for b, _ in beams] + extra, breaks)
         info = []
         for c in cands or [dec]:
             lp = token_logprobs(model, tok, list(P) + c + list(s)[:64])
@@ -73,7 +77,8 @@ def gather(model, tok, cases, view, n_masks, budget, width=8):
             exact, sim = E.line_score(tok.decode(c), line)
             info.append({"fill": lp[a:a + len(c)], "suffix": lp[a + len(c):], "exact": exact, "sim": sim,
                          "line": E.first_line(tok.decode(c)),
-                         "both_sides": fill_given_both_sides(model, tok, P, c, s, n_masks) if E.is_block(model) and s else None})
+                         "both_sides": (fill_given_both_sides(model, tok, P, c, s, n_masks)
+                                        if both_sides and E.is_block(model) and s else None)})
         rows.append(info)
     return rows
 
@@ -82,9 +87,13 @@ RULES = {
     "oracle (knows the line)": lambda c: c["sim"],
     "decoded fill": lambda c: 0.0,
     "suffix, 8 tokens": lambda c: sum(c["suffix"][:8]),
-    "suffix, 32 tokens (the app's rule)": lambda c: sum(c["suffix"][:32]),
+    "suffix, 32 tokens (the app's rule before 2026-12-06)": lambda c: sum(c["suffix"][:32]),
     "suffix, 64 tokens": lambda c: sum(c["suffix"][:64]),
+    "suffix 32 + 0.25 x fill": lambda c: sum(c["suffix"][:32]) + 0.25 * sum(c["fill"]),
     "suffix 32 + 0.3 x fill": lambda c: sum(c["suffix"][:32]) + 0.3 * sum(c["fill"]),
+    "suffix 32 + 0.5 x fill": lambda c: sum(c["suffix"][:32]) + 0.5 * sum(c["fill"]),
+    "suffix 32 + 0.75 x fill (the app's rule)": lambda c: sum(c["suffix"][:32]) + 0.75 * sum(c["fill"]),
+    "suffix 32 + 1.5 x fill": lambda c: sum(c["suffix"][:32]) + 1.5 * sum(c["fill"]),
     "suffix 32 + fill (whole text)": lambda c: sum(c["suffix"][:32]) + sum(c["fill"]),
     "fill given both sides": lambda c: sum(c["both_sides"]) if c["both_sides"] is not None else None,
     "suffix 32 + fill given both sides - fill": lambda c: (sum(c["suffix"][:32]) + sum(c["both_sides"]) - sum(c["fill"])
@@ -132,6 +141,9 @@ def main():
     ap.add_argument("--n-infill", type=int, default=100)
     ap.add_argument("--infill-masks", type=int, default=24)
     ap.add_argument("--infill-context", type=int, default=128)
+    ap.add_argument("--width", type=int, default=8, help="beams (the app's Fill: 4)")
+    ap.add_argument("--copies", action="store_true", help="the lines in view are candidates too (the app's Fill since 2026-12-06)")
+    ap.add_argument("--no-both-sides", action="store_true", help="skip the fill-given-both-sides scores (a forward per candidate)")
     ap.add_argument("--out")
     ap.add_argument("--rows", help="gathered candidates: written here, or read from here when it exists "
                     "(then no model is run; to try other rules)")
@@ -147,10 +159,12 @@ def main():
         rows = json.load(open(args.rows))
     else:
         cases = E.infill_cases(docs, tok, args.n_infill)
-        rows = gather(model, tok, cases, args.view, args.infill_masks, min(args.infill_context, model.cfg.max_seq_len))
+        rows = gather(model, tok, cases, args.view, args.infill_masks, min(args.infill_context, model.cfg.max_seq_len),
+                      args.width, args.copies, not args.no_both_sides)
         if args.rows:
             json.dump(rows, open(args.rows, "w"))
     result = {"model": os.path.basename(args.model.rstrip("/")), "view": args.view, "holes": len(rows),
+              "context": args.infill_context, "width": args.width, "copies": args.copies,
               "candidates_per_hole": round(sum(len(r) for r in rows) / len(rows), 2), "rules": score_rules(rows),
               "seconds": round(time.time() - t0)}
     for name, r in result["rules"].items():

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCpuModel } from '../engine/cpu';
 import { randomModelFiles, type TinySpec } from '../engine/testkit';
 import type { DiffusionModel } from '../engine/types';
-import { beamFill, breaksOf, lineCuts, rankFills, SCORE_SUFFIX_TOKENS, suffixScore } from './candidates';
+import { beamFill, breaksOf, copiedLines, FILL_WEIGHT, lineCuts, lineStartsOf, rankFills, readingScore, SCORE_SUFFIX_TOKENS, suffixScore } from './candidates';
 import { RequestError } from './request';
 import { CancelledError } from './types';
 import { generate, infill } from './sampler';
@@ -55,6 +55,31 @@ describe('infill candidates', () => {
     }
     // the fill counts: another one gives another score
     expect(await suffixScore(model, prefix, [10, 11], suffix)).not.toBeCloseTo(await suffixScore(model, prefix, [40, 41], suffix), 3);
+  });
+
+  it('readingScore: log P(fill | prefix) and log P(suffix | prefix + fill) from one forward', async () => {
+    for (const [prefix, ids] of [[prefixes[0]!, [10, 11, 12, 40]], [prefixes[3]!, [3]], [[], [10, 11, 12]]] as const) {
+      const text = [...prefix, ...ids, ...suffix];
+      const want = { fill: 0, suffix: 0 };
+      // without a prefix the fill's first token has no row before it
+      for (let i = Math.max(prefix.length, 1); i < text.length; i++) {
+        want[i < prefix.length + ids.length ? 'fill' : 'suffix'] += (await logProbsAfter(text.slice(0, i), range(0, i)))[text[i]!]!;
+      }
+      const got = await readingScore(model, prefix, [...ids], suffix);
+      expect(got.fill).toBeCloseTo(want.fill, 3);
+      expect(got.suffix).toBeCloseTo(want.suffix, 3);
+      expect(want.fill).toBeLessThan(0);
+    }
+  });
+
+  it('copiedLines: the lines of the prefix and the suffix, from a line start to the next break, short and not blank', () => {
+    // 7, 14, 21: "\n  " (line starts); 35: "\n  " too; 22 a break that starts no line ("x\n")
+    const dec = (ids: number[]) => ids.map((t) => (t === 22 ? 'x\n' : t === 5 ? '  ' : t % 7 === 0 ? '\n  ' : `w${t} `)).join('');
+    const canvas = Int32Array.from([1, 7, 2, 3, 14, 5, 21, 4, 22, 9, /* span */ MASK, MASK, MASK, /* suffix */ 35, 6, 8, 11, 12, 7, 1]);
+    const lines = copiedLines(canvas, 10, 13, 3, breaksOf(dec), lineStartsOf(dec), dec);
+    // [7, 2, 3]; [14, 5] is blank; [21, 4] ends at the break 22; [22, 9] starts no line; [35, 6, 8, 11, 12] is too long; [7, 1] runs to the end
+    expect(lines).toEqual([[7, 2, 3], [21, 4], [7, 1]]);
+    expect(copiedLines(canvas, 10, 13, 5, breaksOf(dec), lineStartsOf(dec), dec)).toContainEqual([35, 6, 8, 11, 12]);
   });
 
   it('beams: best first, each ended at eos/pad, a line break or the span end, scored on the prefix alone', async () => {
@@ -109,6 +134,7 @@ describe('infill candidates', () => {
   it('the sampler returns the qualifying candidate the suffix follows best; its tokens arrive as one last step', async () => {
     let replaced = 0;
     let filtered = 0; // candidates left out for beginning otherwise than the decoded fill
+    let copied = 0; // lines in view offered as candidates
     // line breaks: ids divisible by 7, or (more of them) by 3
     const decode3 = (ids: number[]) => ids.map((t) => (t >= EOS ? '' : t % 3 === 0 ? '\n  ' : `w${t} `)).join('');
     for (const [prefix, decode] of [...prefixes.map((p) => [p, decodeSeven] as const), ...prefixes.map((p) => [p, decode3] as const)]) {
@@ -128,7 +154,9 @@ describe('infill candidates', () => {
       const g = plain.generated;
       const starts = g.length > 0 && decode(g).trim() !== '' ? isBreak(g[0]!) : null;
       const keys = new Set<string>();
-      const cands = [...lineCuts(g, isBreak), ...beams.map((b) => b.ids)].filter((c) => {
+      const copies = copiedLines(canvasOf(prefix, n, suffix), prefix.length, prefix.length + n, n, isBreak, lineStartsOf(decode), decode);
+      copied += copies.length;
+      const cands = [...lineCuts(g, isBreak), ...beams.map((b) => b.ids), ...copies].filter((c) => {
         if (c.length > 0 && decode(c).trim() !== '' && starts !== null && isBreak(c[0]!) !== starts) filtered++;
         const ok = c.length > 0 && decode(c).trim() !== '' && (starts === null || isBreak(c[0]!) === starts) && !keys.has(c.join(','));
         keys.add(c.join(','));
@@ -136,7 +164,10 @@ describe('infill candidates', () => {
       });
       expect(stats.ranked).toBe(cands.length);
       const s = suffix.slice(0, SCORE_SUFFIX_TOKENS);
-      const scores = await Promise.all(cands.map((c) => suffixScore(model, prefix, c, s)));
+      const scores = await Promise.all(cands.map(async (c) => {
+        const r = await readingScore(model, prefix, c, s);
+        return r.suffix + FILL_WEIGHT * r.fill;
+      }));
       if (cands.length > 0) {
         const best = scores.indexOf(Math.max(...scores));
         expect(ranked.generated).toEqual(cands[best]);
@@ -154,9 +185,10 @@ describe('infill candidates', () => {
     // on random weights the decoded fill is not always the one the suffix follows best
     expect(replaced).toBeGreaterThan(0);
     expect(filtered).toBeGreaterThan(0);
+    expect(copied).toBeGreaterThan(0);
   });
 
-  it('rankFills with one beam and no line breaks: the decoded fill against the prefix-only greedy fill, the suffix decides', async () => {
+  it('rankFills with one beam and no line breaks: the decoded fill against the prefix-only greedy fill, the reading score decides', async () => {
     const flat = (ids: number[]) => ids.map((t) => `w${t} `).join('');
     let both = 0;
     for (const prefix of prefixes) {
@@ -172,7 +204,11 @@ describe('infill candidates', () => {
       }
       both++;
       const s = suffix.slice(0, SCORE_SUFFIX_TOKENS);
-      const [a, b] = [await suffixScore(model, prefix, plain.generated, s), await suffixScore(model, prefix, beam, s)];
+      const score = async (ids: number[]) => {
+        const r = await readingScore(model, prefix, ids, s);
+        return r.suffix + FILL_WEIGHT * r.fill;
+      };
+      const [a, b] = [await score(plain.generated), await score(beam)];
       expect(r.stats.ranked).toBe(2);
       expect(r.ids).toEqual(b > a ? beam : plain.generated);
       expect(r.stats.chosen).toBe(b > a ? 2 : 0);

@@ -1,6 +1,7 @@
 // Infill candidates (InfillRequest.candidates): the hole decoded as usual (the suffix first in the
 // cache) is one candidate; a beam search of the hole's first line reading the prefix alone gives
-// the others; the one after which the code that follows reads most likely wins.
+// others, and the lines already in view (prefix and suffix) the rest; the one that reads most
+// likely in place, with the code after it, wins.
 //
 //   beamFill (width W): beams start empty; each round every live beam asks the AR head for its
 //     next token after the prefix (one block step of one row, full logits; the suffix is left out
@@ -11,12 +12,16 @@
 //     span's end. Stop when none is live, or when 2W have ended and the best live score is below
 //     theirs (scores only fall).
 //   lineCuts: the decoded fill, and the fill up to each of its line breaks (a shorter fill).
+//   copiedLines: every line of the prefix and suffix in the canvas, as its tokens from a token
+//     that is a line break and indentation alone up to the next line break (code repeats lines:
+//     the hole's line is in view for 6.5% of README's held-out holes at the app's context).
 //   rank: candidates whose text is not only white space, that begin as the decoded fill does
-//     (with a line break or not) and, with the syntax check, keep the syntax, by suffixScore = log P(suffix[0, S) | prefix + fill), the AR
-//     head reading the text in order (one block step: prefix | fill | suffix at consecutive
-//     positions, the suffix rows' decisions giving each suffix token's probability). The fill's
-//     own likelihood is left out: the beams already favour likely fills, and with it the ranking
-//     prefers the shortest (measured: bench/README.md "Infill").
+//     (with a line break or not) and, with the syntax check, keep the syntax, by readingScore:
+//     log P(suffix[0, S) | prefix + fill) + FILL_WEIGHT x log P(fill | prefix), the AR head
+//     reading the text in order (one block step: prefix | fill | suffix at consecutive positions,
+//     the rows' decisions giving each token's probability). By the suffix alone a line copied
+//     from just ahead wins most holes (the suffix then reads as a repeat), and short fills win;
+//     the fill's own likelihood at 0.75 keeps both in check (README "Fill: lines in view").
 //
 // Costs: a beam round is one one-row step per live beam (the cache keeps what beams share); a
 // candidate's score one step of |fill| + S rows over the cached prefix.
@@ -26,6 +31,9 @@ import { checkDecisions, checkpoint, now, pieceOf, topK } from './runtime';
 
 /** Suffix tokens read after each candidate when ranking (readingScore). */
 export const SCORE_SUFFIX_TOKENS = 32;
+
+/** The fill's own log-likelihood's weight beside the suffix's when ranking (rankFills). */
+export const FILL_WEIGHT = 0.75;
 
 export interface Beam {
   /** The fill's tokens, without the end token. */
@@ -42,6 +50,11 @@ export type IsBreak = (t: number) => boolean;
 /** IsBreak from a decode function (its token texts: runtime.ts pieceOf). */
 export function breaksOf(decode: (ids: number[]) => string): IsBreak {
   return (t) => pieceOf(decode, t).includes('\n');
+}
+
+/** Is token t's text a line break and its indentation alone ("\n", "\n    "): where copiedLines starts a line. */
+export function lineStartsOf(decode: (ids: number[]) => string): IsBreak {
+  return (t) => /^\n[ \t]*$/.test(pieceOf(decode, t));
 }
 
 /** What ranking did, for SampleStats.candidates. */
@@ -119,23 +132,36 @@ export async function beamFill(
   return done;
 }
 
-/** log P(suffix | prefix + ids) on the AR head, reading order (suffix: its first tokens, at least one). */
-export async function suffixScore(model: DiffusionModel, prefix: ArrayLike<number>, ids: number[], suffix: number[]): Promise<number> {
+/**
+ * log P(ids | prefix) and log P(suffix | prefix + ids) on the AR head, reading order, from one
+ * forward of prefix | ids | suffix (suffix: its first tokens, at least one; without a prefix the
+ * fill's first token has no row before it and is not scored).
+ */
+export async function readingScore(
+  model: DiffusionModel, prefix: ArrayLike<number>, ids: number[], suffix: number[],
+): Promise<{ fill: number; suffix: number }> {
   const { mask } = model.config.special_tokens;
   const context = Int32Array.from([...Array.from(prefix), ...ids, ...suffix]);
+  const from = Math.max(prefix.length - 1, 0); // the first row scored: it predicts ids[0]
   const first = prefix.length + ids.length - 1; // the row that predicts suffix[0]
+  const rows = context.length - 1 - from;
   const d = await model.decideBlock!({
     context,
     contextPositions: Int32Array.from(context, (_, i) => i),
     block: new Int32Array(0),
     blockPos0: context.length,
     offsets: new Int32Array(0),
-    contextRows: Int32Array.from(suffix, (_, i) => first + i),
+    contextRows: Int32Array.from({ length: rows }, (_, i) => from + i), // row r: P(context[r + 1])
   }, { temperature: 0, seed: 0, step: 0 });
-  checkDecisions(d, suffix.length, mask);
-  let score = 0;
-  for (let i = 0; i < suffix.length; i++) score += Math.log(Math.max(d.currentProb[i]!, 1e-30));
+  checkDecisions(d, rows, mask);
+  const score = { fill: 0, suffix: 0 };
+  for (let i = 0; i < rows; i++) score[from + i < first ? 'fill' : 'suffix'] += Math.log(Math.max(d.currentProb[i]!, 1e-30));
   return score;
+}
+
+/** log P(suffix | prefix + ids) on the AR head, reading order (readingScore's suffix part). */
+export async function suffixScore(model: DiffusionModel, prefix: ArrayLike<number>, ids: number[], suffix: number[]): Promise<number> {
+  return (await readingScore(model, prefix, ids, suffix)).suffix;
 }
 
 /** The fill up to each line break after its first token, then the whole fill. */
@@ -147,9 +173,32 @@ export function lineCuts(ids: number[], isBreak: IsBreak): number[][] {
 }
 
 /**
+ * The lines in view around the hole canvas[spanStart, spanEnd): in the prefix, then in the suffix,
+ * each from a token of `isLineStart` up to the next line break (or the region's end), at most
+ * maxLen tokens and not only white space.
+ */
+export function copiedLines(
+  canvas: Int32Array, spanStart: number, spanEnd: number, maxLen: number, isBreak: IsBreak, isLineStart: IsBreak,
+  decode: (ids: number[]) => string,
+): number[][] {
+  const lines: number[][] = [];
+  for (const [a, b] of [[0, spanStart], [spanEnd, canvas.length]] as const) {
+    for (let i = a; i < b; i++) {
+      if (!isLineStart(canvas[i]!)) continue;
+      let j = i + 1;
+      while (j < b && !isBreak(canvas[j]!)) j++;
+      const ids = Array.from(canvas.subarray(i, j));
+      if (j - i <= maxLen && decode(ids).trim() !== '') lines.push(ids);
+    }
+  }
+  return lines;
+}
+
+/**
  * Rank the decoded fill (canvas[spanStart, spanEnd), up to its first eos/pad) cut at its line
- * ends, and beamFill's beams, by suffixScore over the first SCORE_SUFFIX_TOKENS of the suffix
- * (the file header); with `syntax` (SamplerHooks.syntax), candidates that put an unfixable
+ * ends, beamFill's beams and copiedLines, by readingScore (the suffix's log-likelihood over its
+ * first SCORE_SUFFIX_TOKENS + FILL_WEIGHT x the fill's; the file header); with `syntax`
+ * (SamplerHooks.syntax), candidates that put an unfixable
  * syntax error after the prefix are left out. Returns the winner's tokens (without the end; the
  * decoded fill when no candidate qualifies) and what was done.
  */
@@ -169,7 +218,8 @@ export async function rankFills(
   const beams = await beamFill(model, canvas, spanStart, spanEnd, width, isBreak, counter, signal);
   const prefix = canvas.subarray(0, spanStart);
   const before = syntax ? decode(Array.from(prefix)) : '';
-  for (const ids of [...lineCuts(decoded, isBreak), ...beams.map((b) => b.ids)]) {
+  const copies = copiedLines(canvas, spanStart, spanEnd, spanEnd - spanStart, isBreak, lineStartsOf(decode), decode);
+  for (const ids of [...lineCuts(decoded, isBreak), ...beams.map((b) => b.ids), ...copies]) {
     if (ids.length === 0 || decode(ids).trim() === '' || (starts !== null && isBreak(ids[0]!) !== starts)) continue;
     if (candidates.some((c) => sameIds(c, ids))) continue;
     // with the syntax check: none that puts an error the text could not recover from (the decoded fill was checked as it was made)
@@ -181,7 +231,8 @@ export async function rankFills(
   let top = -Infinity;
   for (let i = 0; i < candidates.length; i++) {
     await checkpoint(signal);
-    const s = await suffixScore(model, prefix, candidates[i]!, suffix);
+    const r = await readingScore(model, prefix, candidates[i]!, suffix);
+    const s = r.suffix + FILL_WEIGHT * r.fill;
     counter.forwards++;
     if (s > top) [top, chosen] = [s, i];
   }

@@ -39,7 +39,7 @@ export async function generate(model: DiffusionModel, request: GenerateRequest, 
 /**
  * Fill a `genLength` hole between `prefix` and `suffix`; the result's `generated` holds only real
  * tokens. With `candidates` > 1 and a suffix, the decoded fill is ranked against a beam search's
- * (candidates.ts); a better one replaces it in one last step.
+ * and the lines in view (candidates.ts); a better one replaces it in one last step.
  */
 export async function infill(model: DiffusionModel, request: InfillRequest, hooks: SamplerHooks = {}): Promise<SampleResult> {
   requireKind(model.config.kind, 'diffusion');

@@ -40,8 +40,8 @@ export interface Settings {
    */
   syntaxCheck: boolean;
   /**
-   * Fill selection: beams searched besides the decoded fill, all ranked by how likely the whole
-   * text reads with the suffix (SamplerKnobs.candidates; 1: off; block-causal models, model
+   * Fill selection: beams searched besides the decoded fill (and the lines in view), all ranked by
+   * how likely the fill and the suffix after it read (SamplerKnobs.candidates; 1: off; block-causal models, model
    * default decoding).
    */
   fillCandidates: number;

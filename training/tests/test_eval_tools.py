@@ -78,11 +78,14 @@ def test_infill_rank_rules_pick_per_hole_and_tie_to_the_first():
     c = lambda sim, exact, fill, suffix, both=None: {"sim": sim, "exact": exact, "fill": fill, "suffix": suffix,
                                                        "both_sides": both, "line": f"x = {sim}"}
     rows = [[c(0.2, False, [-1.0], [-5.0] * 40), c(1.0, True, [-3.0], [-1.0] * 40)],   # the suffix knows better
-            [c(0.6, False, [-1.0], [-2.0] * 40), c(0.4, False, [-1.0], [-2.0] * 40)]]  # a tie: the first
+            [c(0.6, False, [-1.0], [-2.0] * 40), c(0.4, False, [-1.0], [-2.0] * 40)],  # a tie: the first
+            # an unlikely fill (a copied line) the suffix likes a little better: only the fill's weight turns it down
+            [c(0.3, False, [-40.0], [-1.0] * 40), c(0.9, False, [-2.0], [-1.5] * 40)]]
     out = R.score_rules(rows)
-    assert out["oracle (knows the line)"] == {"exact": 0.5, "similarity": 0.8}
-    assert out["decoded fill"] == {"exact": 0.0, "similarity": 0.4}
-    assert out["suffix, 32 tokens (the app's rule)"] == {"exact": 0.5, "similarity": 0.8}
+    assert out["oracle (knows the line)"] == {"exact": 1 / 3, "similarity": round(2.5 / 3, 4)}
+    assert out["decoded fill"] == {"exact": 0.0, "similarity": round(1.1 / 3, 4)}
+    assert out["suffix, 32 tokens (the app's rule before 2026-12-06)"] == {"exact": 1 / 3, "similarity": round(1.9 / 3, 4)}
+    assert out["suffix 32 + 0.75 x fill (the app's rule)"] == {"exact": 1 / 3, "similarity": round(2.5 / 3, 4)}
     assert "fill given both sides" not in out        # not scored for AR models
 
 
@@ -192,3 +195,51 @@ def test_ensemble_decode_ends_are_the_two_heads_own_greedy_decodings():
     assert w1 != w0, "the random model's two heads should disagree somewhere"
     with pytest.raises(ValueError, match="no infill"):
         E.block_decode(model, tok, prefix, n, suffix=[4, 5], tau=0.5, block=4, order="ensemble")
+
+
+def test_tree_bound_replays_chains_and_trees_on_recorded_guesses():
+    import tree_bound as T
+    # g = 10, 11, 12, 13; at every p the mask rows guess: +1 right only as the 2nd choice, +2 right as the 1st
+    g = [10, 11, 12, 13]
+    row = lambda p: ([[g[p], 0]] + [[99, g[p + 1] if p + 1 < 4 else 0], [g[p + 2] if p + 2 < 4 else 0, 98]],
+                     [[0.9, 0.1], [0.6, 0.4], [0.5, 0.5]])
+    rec = {"g": g, "rows": [row(p) for p in range(4)]}
+    # chain: the drafts are the top-1 run >= tau, [99, g[p+2]]: the first is always wrong
+    assert T.replay(rec, "chain") == (4, 4)           # no draft ever kept: one token a forward
+    assert T.replay(rec, "every") == (4, 4)
+    assert T.tree(rec["rows"][0], 3, 2) == {(99,), (11,), (99, 12)}   # 0.6, 0.4, 0.6 * 0.5 (ties by id order)
+    # step 1: g0 alone; step 2: (11,) kept from the tree, 12 from the AR head; step 3: (13,) kept: 3 forwards
+    assert T.replay(rec, "tree", budget=3, k=2) == (4, 3)
+    assert T.replay(rec, "tree", budget=1, k=2) == (4, 4)     # only (99,): nothing kept
+
+
+def test_copied_lines_and_reading_score_as_the_app_ranks_fills():
+    """candidates.ts copiedLines / readingScore's Python twins: lines in view from a line-start token
+    to the next break; the fill's and the suffix's log-likelihoods from one forward, each token's
+    from a causal forward of the text before it."""
+    from types import SimpleNamespace
+    V = 40
+    text = {7: "\n  ", 14: "\n", 21: "\n    ", 22: "x\n", 5: "  "}
+    tok = SimpleNamespace(mask=V - 1, pad=V - 2, eos=V - 3, vocab_size=V,
+                          decode=lambda ids: "".join(text.get(t, f"w{t} ") for t in ids))
+    breaks = E.newline_ids(tok)
+    starts = E.line_starts(tok)
+    assert starts == {7, 14, 21} and breaks == {7, 14, 21, 22}
+    prefix, suffix = [1, 7, 2, 3, 14, 5, 21, 4, 22, 9], [21, 6, 8, 11, 12, 7, 1]
+    # [14, 5] is blank, [22, 9] starts no line, [21, 6, 8, 11, 12] is longer than 3
+    assert E.copied_lines(tok, prefix, suffix, 3, breaks, starts) == [[7, 2, 3], [21, 4], [7, 1]]
+    assert [21, 6, 8, 11, 12] in E.copied_lines(tok, prefix, suffix, 5, breaks, starts)
+    torch.manual_seed(3)
+    model = Transformer(ModelConfig(kind="diffusion", vocab_size=V, dim=32, n_layers=2, n_heads=2, ffn_dim=48,
+                                    max_seq_len=64, attention="block_causal", block_size=4, shift=True)).eval()
+    for pre, ids in [([3, 7, 11, 2], [9, 4, 5]), ([], [9, 4, 5])]:
+        x = pre + ids + suffix[:4]
+        want = [0.0, 0.0]
+        with torch.no_grad():
+            for i in range(max(len(pre), 1), len(x)):
+                lg = model(torch.tensor([x[:i]]))[0, -1].double()
+                lg[tok.mask] = -float("inf")
+                want[i >= len(pre) + len(ids)] += lg.log_softmax(-1)[x[i]].item()
+        got = E.reading_score(model, tok, pre, ids, suffix[:4])
+        assert got == pytest.approx(tuple(want), abs=1e-4)
+        assert E.suffix_score(model, tok, pre, ids, suffix[:4]) == pytest.approx(want[1], abs=1e-4)
