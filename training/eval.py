@@ -531,34 +531,45 @@ def line_cuts(ids, breaks):
 
 
 def line_starts(tok):
-    """Ids whose text is a line break and its indentation alone ("\n", "\n    "): where a copied line starts."""
-    return {i for i in range(tok.vocab_size - 3) if re.fullmatch(r"\n[ \t]*", tok.decode([i]))}
+    """{id: the id its copied line starts with} for ids whose text is line breaks and indentation
+    alone: "\n    " starts its own line; "\n\n   " (a blank line first) starts "\n   "'s, when the
+    vocabulary has it (a fill starts with one line break)."""
+    texts = {i: tok.decode([i]) for i in range(tok.vocab_size - 3)}
+    one = {}
+    for i, t in texts.items():
+        if re.fullmatch(r"\n[ \t]*", t):
+            one.setdefault(t, i)  # of ids with the same text, the lowest (as candidates.ts)
+    return {i: one[t[t.rindex("\n"):]] for i, t in texts.items()
+            if re.fullmatch(r"\n+[ \t]*", t) and t[t.rindex("\n"):] in one}
 
 
 def copied_lines(tok, prefix, suffix, n, breaks, starts):
     """sampler candidates.ts copiedLines: every line of the visible text (prefix, then suffix), as its
-    tokens from a line_starts token up to the next line break, at most n tokens and not blank."""
+    tokens from a line_starts token (as the one-break token it maps to) up to the next line break,
+    at most n tokens and not blank."""
     out = []
     for text in (list(prefix), list(suffix)):
         for i, t in enumerate(text):
             if t in starts:
                 j = next((k for k in range(i + 1, len(text)) if text[k] in breaks), len(text))
-                if j - i <= n and tok.decode(text[i:j]).strip():
-                    out.append(text[i:j])
+                line = [starts[t]] + text[i + 1:j]
+                if j - i <= n and tok.decode(line).strip():
+                    out.append(line)
     return out
 
 
-def fill_candidates(tok, decoded, beams, breaks):
+def fill_candidates(tok, decoded, beams, breaks, copies=()):
     """ranked_fill's candidates: (the decoded fill up to its end token, the candidates). They are
-    its line_cuts and the beams' ids (and copied lines), in that order, without repeats; only those
-    with text that is not only white space and that begin as the decoded fill does (with a line
-    break or not)."""
+    its line_cuts, the beams' ids and the copied lines, in that order, without repeats, with text
+    that is not only white space; the cuts and beams only when they begin as the decoded fill does
+    (with a line break or not: else the shortest fill, a word added to the line before, wins), the
+    copied lines, whole lines, always."""
     cut = next((i for i, t in enumerate(decoded) if t in (tok.pad, tok.eos)), None)
     decoded = list(decoded[:cut] if cut is not None else decoded)
     starts = decoded[0] in breaks if decoded and tok.decode(decoded).strip() else None
     cands = []
-    for ids in line_cuts(decoded, breaks) + list(beams):
-        if ids and ids not in cands and tok.decode(ids).strip() and (starts is None or (ids[0] in breaks) == starts):
+    for ids, any_start in [(c, False) for c in line_cuts(decoded, breaks) + list(beams)] + [(c, True) for c in copies]:
+        if ids and ids not in cands and tok.decode(ids).strip() and (any_start or starts is None or (ids[0] in breaks) == starts):
             cands.append(ids)
     return decoded, cands
 
@@ -571,8 +582,7 @@ def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tok
                 fill_weight=FILL_WEIGHT):
     """sampler candidates.ts rankFills: candidates are the decoded fill cut at each line end
     (line_cuts), beam_fill's and (copies) the lines of the visible prefix and suffix (copied_lines);
-    those with text that is not only white space and that begin as the decoded fill does (with a
-    line break or not) are ranked by log P(suffix[:score_tokens] | prefix + fill) + fill_weight x
+    those fill_candidates keeps are ranked by log P(suffix[:score_tokens] | prefix + fill) + fill_weight x
     log P(fill | prefix) (reading_score), ties to the first; returns the best's ids (no end token),
     or the decoded fill when none is left. The beams read the prefix only, as the app's since
     Model v3 (with the suffix first in their cache, the rule before, v3's were worse: infill_rank.py).
@@ -580,7 +590,7 @@ def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tok
     suffix just ahead wins most holes (it makes the suffix read as a repeat)."""
     beams = beam_fill(model, tok, prefix, n, (), width, breaks)
     extra = copied_lines(tok, prefix, suffix, n, breaks, line_starts(tok)) if copies else []
-    decoded, cands = fill_candidates(tok, decoded, [b for b, _ in beams] + extra, breaks)
+    decoded, cands = fill_candidates(tok, decoded, [b for b, _ in beams], breaks, extra)
     if not cands:
         return decoded
     s = list(suffix)[:score_tokens]
@@ -655,9 +665,9 @@ def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify", r
     """(exact match, mean difflib similarity) of the filled line; diffusion sees the suffix (half
     of what the budget leaves after the masks), AR the prefix only. Block-causal models with
     candidates > 1: the decoded fill ranked against beam_fill's and the lines in view (ranked_fill,
-    the app's Fill). AR
-    models with ar_candidates > 1: its greedy line ranked the same way against its own prefix-only
-    beams, the suffix as judge only (what ranking is worth to a left-to-right model)."""
+    the app's Fill). AR models with ar_candidates > 1: its greedy line ranked the same way against
+    its own prefix-only beams and the lines in view, the suffix not in its context, only a judge
+    and a source of lines (what the Fill's ranking is worth to a left-to-right model)."""
     hits = sim = 0.0
     breaks = newline_ids(tok) if candidates > 1 or ar_candidates > 1 else set()
     for pre, line, suf in cases:
@@ -672,8 +682,7 @@ def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify", r
                 got = real_text(tok, diffusion_fill(model, tok, p, n_masks, s))
         elif ar_candidates > 1:
             p = p_ar[-(model.cfg.max_seq_len - n_masks - 32):]  # room to score the suffix
-            ids = ranked_fill(model, tok, p, n_masks, s, ar_candidates, ar_generate(model, tok, p, n_masks),
-                              breaks, copies=False, fill_weight=0.0)  # the rule before 2026-12-06
+            ids = ranked_fill(model, tok, p, n_masks, s, ar_candidates, ar_generate(model, tok, p, n_masks), breaks)
             got = tok.decode(ids)
         else:
             got = tok.decode(ar_generate(model, tok, p_ar, n_masks, stop_newline=True))
@@ -773,7 +782,8 @@ def main():
                     "default, src/ui/settings.ts fillCandidates; 1: off)")
     ap.add_argument("--ar-candidates", type=int, default=0,
                     help="AR models: also report infill with its greedy line ranked against this many "
-                    "prefix-only beams by the suffix (infill_ranked; 0: off)")
+                    "prefix-only beams and the lines in view by the Fill's rule, the suffix as judge "
+                    "(infill_ranked; 0: off; before 2026-12-06 by the suffix alone, no lines in view)")
     ap.add_argument("--n-functions", type=int, default=200)
     ap.add_argument("--body-tokens", type=int, default=64)
     ap.add_argument("--tau", type=float, default=0.3, help="block-causal: the app's default threshold (src/ui/settings.ts)")

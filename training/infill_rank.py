@@ -69,7 +69,7 @@ def gather(model, tok, cases, view, n_masks, budget, width=8, copies=False, both
             P = p if view == "prefix" else p_ar[-(model.cfg.max_seq_len - n_masks - 64):]
             decoded, beams = E.ar_generate(model, tok, P, n_masks), E.beam_fill(model, tok, P, n_masks, (), width, breaks)
         extra = E.copied_lines(tok, P, s, n_masks, breaks, starts) if copies else []
-        dec, cands = E.fill_candidates(tok, decoded, [b for b, _ in beams] + extra, breaks)
+        dec, cands = E.fill_candidates(tok, decoded, [b for b, _ in beams], breaks, extra)
         info = []
         for c in cands or [dec]:
             lp = token_logprobs(model, tok, list(P) + c + list(s)[:64])

@@ -73,13 +73,17 @@ describe('infill candidates', () => {
   });
 
   it('copiedLines: the lines of the prefix and the suffix, from a line start to the next break, short and not blank', () => {
-    // 7, 14, 21: "\n  " (line starts); 35: "\n  " too; 22 a break that starts no line ("x\n")
-    const dec = (ids: number[]) => ids.map((t) => (t === 22 ? 'x\n' : t === 5 ? '  ' : t % 7 === 0 ? '\n  ' : `w${t} `)).join('');
-    const canvas = Int32Array.from([1, 7, 2, 3, 14, 5, 21, 4, 22, 9, /* span */ MASK, MASK, MASK, /* suffix */ 35, 6, 8, 11, 12, 7, 1]);
-    const lines = copiedLines(canvas, 10, 13, 3, breaksOf(dec), lineStartsOf(dec), dec);
-    // [7, 2, 3]; [14, 5] is blank; [21, 4] ends at the break 22; [22, 9] starts no line; [35, 6, 8, 11, 12] is too long; [7, 1] runs to the end
-    expect(lines).toEqual([[7, 2, 3], [21, 4], [7, 1]]);
-    expect(copiedLines(canvas, 10, 13, 5, breaksOf(dec), lineStartsOf(dec), dec)).toContainEqual([35, 6, 8, 11, 12]);
+    // 7, 14, 21, 35: "\n  " (line starts, as 7: the lowest id of that text); 22 a break that starts no line ("x\n"); 23: a blank
+    // line first, "\n\n  ": its line starts as 7's; 24: "\n\n      ", no one-break token with that indentation
+    const dec = (ids: number[]) => ids.map((t) => (t === 22 ? 'x\n' : t === 23 ? '\n\n  ' : t === 24 ? '\n\n      ' : t === 5 ? '  ' : t > 0 && t % 7 === 0 ? '\n  ' : `w${t} `)).join('');
+    const starts = lineStartsOf(dec, SPEC.vocab);
+    expect([7, 14, 23, 24, 22, 5].map(starts)).toEqual([7, 7, 7, undefined, undefined, undefined]);
+    const canvas = Int32Array.from([1, 7, 2, 3, 14, 5, 21, 4, 22, 9, 23, 10, 11, 24, 12, /* span */ MASK, MASK, MASK, /* suffix */ 35, 6, 8, 11, 12, 7, 1]);
+    const lines = copiedLines(canvas, 15, 18, 3, breaksOf(dec), starts, dec);
+    // [7, 2, 3]; [14, 5] is blank; [21, 4] ends at the break 22; [22, 9] and [24, 12] start no line; [23, 10, 11] starts as 7;
+    // [35, 6, 8, 11, 12] is too long; [7, 1] runs to the end
+    expect(lines).toEqual([[7, 2, 3], [7, 4], [7, 10, 11], [7, 1]]);
+    expect(copiedLines(canvas, 15, 18, 5, breaksOf(dec), starts, dec)).toContainEqual([7, 6, 8, 11, 12]);
   });
 
   it('beams: best first, each ended at eos/pad, a line break or the span end, scored on the prefix alone', async () => {
@@ -154,12 +158,15 @@ describe('infill candidates', () => {
       const g = plain.generated;
       const starts = g.length > 0 && decode(g).trim() !== '' ? isBreak(g[0]!) : null;
       const keys = new Set<string>();
-      const copies = copiedLines(canvasOf(prefix, n, suffix), prefix.length, prefix.length + n, n, isBreak, lineStartsOf(decode), decode);
+      const copies = copiedLines(canvasOf(prefix, n, suffix), prefix.length, prefix.length + n, n, isBreak, lineStartsOf(decode, SPEC.vocab), decode);
       copied += copies.length;
-      const cands = [...lineCuts(g, isBreak), ...beams.map((b) => b.ids), ...copies].filter((c) => {
-        if (c.length > 0 && decode(c).trim() !== '' && starts !== null && isBreak(c[0]!) !== starts) filtered++;
-        const ok = c.length > 0 && decode(c).trim() !== '' && (starts === null || isBreak(c[0]!) === starts) && !keys.has(c.join(','));
-        keys.add(c.join(','));
+      const own = [...lineCuts(g, isBreak), ...beams.map((b) => b.ids)];
+      const copiedKeys = new Set(copies.map((c) => c.join(',')));
+      const cands = [...own, ...copies].filter((c, k) => {
+        const layoutOk = k >= own.length || starts === null || isBreak(c[0]!) === starts; // copied lines whichever way
+        if (c.length > 0 && decode(c).trim() !== '' && !layoutOk) filtered++;
+        const ok = c.length > 0 && decode(c).trim() !== '' && layoutOk && !keys.has(c.join(','));
+        if (ok) keys.add(c.join(','));
         return ok;
       });
       expect(stats.ranked).toBe(cands.length);
@@ -171,7 +178,7 @@ describe('infill candidates', () => {
       if (cands.length > 0) {
         const best = scores.indexOf(Math.max(...scores));
         expect(ranked.generated).toEqual(cands[best]);
-        for (const c of cands) if (c.length > 0 && decode(c).trim() !== '' && starts !== null) expect(isBreak(c[0]!)).toBe(starts);
+        for (const c of cands) if (starts !== null && !copiedKeys.has(c.join(','))) expect(isBreak(c[0]!)).toBe(starts);
       } else expect(ranked.generated).toEqual(g);
       if (stats.chosen > 0) {
         replaced++;

@@ -13,10 +13,12 @@
 //     theirs (scores only fall).
 //   lineCuts: the decoded fill, and the fill up to each of its line breaks (a shorter fill).
 //   copiedLines: every line of the prefix and suffix in the canvas, as its tokens from a token
-//     that is a line break and indentation alone up to the next line break (code repeats lines:
-//     the hole's line is in view for 6.5% of README's held-out holes at the app's context).
+//     that is line breaks and indentation alone (as the one-break token of that indentation: a
+//     fill starts with one) up to the next line break (code repeats lines: the hole's line is in
+//     view for 6.5% of README's held-out holes at the app's context).
 //   rank: candidates whose text is not only white space, that begin as the decoded fill does
-//     (with a line break or not) and, with the syntax check, keep the syntax, by readingScore:
+//     (with a line break or not; copied lines, whole lines, whichever way the fill begins) and,
+//     with the syntax check, keep the syntax, by readingScore:
 //     log P(suffix[0, S) | prefix + fill) + FILL_WEIGHT x log P(fill | prefix), the AR head
 //     reading the text in order (one block step: prefix | fill | suffix at consecutive positions,
 //     the rows' decisions giving each token's probability). By the suffix alone a line copied
@@ -52,9 +54,31 @@ export function breaksOf(decode: (ids: number[]) => string): IsBreak {
   return (t) => pieceOf(decode, t).includes('\n');
 }
 
-/** Is token t's text a line break and its indentation alone ("\n", "\n    "): where copiedLines starts a line. */
-export function lineStartsOf(decode: (ids: number[]) => string): IsBreak {
-  return (t) => /^\n[ \t]*$/.test(pieceOf(decode, t));
+/** For a token whose text is line breaks and indentation alone, the token its copied line starts with (copiedLines). */
+export type LineStart = (t: number) => number | undefined;
+
+const LINE_STARTS = new WeakMap<(ids: number[]) => string, Map<number, number>>();
+
+/**
+ * LineStart over a vocabulary of `vocabSize` from a decode function: "\n    " starts its own line;
+ * "\n\n   " (a blank line first) starts the line of "\n   ", when the vocabulary has it (a
+ * fill starts with one line break); of tokens with the same text, the lowest id.
+ */
+export function lineStartsOf(decode: (ids: number[]) => string, vocabSize: number): LineStart {
+  let starts = LINE_STARTS.get(decode);
+  if (!starts) {
+    const one = new Map<string, number>();
+    for (let t = 0; t < vocabSize; t++) if (/^\n[ \t]*$/.test(pieceOf(decode, t)) && !one.has(pieceOf(decode, t))) one.set(pieceOf(decode, t), t);
+    starts = new Map();
+    for (let t = 0; t < vocabSize; t++) {
+      const text = pieceOf(decode, t);
+      const line = /^\n+[ \t]*$/.test(text) ? one.get(text.slice(text.lastIndexOf('\n'))) : undefined;
+      if (line !== undefined) starts.set(t, line);
+    }
+    LINE_STARTS.set(decode, starts);
+  }
+  const map = starts;
+  return (t) => map.get(t);
 }
 
 /** What ranking did, for SampleStats.candidates. */
@@ -174,20 +198,21 @@ export function lineCuts(ids: number[], isBreak: IsBreak): number[][] {
 
 /**
  * The lines in view around the hole canvas[spanStart, spanEnd): in the prefix, then in the suffix,
- * each from a token of `isLineStart` up to the next line break (or the region's end), at most
- * maxLen tokens and not only white space.
+ * each from a token that `lineStart` maps (as the token it maps to) up to the next line break (or
+ * the region's end), at most maxLen tokens and not only white space.
  */
 export function copiedLines(
-  canvas: Int32Array, spanStart: number, spanEnd: number, maxLen: number, isBreak: IsBreak, isLineStart: IsBreak,
+  canvas: Int32Array, spanStart: number, spanEnd: number, maxLen: number, isBreak: IsBreak, lineStart: LineStart,
   decode: (ids: number[]) => string,
 ): number[][] {
   const lines: number[][] = [];
   for (const [a, b] of [[0, spanStart], [spanEnd, canvas.length]] as const) {
     for (let i = a; i < b; i++) {
-      if (!isLineStart(canvas[i]!)) continue;
+      const first = lineStart(canvas[i]!);
+      if (first === undefined) continue;
       let j = i + 1;
       while (j < b && !isBreak(canvas[j]!)) j++;
-      const ids = Array.from(canvas.subarray(i, j));
+      const ids = [first, ...canvas.subarray(i + 1, j)];
       if (j - i <= maxLen && decode(ids).trim() !== '') lines.push(ids);
     }
   }
@@ -218,9 +243,11 @@ export async function rankFills(
   const beams = await beamFill(model, canvas, spanStart, spanEnd, width, isBreak, counter, signal);
   const prefix = canvas.subarray(0, spanStart);
   const before = syntax ? decode(Array.from(prefix)) : '';
-  const copies = copiedLines(canvas, spanStart, spanEnd, spanEnd - spanStart, isBreak, lineStartsOf(decode), decode);
-  for (const ids of [...lineCuts(decoded, isBreak), ...beams.map((b) => b.ids), ...copies]) {
-    if (ids.length === 0 || decode(ids).trim() === '' || (starts !== null && isBreak(ids[0]!) !== starts)) continue;
+  const copies = copiedLines(canvas, spanStart, spanEnd, spanEnd - spanStart, isBreak, lineStartsOf(decode, model.config.vocab_size), decode);
+  const own = [...lineCuts(decoded, isBreak), ...beams.map((b) => b.ids)];
+  for (const [k, ids] of [...own, ...copies].entries()) {
+    // the cuts and beams begin as the decoded fill does (else the shortest, a word added to the line before, wins); copied lines are whole lines
+    if (ids.length === 0 || decode(ids).trim() === '' || (k < own.length && starts !== null && isBreak(ids[0]!) !== starts)) continue;
     if (candidates.some((c) => sameIds(c, ids))) continue;
     // with the syntax check: none that puts an error the text could not recover from (the decoded fill was checked as it was made)
     if (syntax && !sameIds(ids, decoded) && syntax(decode([...Array.from(prefix), ...ids]), before.length) >= 0) continue;

@@ -219,16 +219,20 @@ def test_copied_lines_and_reading_score_as_the_app_ranks_fills():
     from a causal forward of the text before it."""
     from types import SimpleNamespace
     V = 40
-    text = {7: "\n  ", 14: "\n", 21: "\n    ", 22: "x\n", 5: "  "}
+    text = {7: "\n  ", 14: "\n", 21: "\n    ", 22: "x\n", 5: "  ", 23: "\n\n  ", 24: "\n\n      "}
     tok = SimpleNamespace(mask=V - 1, pad=V - 2, eos=V - 3, vocab_size=V,
                           decode=lambda ids: "".join(text.get(t, f"w{t} ") for t in ids))
     breaks = E.newline_ids(tok)
     starts = E.line_starts(tok)
-    assert starts == {7, 14, 21} and breaks == {7, 14, 21, 22}
-    prefix, suffix = [1, 7, 2, 3, 14, 5, 21, 4, 22, 9], [21, 6, 8, 11, 12, 7, 1]
-    # [14, 5] is blank, [22, 9] starts no line, [21, 6, 8, 11, 12] is longer than 3
-    assert E.copied_lines(tok, prefix, suffix, 3, breaks, starts) == [[7, 2, 3], [21, 4], [7, 1]]
+    # a blank line first: the line starts as one break would ("\n\n  " -> "\n  "); none has "\n      "
+    assert starts == {7: 7, 14: 14, 21: 21, 23: 7} and breaks == {7, 14, 21, 22, 23, 24}
+    prefix, suffix = [1, 7, 2, 3, 14, 5, 21, 4, 22, 9, 23, 10, 11, 24, 12], [21, 6, 8, 11, 12, 7, 1]
+    # [14, 5] is blank, [22, 9] and [24, 12] start no line, [21, 6, 8, 11, 12] is longer than 3
+    assert E.copied_lines(tok, prefix, suffix, 3, breaks, starts) == [[7, 2, 3], [21, 4], [7, 10, 11], [7, 1]]
     assert [21, 6, 8, 11, 12] in E.copied_lines(tok, prefix, suffix, 5, breaks, starts)
+    # a decoded fill on the line before: cuts and beams must begin so too, copied lines need not
+    dec, cands = E.fill_candidates(tok, [3, 4, 7, 9, tok.pad], [[7, 2], [6]], breaks, [[7, 2], [7, 10], [14]])
+    assert dec == [3, 4, 7, 9] and cands == [[3, 4], [3, 4, 7, 9], [6], [7, 2], [7, 10]]
     torch.manual_seed(3)
     model = Transformer(ModelConfig(kind="diffusion", vocab_size=V, dim=32, n_layers=2, n_heads=2, ffn_dim=48,
                                     max_seq_len=64, attention="block_causal", block_size=4, shift=True)).eval()
