@@ -71,11 +71,13 @@ def gather(model, tok, cases, view, n_masks, budget, width=8, copies=False, both
         extra = E.copied_lines(tok, P, s, n_masks, breaks, starts) if copies else []
         dec, cands = E.fill_candidates(tok, decoded, [b for b, _ in beams], breaks, extra)
         info = []
+        own = set(map(tuple, E.fill_candidates(tok, decoded, [b for b, _ in beams], breaks)[1]))
         for c in cands or [dec]:
             lp = token_logprobs(model, tok, list(P) + c + list(s)[:64])
             a = len(P) - 1
             exact, sim = E.line_score(tok.decode(c), line)
             info.append({"fill": lp[a:a + len(c)], "suffix": lp[a + len(c):], "exact": exact, "sim": sim,
+                         "copied": tuple(c) not in own,  # only a line in view (copied_lines), not a cut or beam
                          "line": E.first_line(tok.decode(c)),
                          "both_sides": (fill_given_both_sides(model, tok, P, c, s, n_masks)
                                         if both_sides and E.is_block(model) and s else None)})
@@ -87,12 +89,16 @@ RULES = {
     "oracle (knows the line)": lambda c: c["sim"],
     "decoded fill": lambda c: 0.0,
     "suffix, 8 tokens": lambda c: sum(c["suffix"][:8]),
-    "suffix, 32 tokens (the app's rule before 2026-12-06)": lambda c: sum(c["suffix"][:32]),
+    "suffix, 32 tokens": lambda c: sum(c["suffix"][:32]),
     "suffix, 64 tokens": lambda c: sum(c["suffix"][:64]),
     "suffix 32 + 0.25 x fill": lambda c: sum(c["suffix"][:32]) + 0.25 * sum(c["fill"]),
     "suffix 32 + 0.3 x fill": lambda c: sum(c["suffix"][:32]) + 0.3 * sum(c["fill"]),
     "suffix 32 + 0.5 x fill": lambda c: sum(c["suffix"][:32]) + 0.5 * sum(c["fill"]),
     "suffix 32 + 0.75 x fill (the app's rule)": lambda c: sum(c["suffix"][:32]) + 0.75 * sum(c["fill"]),
+    "suffix 32, no lines in view (the app's rule before 2026-12-06)":
+        lambda c: -math.inf if c.get("copied") else sum(c["suffix"][:32]),
+    "suffix 32 + 0.75 x fill, no lines in view": lambda c: -math.inf if c.get("copied") else sum(c["suffix"][:32]) + 0.75 * sum(c["fill"]),
+    "oracle, no lines in view": lambda c: -math.inf if c.get("copied") else c["sim"],
     "suffix 32 + 1.5 x fill": lambda c: sum(c["suffix"][:32]) + 1.5 * sum(c["fill"]),
     "suffix 32 + fill (whole text)": lambda c: sum(c["suffix"][:32]) + sum(c["fill"]),
     "fill given both sides": lambda c: sum(c["both_sides"]) if c["both_sides"] is not None else None,

@@ -84,9 +84,13 @@ def test_infill_rank_rules_pick_per_hole_and_tie_to_the_first():
     out = R.score_rules(rows)
     assert out["oracle (knows the line)"] == {"exact": 1 / 3, "similarity": round(2.5 / 3, 4)}
     assert out["decoded fill"] == {"exact": 0.0, "similarity": round(1.1 / 3, 4)}
-    assert out["suffix, 32 tokens (the app's rule before 2026-12-06)"] == {"exact": 1 / 3, "similarity": round(1.9 / 3, 4)}
+    assert out["suffix, 32 tokens"] == {"exact": 1 / 3, "similarity": round(1.9 / 3, 4)}
     assert out["suffix 32 + 0.75 x fill (the app's rule)"] == {"exact": 1 / 3, "similarity": round(2.5 / 3, 4)}
     assert "fill given both sides" not in out        # not scored for AR models
+    rows[2][1]["copied"] = True                      # the better fill of the third hole is only a line in view
+    out = R.score_rules(rows)
+    assert out["suffix 32 + 0.75 x fill, no lines in view"] == {"exact": 1 / 3, "similarity": round(1.9 / 3, 4)}
+    assert out["suffix 32 + 0.75 x fill (the app's rule)"] == {"exact": 1 / 3, "similarity": round(2.5 / 3, 4)}
 
 
 def test_mbr_picks_the_line_most_like_the_others_weighted_by_score():
