@@ -86,17 +86,19 @@ export async function main(argv: string[]): Promise<void> {
   const widths = (value('candidates') ?? '8').split(',').map(Number);
   const threads = Number(value('threads') ?? 1);
   const heldout = value('heldout') ?? 'training/data/corpus/heldout.jsonl';
-  const context = Number(value('context') ?? 256);
-  if (!Number.isInteger(context) || context <= 24) throw new Error(`--context must be an integer above the 24 masks, got ${value('context')}`);
+  const asked = Number(value('context') ?? 256);
+  if (!Number.isInteger(asked) || asked <= 24) throw new Error(`--context must be an integer above the 24 masks, got ${value('context')}`);
   if (!existsSync(heldout)) throw new Error(`${heldout}: no such file (the held-out split: training/prepare_data.py)`);
   const diff = await loadLocal(diffusionId, null, threads); // our CPU engine
   const ar = await loadLocal(arId, null, threads);
+  const context = Math.min(asked, diff.model.config.max_seq_len); // capped by the model's context, as eval.py's budget
   const holes = JSON.parse(execFileSync('python3', ['bench/syntax.py', 'infill', heldout, String(nCases), join(MODELS, diffusionId, 'tokenizer.json'), String(context)], { encoding: 'utf8', maxBuffer: 64 << 20 })) as Hole[];
   const knobs = knobsFor(DEFAULT_SETTINGS, 24);
   const appWidths = (value('app') ?? '').split(',').filter(Boolean).map(Number);
   const configs = ['ar', 'decoded', ...widths.map((k) => `ranked@${k}`), ...appWidths.map((k) => `app@${k}`)];
   const runs: Record<string, Run[]> = Object.fromEntries(configs.map((c) => [c, []]));
   const dm = diff.model as DiffusionModel;
+  const decode = (ids: number[]) => diff.tokenizer.decode(ids); // one function, as the app's host: its token texts are cached by it
   for (const [i, h] of holes.entries()) {
     for (const c of configs) {
       if (c === 'ar') {
@@ -104,7 +106,6 @@ export async function main(argv: string[]): Promise<void> {
         continue;
       }
       const candidates = c === 'decoded' ? 1 : Number(c.split('@')[1]);
-      const decode = (ids: number[]) => diff.tokenizer.decode(ids);
       const hooks = c.startsWith('app@') ? { decode, syntax: pythonSyntaxError, tail: pythonTail } : { decode };
       const r = await infill(dm, { ...knobs, prefix: h.prefix, suffix: h.suffix, genLength: 24, candidates }, hooks);
       runs[c]!.push({ text: r.text ?? '', ms: r.stats.ms, forwards: r.stats.forwards });

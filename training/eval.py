@@ -530,17 +530,25 @@ def line_cuts(ids, breaks):
     return [ids[:i] for i in range(1, len(ids)) if ids[i] in breaks] + [list(ids)]
 
 
+_LINE_STARTS = {}
+
+
 def line_starts(tok):
     """{id: the id its copied line starts with} for ids whose text is line breaks and indentation
     alone: "\n    " starts its own line; "\n\n   " (a blank line first) starts "\n   "'s, when the
     vocabulary has it (a fill starts with one line break)."""
+    key = (id(tok), tok.vocab_size)
+    if key in _LINE_STARTS:
+        return _LINE_STARTS[key][1]
     texts = {i: tok.decode([i]) for i in range(tok.vocab_size - 3)}
     one = {}
     for i, t in texts.items():
         if re.fullmatch(r"\n[ \t]*", t):
             one.setdefault(t, i)  # of ids with the same text, the lowest (as candidates.ts)
-    return {i: one[t[t.rindex("\n"):]] for i, t in texts.items()
-            if re.fullmatch(r"\n+[ \t]*", t) and t[t.rindex("\n"):] in one}
+    starts = {i: one[t[t.rindex("\n"):]] for i, t in texts.items()
+              if re.fullmatch(r"\n+[ \t]*", t) and t[t.rindex("\n"):] in one}
+    _LINE_STARTS[key] = (tok, starts)  # (tok kept alive, so its id is not reused)
+    return starts
 
 
 def copied_lines(tok, prefix, suffix, n, breaks, starts):

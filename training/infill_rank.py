@@ -77,7 +77,7 @@ def gather(model, tok, cases, view, n_masks, budget, width=8, copies=False, both
             a = len(P) - 1
             exact, sim = E.line_score(tok.decode(c), line)
             info.append({"fill": lp[a:a + len(c)], "suffix": lp[a + len(c):], "exact": exact, "sim": sim,
-                         "copied": tuple(c) not in own,  # only a line in view (copied_lines), not a cut or beam
+                         "copied": bool(cands) and tuple(c) not in own,  # only a line in view (copied_lines)
                          "line": E.first_line(tok.decode(c)),
                          "both_sides": (fill_given_both_sides(model, tok, P, c, s, n_masks)
                                         if both_sides and E.is_block(model) and s else None)})

@@ -3,6 +3,7 @@
 // float64 log-softmax), width 1 against the AR head's greedy continuation of the prefix alone, and
 // the sampler's use of them.
 // Token text (decode) is made up: ids divisible by 7 are line breaks.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCpuModel } from '../engine/cpu';
 import { randomModelFiles, type TinySpec } from '../engine/testkit';
@@ -70,6 +71,12 @@ describe('infill candidates', () => {
       expect(got.suffix).toBeCloseTo(want.suffix, 3);
       expect(want.fill).toBeLessThan(0);
     }
+  });
+
+  it("the ranking's constants are eval.py ranked_fill's (its numbers in README measure this rule)", () => {
+    const py = readFileSync(new URL('../../training/eval.py', import.meta.url), 'utf8');
+    expect(Number(/^FILL_WEIGHT = ([\d.]+)$/m.exec(py)?.[1])).toBe(FILL_WEIGHT);
+    expect(Number(/def ranked_fill\([^)]*score_tokens=(\d+)/s.exec(py)?.[1])).toBe(SCORE_SUFFIX_TOKENS);
   });
 
   it('copiedLines: the lines of the prefix and the suffix, from a line start to the next break, short and not blank', () => {

@@ -26,7 +26,8 @@
 //     the fill's own likelihood at 0.75 keeps both in check (README "Fill: lines in view").
 //
 // Costs: a beam round is one one-row step per live beam (the cache keeps what beams share); a
-// candidate's score one step of |fill| + S rows over the cached prefix.
+// candidate's score one step of 1 + |fill| + S rows over the cached prefix (the prefix's last row
+// reads the fill's first token); each distinct line in view is one more candidate.
 
 import type { DiffusionModel } from '../engine/types';
 import { checkDecisions, checkpoint, now, pieceOf, topK } from './runtime';
@@ -57,7 +58,7 @@ export function breaksOf(decode: (ids: number[]) => string): IsBreak {
 /** For a token whose text is line breaks and indentation alone, the token its copied line starts with (copiedLines). */
 export type LineStart = (t: number) => number | undefined;
 
-const LINE_STARTS = new WeakMap<(ids: number[]) => string, Map<number, number>>();
+const LINE_STARTS = new WeakMap<(ids: number[]) => string, Map<number, Map<number, number>>>(); // decode -> vocabSize -> starts
 
 /**
  * LineStart over a vocabulary of `vocabSize` from a decode function: "\n    " starts its own line;
@@ -65,7 +66,9 @@ const LINE_STARTS = new WeakMap<(ids: number[]) => string, Map<number, number>>(
  * fill starts with one line break); of tokens with the same text, the lowest id.
  */
 export function lineStartsOf(decode: (ids: number[]) => string, vocabSize: number): LineStart {
-  let starts = LINE_STARTS.get(decode);
+  let byVocab = LINE_STARTS.get(decode);
+  if (!byVocab) LINE_STARTS.set(decode, (byVocab = new Map()));
+  let starts = byVocab.get(vocabSize);
   if (!starts) {
     const one = new Map<string, number>();
     for (let t = 0; t < vocabSize; t++) if (/^\n[ \t]*$/.test(pieceOf(decode, t)) && !one.has(pieceOf(decode, t))) one.set(pieceOf(decode, t), t);
@@ -75,7 +78,7 @@ export function lineStartsOf(decode: (ids: number[]) => string, vocabSize: numbe
       const line = /^\n+[ \t]*$/.test(text) ? one.get(text.slice(text.lastIndexOf('\n'))) : undefined;
       if (line !== undefined) starts.set(t, line);
     }
-    LINE_STARTS.set(decode, starts);
+    byVocab.set(vocabSize, starts);
   }
   const map = starts;
   return (t) => map.get(t);
@@ -83,7 +86,7 @@ export function lineStartsOf(decode: (ids: number[]) => string, vocabSize: numbe
 
 /** What ranking did, for SampleStats.candidates. */
 export interface CandidateStats {
-  /** Candidates ranked (the decoded fill's line cuts and the beams, blank ones and repeats left out). */
+  /** Candidates ranked (the decoded fill's line cuts, the beams and the lines in view; blank ones and repeats left out). */
   ranked: number;
   /** 0: the decoded fill stands; i > 0: the i-th ranked candidate replaced it. */
   chosen: number;
@@ -169,6 +172,7 @@ export async function readingScore(
   const from = Math.max(prefix.length - 1, 0); // the first row scored: it predicts ids[0]
   const first = prefix.length + ids.length - 1; // the row that predicts suffix[0]
   const rows = context.length - 1 - from;
+  if (rows === 0) return { fill: 0, suffix: 0 }; // one token in all: nothing is read after anything
   const d = await model.decideBlock!({
     context,
     contextPositions: Int32Array.from(context, (_, i) => i),

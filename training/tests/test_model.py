@@ -346,20 +346,23 @@ def test_verify_decode_with_lookup_drafts_is_the_ar_heads_greedy_text():
 def test_ranked_fill_beams_and_suffix_score():
     """eval.py's twin of src/diffusion/candidates.ts: width-1 beams are the AR head's greedy line,
     suffix_score is the suffix's log likelihood after the fill, and ranked_fill returns the
-    qualifying candidate with the best suffix_score (the beams reading the prefix alone)."""
-    from eval import beam_fill, line_cuts, ranked_fill, suffix_score, verify_decode
+    qualifying candidate (the beams reading the prefix alone, and the lines in view) with the best
+    suffix score + FILL_WEIGHT x the fill's own; without lines in view and weight, the best suffix_score."""
+    from eval import (FILL_WEIGHT, beam_fill, copied_lines, line_cuts, line_starts, ranked_fill, reading_score,
+                      suffix_score, verify_decode)
     torch.manual_seed(5)
     model, sp = block_causal_model()
 
     class Tok:
         mask, pad, eos = sp["mask"], sp["pad"], sp["eos"]
+        vocab_size = 64
 
         @staticmethod
         def decode(ids):
             return "".join("" if t >= 61 else "\n " if t % 7 == 0 else f"w{t} " for t in ids)
 
     breaks = {t for t in range(61) if t % 7 == 0}
-    prefix, suffix, n = [5, 9, 11, 2, 30, 8], [20, 21, 22, 3, 4], 10
+    prefix, suffix, n = [5, 9, 11, 2, 30, 8], [20, 21, 14, 3, 4, 7, 6], 10
     with torch.no_grad():
         greedy, _ = verify_decode(model, Tok, prefix, n, suffix, 0.3, 8, lookup=0)
         first = next((i for i, t in enumerate(greedy) if t in (Tok.pad, Tok.eos) or (i > 0 and t in breaks)), n)
@@ -387,7 +390,15 @@ def test_ranked_fill_beams_and_suffix_score():
         for c in line_cuts(g, breaks) + [b for b, _ in alone]:
             if c and c not in cands and Tok.decode(c).strip() and (starts is None or (c[0] in breaks) == starts):
                 cands.append(c)
+        before = ranked_fill(model, Tok, prefix, n, suffix, 3, greedy, breaks, copies=False, fill_weight=0.0)
         scores = [suffix_score(model, Tok, prefix, c, suffix) for c in cands]
+        assert before == cands[scores.index(max(scores))]
+        # the app's rule: the lines in view too, whichever way the fill begins (every break here is "\n ", so
+        # they start as its lowest id, 0), and the fill's weight
+        copies = copied_lines(Tok, prefix, suffix, n, breaks, line_starts(Tok))
+        assert copies == [[0, 3, 4], [0, 6]]
+        cands += [c for c in copies if c not in cands]
+        scores = [(lambda f, x: x + FILL_WEIGHT * f)(*reading_score(model, Tok, prefix, c, suffix)) for c in cands]
         assert got == cands[scores.index(max(scores))]
 
 
