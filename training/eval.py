@@ -519,11 +519,6 @@ def reading_score(model, tok, prefix, ids, suffix):
     return tok_lp[max(len(prefix) - 1, 0):a].sum().item(), tok_lp[a:].sum().item()
 
 
-def suffix_score(model, tok, prefix, ids, suffix):
-    """sampler candidates.ts suffixScore: log P(suffix | prefix + ids) (reading_score's second)."""
-    return reading_score(model, tok, prefix, ids, suffix)[1]
-
-
 def line_cuts(ids, breaks):
     """sampler candidates.ts lineCuts: the fill up to each line break after its first token, and
     the whole fill."""
@@ -602,7 +597,10 @@ def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tok
     if not cands:
         return decoded
     s = list(suffix)[:score_tokens]
-    scores = [(lambda f, x: x + fill_weight * f)(*reading_score(model, tok, prefix, c, s)) for c in cands]
+    scores = []
+    for c in cands:
+        fill, after = reading_score(model, tok, prefix, c, s)
+        scores.append(after + fill_weight * fill)
     return cands[max(range(len(cands)), key=lambda i: (scores[i], -i))]
 
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCpuModel } from '../engine/cpu';
 import { randomModelFiles, type TinySpec } from '../engine/testkit';
 import type { DiffusionModel } from '../engine/types';
-import { beamFill, breaksOf, copiedLines, FILL_WEIGHT, lineCuts, lineStartsOf, rankFills, readingScore, SCORE_SUFFIX_TOKENS, suffixScore } from './candidates';
+import { beamFill, breaksOf, copiedLines, FILL_WEIGHT, lineCuts, lineStartsOf, rankFills, readingScore, SCORE_SUFFIX_TOKENS } from './candidates';
 import { RequestError } from './request';
 import { CancelledError } from './types';
 import { generate, infill } from './sampler';
@@ -46,16 +46,16 @@ const prefixes = [[5, 9, 13, 2, 40, 7, 8, 21], [1, 2, 3, 4, 5, 6], [17, 33, 8, 8
 const suffix = [30, 31, 32, 3, 4, 11, 12];
 
 describe('infill candidates', () => {
-  it('suffixScore is log P(suffix | prefix + fill) in reading order', async () => {
+  it("readingScore's suffix part is log P(suffix | prefix + fill) in reading order", async () => {
     const prefix = prefixes[0]!;
     for (const ids of [[], [3], [10, 11, 12, 40], [20, 21, 22, 23, 24, 25, 26]]) {
       const text = [...prefix, ...ids, ...suffix];
       let want = 0;
       for (let i = prefix.length + ids.length; i < text.length; i++) want += (await logProbsAfter(text.slice(0, i), range(0, i)))[text[i]!]!;
-      expect(await suffixScore(model, prefix, ids, suffix)).toBeCloseTo(want, 3);
+      expect((await readingScore(model, prefix, ids, suffix)).suffix).toBeCloseTo(want, 3);
     }
     // the fill counts: another one gives another score
-    expect(await suffixScore(model, prefix, [10, 11], suffix)).not.toBeCloseTo(await suffixScore(model, prefix, [40, 41], suffix), 3);
+    expect((await readingScore(model, prefix, [10, 11], suffix)).suffix).not.toBeCloseTo((await readingScore(model, prefix, [40, 41], suffix)).suffix, 3);
   });
 
   it('readingScore: log P(fill | prefix) and log P(suffix | prefix + fill) from one forward', async () => {

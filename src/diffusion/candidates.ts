@@ -187,11 +187,6 @@ export async function readingScore(
   return score;
 }
 
-/** log P(suffix | prefix + ids) on the AR head, reading order (readingScore's suffix part). */
-export async function suffixScore(model: DiffusionModel, prefix: ArrayLike<number>, ids: number[], suffix: number[]): Promise<number> {
-  return (await readingScore(model, prefix, ids, suffix)).suffix;
-}
-
 /** The fill up to each line break after its first token, then the whole fill. */
 export function lineCuts(ids: number[], isBreak: IsBreak): number[][] {
   const cuts: number[][] = [];
@@ -227,8 +222,7 @@ export function copiedLines(
  * Rank the decoded fill (canvas[spanStart, spanEnd), up to its first eos/pad) cut at its line
  * ends, beamFill's beams and copiedLines, by readingScore (the suffix's log-likelihood over its
  * first SCORE_SUFFIX_TOKENS + FILL_WEIGHT x the fill's; the file header); with `syntax`
- * (SamplerHooks.syntax), candidates that put an unfixable
- * syntax error after the prefix are left out. Returns the winner's tokens (without the end; the
+ * (SamplerHooks.syntax), candidates that put an unfixable syntax error after the prefix are left out. Returns the winner's tokens (without the end; the
  * decoded fill when no candidate qualifies) and what was done.
  */
 export async function rankFills(

@@ -250,4 +250,3 @@ def test_copied_lines_and_reading_score_as_the_app_ranks_fills():
                 want[i >= len(pre) + len(ids)] += lg.log_softmax(-1)[x[i]].item()
         got = E.reading_score(model, tok, pre, ids, suffix[:4])
         assert got == pytest.approx(tuple(want), abs=1e-4)
-        assert E.suffix_score(model, tok, pre, ids, suffix[:4]) == pytest.approx(want[1], abs=1e-4)

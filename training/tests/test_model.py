@@ -345,11 +345,11 @@ def test_verify_decode_with_lookup_drafts_is_the_ar_heads_greedy_text():
 
 def test_ranked_fill_beams_and_suffix_score():
     """eval.py's twin of src/diffusion/candidates.ts: width-1 beams are the AR head's greedy line,
-    suffix_score is the suffix's log likelihood after the fill, and ranked_fill returns the
+    reading_score's second part is the suffix's log likelihood after the fill, and ranked_fill returns the
     qualifying candidate (the beams reading the prefix alone, and the lines in view) with the best
-    suffix score + FILL_WEIGHT x the fill's own; without lines in view and weight, the best suffix_score."""
+    suffix score + FILL_WEIGHT x the fill's own; without lines in view and weight, the best suffix score."""
     from eval import (FILL_WEIGHT, beam_fill, copied_lines, line_cuts, line_starts, ranked_fill, reading_score,
-                      suffix_score, verify_decode)
+                      verify_decode)
     torch.manual_seed(5)
     model, sp = block_causal_model()
 
@@ -371,14 +371,14 @@ def test_ranked_fill_beams_and_suffix_score():
         wide = beam_fill(model, Tok, prefix, n, suffix, 3, breaks)
         assert 1 < len(wide) <= 6 and all(not any(t in breaks for t in ids[1:]) for ids, _ in wide)
         assert [s for _, s in wide] == sorted((s for _, s in wide), reverse=True)
-        # suffix_score by hand: one causal forward over prefix + fill + suffix
+        # reading_score's suffix part by hand: one causal forward over prefix + fill + suffix
         fill = [10, 12]
         x = torch.tensor([prefix + fill + suffix])
         lp = model(x)[0].double()
         lp[:, Tok.mask] = -float("inf")
         lp = lp.log_softmax(-1)
         want = sum(lp[len(prefix) + len(fill) - 1 + i, suffix[i]].item() for i in range(len(suffix)))
-        assert abs(suffix_score(model, Tok, prefix, fill, suffix) - want) < 1e-6
+        assert abs(reading_score(model, Tok, prefix, fill, suffix)[1] - want) < 1e-6
         got = ranked_fill(model, Tok, prefix, n, suffix, 3, greedy, breaks)
         cut = next((i for i, t in enumerate(greedy) if t in (Tok.pad, Tok.eos)), n)
         g = greedy[:cut]
@@ -391,7 +391,7 @@ def test_ranked_fill_beams_and_suffix_score():
             if c and c not in cands and Tok.decode(c).strip() and (starts is None or (c[0] in breaks) == starts):
                 cands.append(c)
         before = ranked_fill(model, Tok, prefix, n, suffix, 3, greedy, breaks, copies=False, fill_weight=0.0)
-        scores = [suffix_score(model, Tok, prefix, c, suffix) for c in cands]
+        scores = [reading_score(model, Tok, prefix, c, suffix)[1] for c in cands]
         assert before == cands[scores.index(max(scores))]
         # the app's rule: the lines in view too, whichever way the fill begins (every break here is "\n ", so
         # they start as its lowest id, 0), and the fill's weight
