@@ -281,7 +281,7 @@ test('fill selection: the selected code is replaced by an infill of the hole', a
   expect(after.endsWith(suffix)).toBe(true);
   if (run.text) expect(after).toBe(prefix + run.text + suffix);
   // and says how the ranking went
-  await expect(page.getByTestId('run-status')).toContainText(/(replaced the decoded one|read best with the code after it) \(\S* ?\d+ candidates/);
+  await expect(page.getByTestId('run-status')).toContainText(/(replaced the decoded one|the decoded fill is the likeliest candidates' consensus) \(\S* ?\d+ candidates/);
 });
 
 test('the entropy-budget strategy (EB-sampler): γ in the settings, a larger budget commits more per step', async ({ page }) => {

@@ -546,19 +546,28 @@ def line_starts(tok):
     return starts
 
 
-def copied_lines(tok, prefix, suffix, n, breaks, starts):
-    """sampler candidates.ts copiedLines: every line of the visible text (prefix, then suffix), as its
-    tokens from a line_starts token (as the one-break token it maps to) up to the next line break,
-    at most n tokens and not blank."""
+def copied_lines(tok, prefix, suffix, n, breaks, starts, hole_begins_line):
+    """sampler candidates.ts copiedLines: every whole line of the visible text (prefix, then suffix),
+    as its tokens from a line_starts token (as the one-break token it maps to) up to the next line
+    break, at most n tokens and not blank; of the lines a region's end cuts, the prefix's last only
+    when hole_begins_line (the fill begins with a line break), the suffix's never."""
     out = []
-    for text in (list(prefix), list(suffix)):
+    for text, whole_at_end in ((list(prefix), hole_begins_line), (list(suffix), False)):
         for i, t in enumerate(text):
             if t in starts:
                 j = next((k for k in range(i + 1, len(text)) if text[k] in breaks), len(text))
                 line = [starts[t]] + text[i + 1:j]
-                if j - i <= n and tok.decode(line).strip():
+                if (j < len(text) or whole_at_end) and j - i <= n and tok.decode(line).strip():
                     out.append(line)
     return out
+
+
+def fill_begins_line(tok, decoded, breaks):
+    """Does the decoded fill (up to its first pad/eos) begin with a line break: True, False, or None
+    when it is only white space (candidates.ts rankFills' `starts`)."""
+    cut = next((i for i, t in enumerate(decoded) if t in (tok.pad, tok.eos)), None)
+    decoded = list(decoded[:cut] if cut is not None else decoded)
+    return decoded[0] in breaks if decoded and tok.decode(decoded).strip() else None
 
 
 def fill_candidates(tok, decoded, beams, breaks, copies=()):
@@ -567,9 +576,9 @@ def fill_candidates(tok, decoded, beams, breaks, copies=()):
     that is not only white space; the cuts and beams only when they begin as the decoded fill does
     (with a line break or not: else the shortest fill, a word added to the line before, wins), the
     copied lines, whole lines, always."""
+    starts = fill_begins_line(tok, decoded, breaks)
     cut = next((i for i, t in enumerate(decoded) if t in (tok.pad, tok.eos)), None)
     decoded = list(decoded[:cut] if cut is not None else decoded)
-    starts = decoded[0] in breaks if decoded and tok.decode(decoded).strip() else None
     cands = []
     for ids, any_start in [(c, False) for c in line_cuts(decoded, breaks) + list(beams)] + [(c, True) for c in copies]:
         if ids and ids not in cands and tok.decode(ids).strip() and (any_start or starts is None or (ids[0] in breaks) == starts):
@@ -579,20 +588,34 @@ def fill_candidates(tok, decoded, beams, breaks, copies=()):
 
 # sampler candidates.ts FILL_WEIGHT: the fill's own log-likelihood's weight beside the suffix's in ranking
 FILL_WEIGHT = 0.75
+# sampler candidates.ts MBR_TEMPERATURE: how far the scores are softened into the consensus pick's weights
+MBR_TEMPERATURE = 2.5
+
+
+def consensus_pick(lines, scores, temperature=MBR_TEMPERATURE):
+    """sampler candidates.ts consensusPick (minimum Bayes risk): the index whose line has the
+    highest sum over all lines j of exp((scores[j] - max) / temperature) x difflib ratio (without
+    autojunk, as candidates.ts lineSimilarity); ties to the first."""
+    top = max(scores)
+    w = [math.exp((x - top) / temperature) for x in scores]
+    gain = [sum(wj * (1.0 if i == j else difflib.SequenceMatcher(None, a, b, autojunk=False).ratio())
+                for j, (wj, b) in enumerate(zip(w, lines))) for i, a in enumerate(lines)]
+    return max(range(len(lines)), key=lambda i: (gain[i], -i))
 
 
 def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tokens=32, copies=True,
-                fill_weight=FILL_WEIGHT):
+                fill_weight=FILL_WEIGHT, temperature=MBR_TEMPERATURE):
     """sampler candidates.ts rankFills: candidates are the decoded fill cut at each line end
     (line_cuts), beam_fill's and (copies) the lines of the visible prefix and suffix (copied_lines);
     those fill_candidates keeps are ranked by log P(suffix[:score_tokens] | prefix + fill) + fill_weight x
-    log P(fill | prefix) (reading_score), ties to the first; returns the best's ids (no end token),
+    log P(fill | prefix) (reading_score), the pick their consensus over first lines (consensus_pick at
+    temperature; 0: the best score), ties to the first; returns the pick's ids (no end token),
     or the decoded fill when none is left. The beams read the prefix only, as the app's since
     Model v3 (with the suffix first in their cache, the rule before, v3's were worse: infill_rank.py).
     The fill's own likelihood keeps copied lines honest: by the suffix alone, a line copied from the
     suffix just ahead wins most holes (it makes the suffix read as a repeat)."""
     beams = beam_fill(model, tok, prefix, n, (), width, breaks)
-    extra = copied_lines(tok, prefix, suffix, n, breaks, line_starts(tok)) if copies else []
+    extra = copied_lines(tok, prefix, suffix, n, breaks, line_starts(tok), fill_begins_line(tok, decoded, breaks) is True) if copies else []
     decoded, cands = fill_candidates(tok, decoded, [b for b, _ in beams], breaks, extra)
     if not cands:
         return decoded
@@ -601,7 +624,9 @@ def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tok
     for c in cands:
         fill, after = reading_score(model, tok, prefix, c, s)
         scores.append(after + fill_weight * fill)
-    return cands[max(range(len(cands)), key=lambda i: (scores[i], -i))]
+    if not temperature:
+        return cands[max(range(len(cands)), key=lambda i: (scores[i], -i))]
+    return cands[consensus_pick([first_line(tok.decode(c)) for c in cands], scores, temperature)]
 
 
 @torch.no_grad()

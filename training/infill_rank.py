@@ -15,10 +15,11 @@ Each candidate is scored once, reading prefix + fill + suffix left to right: the
 probabilities (given the prefix) and the first 64 suffix tokens'; block-causal models also the
 fill's given the suffix first in the cache. Then each rule's pick is scored as eval.py does
 (exact line, difflib similarity of the first line). Rules: the oracle (the candidate most like
-the true line), the decoded fill alone, the app's rule (the first 32 suffix tokens), other suffix
-lengths, and mixes with the fill's own probability.
+the true line), the decoded fill alone, the first 32 suffix tokens (the rule before 2026-12-06),
+other suffix lengths, mixes with the fill's own probability, and the consensus (minimum Bayes
+risk) of those scores at several temperatures (eval.py consensus_pick; the app's rule at T = 2.5).
 
---copies adds the lines in view (eval.py copied_lines: every line of the visible prefix and
+--copies adds the lines in view (eval.py copied_lines: every whole line of the visible prefix and
 suffix) as candidates, as the app's Fill since 2026-12-06; --width sets the beams (8; the app's 4).
 
 Usage: python3 training/infill_rank.py --model DIR [--view own|mixed|prefix|twin] [--copies] [--out rows.json]
@@ -68,7 +69,7 @@ def gather(model, tok, cases, view, n_masks, budget, width=8, copies=False, both
         else:  # prefix: the own view's prefix; twin: the twin's longer one
             P = p if view == "prefix" else p_ar[-(model.cfg.max_seq_len - n_masks - 64):]
             decoded, beams = E.ar_generate(model, tok, P, n_masks), E.beam_fill(model, tok, P, n_masks, (), width, breaks)
-        extra = E.copied_lines(tok, P, s, n_masks, breaks, starts) if copies else []
+        extra = E.copied_lines(tok, P, s, n_masks, breaks, starts, E.fill_begins_line(tok, decoded, breaks) is True) if copies else []
         dec, cands = E.fill_candidates(tok, decoded, [b for b, _ in beams], breaks, extra)
         info = []
         own = set(map(tuple, E.fill_candidates(tok, decoded, [b for b, _ in beams], breaks)[1]))
@@ -94,7 +95,7 @@ RULES = {
     "suffix 32 + 0.25 x fill": lambda c: sum(c["suffix"][:32]) + 0.25 * sum(c["fill"]),
     "suffix 32 + 0.3 x fill": lambda c: sum(c["suffix"][:32]) + 0.3 * sum(c["fill"]),
     "suffix 32 + 0.5 x fill": lambda c: sum(c["suffix"][:32]) + 0.5 * sum(c["fill"]),
-    "suffix 32 + 0.75 x fill (the app's rule)": lambda c: sum(c["suffix"][:32]) + 0.75 * sum(c["fill"]),
+    "suffix 32 + 0.75 x fill, best score (the app's rule before the consensus)": lambda c: sum(c["suffix"][:32]) + 0.75 * sum(c["fill"]),
     "suffix 32, no lines in view (the app's rule before 2026-12-06)":
         lambda c: -math.inf if c.get("copied") else sum(c["suffix"][:32]),
     "suffix 32 + 0.75 x fill, no lines in view": lambda c: -math.inf if c.get("copied") else sum(c["suffix"][:32]) + 0.75 * sum(c["fill"]),
@@ -119,7 +120,14 @@ def mbr(row, weight):
     return max(range(len(row)), key=lambda i: (risk(i), -i))
 
 
+def app_score(c):
+    """The app's candidate score (eval.py ranked_fill): suffix 32 + FILL_WEIGHT x fill."""
+    return sum(c["suffix"][:32]) + E.FILL_WEIGHT * sum(c["fill"])
+
+
 ROW_RULES = {
+    **{f"consensus of suffix 32 + 0.75 x fill at T = {T}" + (" (the app's rule)" if T == E.MBR_TEMPERATURE else ""):
+       (lambda r, T=T: E.consensus_pick([c["line"] for c in r], [app_score(c) for c in r], T)) for T in (1, 2, 2.5, 4, 8)},
     "MBR, candidates alike": lambda r: mbr(r, lambda c: 0.0),
     "MBR weighted by suffix 32": lambda r: mbr(r, lambda c: sum(c["suffix"][:32])),
     "MBR weighted by fill + suffix 32": lambda r: mbr(r, lambda c: sum(c["fill"]) + sum(c["suffix"][:32])),

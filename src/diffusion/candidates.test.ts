@@ -8,7 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCpuModel } from '../engine/cpu';
 import { randomModelFiles, type TinySpec } from '../engine/testkit';
 import type { DiffusionModel } from '../engine/types';
-import { beamFill, breaksOf, copiedLines, FILL_WEIGHT, lineCuts, lineStartsOf, rankFills, readingScore, SCORE_SUFFIX_TOKENS } from './candidates';
+import { execFileSync } from 'node:child_process';
+import {
+  beamFill, breaksOf, consensusPick, copiedLines, FILL_WEIGHT, firstLine, lineCuts, lineSimilarity, lineStartsOf, MBR_TEMPERATURE, rankFills,
+  readingScore, SCORE_SUFFIX_TOKENS,
+} from './candidates';
 import { RequestError } from './request';
 import { CancelledError } from './types';
 import { generate, infill } from './sampler';
@@ -77,20 +81,56 @@ describe('infill candidates', () => {
     const py = readFileSync(new URL('../../training/eval.py', import.meta.url), 'utf8');
     expect(Number(/^FILL_WEIGHT = ([\d.]+)$/m.exec(py)?.[1])).toBe(FILL_WEIGHT);
     expect(Number(/def ranked_fill\([^)]*score_tokens=(\d+)/s.exec(py)?.[1])).toBe(SCORE_SUFFIX_TOKENS);
+    expect(Number(/^MBR_TEMPERATURE = ([\d.]+)$/m.exec(py)?.[1])).toBe(MBR_TEMPERATURE);
   });
 
-  it('copiedLines: the lines of the prefix and the suffix, from a line start to the next break, short and not blank', () => {
+  it("lineSimilarity is Python difflib's ratio (autojunk off) on random strings, ties included", () => {
+    let seed = 11;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const pairs: [string, string][] = [['', ''], ['a', ''], ['abcd', 'bcde'], ['    return x', '    return y + 1']];
+    for (let k = 0; k < 300; k++) {
+      // few letters, so that many common substrings tie for the longest
+      const alphabet = k % 2 ? 'ab ' : 'abc(x) =_\t';
+      const str = () => Array.from({ length: Math.floor(rand() * 40) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('');
+      pairs.push([str(), str()]);
+    }
+    const py = 'import difflib, json, sys\nprint(json.dumps([difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() for a, b in json.load(sys.stdin)]))';
+    const want = JSON.parse(execFileSync('python3', ['-c', py], { input: JSON.stringify(pairs) }).toString()) as number[];
+    expect(want.length).toBe(pairs.length);
+    for (const [i, [a, b]] of pairs.entries()) expect(lineSimilarity(a, b), JSON.stringify([a, b])).toBeCloseTo(want[i]!, 12);
+    expect(firstLine('\n    x = 1  \n    y')).toBe('    x = 1');
+    expect(firstLine('x)\n')).toBe('x)');
+  });
+
+  it('consensusPick: a vote when scores are soft, the best score when sharp, ties to the first', () => {
+    const lines = ['    a = f(x)', '    a = f(y)', '    return', '    a = g(x)'];
+    const scores = [-3, -3.2, -1, -3.1];
+    expect(consensusPick(lines, scores, 1e-3)).toBe(2); // all weight on the best score
+    expect(consensusPick(lines, scores, 1e3)).toBe(0); // equal weights: the line most like the others
+    // by definition: the sum of weight x likeness over every line
+    const gain = (i: number, T: number) => lines.reduce((g, l, j) => g + Math.exp((scores[j]! + 1) / T) * (i === j ? 1 : lineSimilarity(lines[i]!, l)), 0);
+    for (const T of [0.5, 1, 2.5, 8]) {
+      const gains = lines.map((_, i) => gain(i, T));
+      expect(consensusPick(lines, scores, T)).toBe(gains.indexOf(Math.max(...gains)));
+    }
+    expect(consensusPick(['x', 'x', 'y'], [0, 0, 0], 1)).toBe(0);
+  });
+
+  it('copiedLines: the whole lines of the prefix and the suffix, from a line start to the next break, short and not blank', () => {
     // 7, 14, 21, 35: "\n  " (line starts, as 7: the lowest id of that text); 22 a break that starts no line ("x\n"); 23: a blank
     // line first, "\n\n  ": its line starts as 7's; 24: "\n\n      ", no one-break token with that indentation
     const dec = (ids: number[]) => ids.map((t) => (t === 22 ? 'x\n' : t === 23 ? '\n\n  ' : t === 24 ? '\n\n      ' : t === 5 ? '  ' : t > 0 && t % 7 === 0 ? '\n  ' : `w${t} `)).join('');
     const starts = lineStartsOf(dec, SPEC.vocab);
     expect([7, 14, 23, 24, 22, 5].map(starts)).toEqual([7, 7, 7, undefined, undefined, undefined]);
     const canvas = Int32Array.from([1, 7, 2, 3, 14, 5, 21, 4, 22, 9, 23, 10, 11, 24, 12, /* span */ MASK, MASK, MASK, /* suffix */ 35, 6, 8, 11, 12, 7, 1]);
-    const lines = copiedLines(canvas, 15, 18, 3, breaksOf(dec), starts, dec);
     // [7, 2, 3]; [14, 5] is blank; [21, 4] ends at the break 22; [22, 9] and [24, 12] start no line; [23, 10, 11] starts as 7;
-    // [35, 6, 8, 11, 12] is too long; [7, 1] runs to the end
-    expect(lines).toEqual([[7, 2, 3], [7, 4], [7, 10, 11], [7, 1]]);
-    expect(copiedLines(canvas, 15, 18, 5, breaksOf(dec), starts, dec)).toContainEqual([7, 6, 8, 11, 12]);
+    // [35, 6, 8, 11, 12] is too long; [7, 1] runs to the canvas's end (the budget cut it)
+    for (const whole of [true, false]) expect(copiedLines(canvas, 15, 18, 3, breaksOf(dec), starts, dec, whole)).toEqual([[7, 2, 3], [7, 4], [7, 10, 11]]);
+    expect(copiedLines(canvas, 15, 18, 5, breaksOf(dec), starts, dec, true)).toContainEqual([7, 6, 8, 11, 12]);
+    // the prefix's last line ends at the hole: whole when the fill begins a line, else the text before a mid-line cursor
+    const cut = Int32Array.from([1, 7, 2, 3, 7, 4, MASK, MASK, 9, 7, 6, 7, 8]);
+    expect(copiedLines(cut, 6, 8, 3, breaksOf(dec), starts, dec, true)).toEqual([[7, 2, 3], [7, 4], [7, 6]]);
+    expect(copiedLines(cut, 6, 8, 3, breaksOf(dec), starts, dec, false)).toEqual([[7, 2, 3], [7, 6]]);
   });
 
   it('beams: best first, each ended at eos/pad, a line break or the span end, scored on the prefix alone', async () => {
@@ -142,13 +182,16 @@ describe('infill candidates', () => {
     expect(lineCuts([1, 2], isBreak)).toEqual([[1, 2]]);
   });
 
-  it('the sampler returns the qualifying candidate the suffix follows best; its tokens arrive as one last step', async () => {
+  it('the sampler returns the consensus of the qualifying candidates scored by suffix and fill; its tokens arrive as one last step', async () => {
     let replaced = 0;
     let filtered = 0; // candidates left out for beginning otherwise than the decoded fill
     let copied = 0; // lines in view offered as candidates
+    let voted = 0; // picks the consensus made where the best score alone would have picked another
     // line breaks: ids divisible by 7, or (more of them) by 3
     const decode3 = (ids: number[]) => ids.map((t) => (t >= EOS ? '' : t % 3 === 0 ? '\n  ' : `w${t} `)).join('');
-    for (const [prefix, decode] of [...prefixes.map((p) => [p, decodeSeven] as const), ...prefixes.map((p) => [p, decode3] as const)]) {
+    // two words, so that candidates' lines are alike and the consensus can differ from the best score
+    const decodeXy = (ids: number[]) => ids.map((t) => (t >= EOS ? '' : t % 7 === 0 ? '\n  ' : t % 5 ? 'x ' : 'y ')).join('');
+    for (const [prefix, decode] of [decodeSeven, decode3, decodeXy].flatMap((d) => prefixes.map((p) => [p, d] as const))) {
       const isBreak = breaksOf(decode);
       const n = 8;
       const knobs = { prefix, suffix, genLength: n, schedule: { kind: 'threshold' as const, tau: 0.3 } };
@@ -165,7 +208,7 @@ describe('infill candidates', () => {
       const g = plain.generated;
       const starts = g.length > 0 && decode(g).trim() !== '' ? isBreak(g[0]!) : null;
       const keys = new Set<string>();
-      const copies = copiedLines(canvasOf(prefix, n, suffix), prefix.length, prefix.length + n, n, isBreak, lineStartsOf(decode, SPEC.vocab), decode);
+      const copies = copiedLines(canvasOf(prefix, n, suffix), prefix.length, prefix.length + n, n, isBreak, lineStartsOf(decode, SPEC.vocab), decode, starts === true);
       copied += copies.length;
       const own = [...lineCuts(g, isBreak), ...beams.map((b) => b.ids)];
       const copiedKeys = new Set(copies.map((c) => c.join(',')));
@@ -183,7 +226,8 @@ describe('infill candidates', () => {
         return r.suffix + FILL_WEIGHT * r.fill;
       }));
       if (cands.length > 0) {
-        const best = scores.indexOf(Math.max(...scores));
+        const best = consensusPick(cands.map((c) => firstLine(decode(c))), scores, MBR_TEMPERATURE);
+        if (best !== scores.indexOf(Math.max(...scores))) voted++;
         expect(ranked.generated).toEqual(cands[best]);
         for (const c of cands) if (starts !== null && !copiedKeys.has(c.join(','))) expect(isBreak(c[0]!)).toBe(starts);
       } else expect(ranked.generated).toEqual(g);
@@ -200,6 +244,7 @@ describe('infill candidates', () => {
     expect(replaced).toBeGreaterThan(0);
     expect(filtered).toBeGreaterThan(0);
     expect(copied).toBeGreaterThan(0);
+    expect(voted).toBeGreaterThan(0); // the consensus is not always the best score
   });
 
   it('rankFills with one beam and no line breaks: the decoded fill against the prefix-only greedy fill, the reading score decides', async () => {

@@ -1,7 +1,7 @@
 // Infill candidates (InfillRequest.candidates): the hole decoded as usual (the suffix first in the
 // cache) is one candidate; a beam search of the hole's first line reading the prefix alone gives
-// others, and the lines already in view (prefix and suffix) the rest; the one that reads most
-// likely in place, with the code after it, wins.
+// others, and the lines already in view (prefix and suffix) the rest; each is scored by how likely
+// it reads in place, with the code after it, and the line the likely ones agree on wins.
 //
 //   beamFill (width W): beams start empty; each round every live beam asks the AR head for its
 //     next token after the prefix (one block step of one row, full logits; the suffix is left out
@@ -12,10 +12,11 @@
 //     span's end. Stop when none is live, or when 2W have ended and the best live score is below
 //     theirs (scores only fall).
 //   lineCuts: the decoded fill, and the fill up to each of its line breaks (a shorter fill).
-//   copiedLines: every line of the prefix and suffix in the canvas, as its tokens from a token
-//     that is line breaks and indentation alone (as the one-break token of that indentation: a
-//     fill starts with one) up to the next line break (code repeats lines: the hole's line is in
-//     view for 6.5% of README's held-out holes at the app's context).
+//   copiedLines: every whole line of the prefix and suffix in the canvas, as its tokens from a
+//     token that is line breaks and indentation alone (as the one-break token of that indentation:
+//     a fill starts with one) up to the next line break (code repeats lines: the hole's line is in
+//     view for 6.5% of README's held-out holes at the app's context); not the text before a
+//     mid-line hole, nor the suffix's last line cut by the canvas's end.
 //   rank: candidates whose text is not only white space, that begin as the decoded fill does
 //     (with a line break or not; copied lines, whole lines, whichever way the fill begins) and,
 //     with the syntax check, keep the syntax, by readingScore:
@@ -24,10 +25,15 @@
 //     the rows' decisions giving each token's probability). By the suffix alone a line copied
 //     from just ahead wins most holes (the suffix then reads as a repeat), and short fills win;
 //     the fill's own likelihood at 0.75 keeps both in check (README "Fill: lines in view").
+//   pick (minimum Bayes risk): the candidate whose first line is most like the others' on
+//     average, each other candidate weighing exp(score / MBR_TEMPERATURE) (its own line counts
+//     too), likeness being lineSimilarity (difflib's ratio, which Fill is judged by): a line the
+//     likely candidates agree on beats a lone top score (README "Fill: the candidates' consensus").
 //
 // Costs: a beam round is one one-row step per live beam (the cache keeps what beams share); a
 // candidate's score one step of 1 + |fill| + S rows over the cached prefix (the prefix's last row
-// reads the fill's first token); each distinct line in view is one more candidate.
+// reads the fill's first token); each distinct line in view is one more candidate; the pick
+// compares every pair of first lines (no forward).
 
 import type { DiffusionModel } from '../engine/types';
 import { checkDecisions, checkpoint, now, pieceOf, topK } from './runtime';
@@ -37,6 +43,9 @@ export const SCORE_SUFFIX_TOKENS = 32;
 
 /** The fill's own log-likelihood's weight beside the suffix's when ranking (rankFills). */
 export const FILL_WEIGHT = 0.75;
+
+/** How far the candidates' scores are softened into the weights of the consensus pick (rankFills): higher, more a vote. */
+export const MBR_TEMPERATURE = 2.5;
 
 export interface Beam {
   /** The fill's tokens, without the end token. */
@@ -93,6 +102,60 @@ export interface CandidateStats {
   /** Forward passes: beam rounds' rows and one per candidate scored. */
   forwards: number;
   ms: number;
+}
+
+/** The line a fill is judged by: its leading line break dropped, up to the next, trailing white space cut (eval.py first_line). */
+export function firstLine(text: string): string {
+  return (text.startsWith('\n') ? text.slice(1) : text).split('\n')[0]!.trimEnd();
+}
+
+/**
+ * Ratcliff/Obershelp likeness of two strings, 2M / (|a| + |b|) (1 when both are empty): M counts
+ * the characters of the longest common substring (the first in a, then in b, of those as long)
+ * plus, recursively, those matched the same way left and right of it. Python's
+ * difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() for strings of code points below
+ * U+10000 (difflib's default also skips characters frequent in strings of 200 or more).
+ */
+export function lineSimilarity(a: string, b: string): number {
+  if (a.length + b.length === 0) return 1;
+  let matched = 0;
+  const todo: [number, number, number, number][] = [[0, a.length, 0, b.length]];
+  let prev = new Int32Array(b.length + 1); // prev[j + 1]: the common run ending at a[i - 1], b[j]
+  let row = new Int32Array(b.length + 1);
+  while (todo.length > 0) {
+    const [alo, ahi, blo, bhi] = todo.pop()!;
+    let bi = alo, bj = blo, size = 0;
+    prev.fill(0, blo, bhi + 1);
+    for (let i = alo; i < ahi; i++) {
+      row[blo] = 0;
+      for (let j = blo; j < bhi; j++) {
+        const k = (row[j + 1] = a.charCodeAt(i) === b.charCodeAt(j) ? prev[j]! + 1 : 0);
+        if (k > size) [bi, bj, size] = [i - k + 1, j - k + 1, k];
+      }
+      [prev, row] = [row, prev];
+    }
+    if (size === 0) continue;
+    matched += size;
+    todo.push([alo, bi, blo, bj], [bi + size, ahi, bj + size, bhi]);
+  }
+  return (2 * matched) / (a.length + b.length);
+}
+
+/**
+ * The minimum-Bayes-risk pick among lines scored `scores`: the index whose line has the highest
+ * sum over all lines j of exp((scores[j] - max) / temperature) x lineSimilarity; ties to the first.
+ */
+export function consensusPick(lines: string[], scores: number[], temperature: number): number {
+  const top = Math.max(...scores);
+  const weights = scores.map((s) => Math.exp((s - top) / temperature));
+  let best = -1;
+  let bestGain = -Infinity;
+  for (let i = 0; i < lines.length; i++) {
+    let gain = 0;
+    for (let j = 0; j < lines.length; j++) gain += weights[j]! * (i === j ? 1 : lineSimilarity(lines[i]!, lines[j]!));
+    if (gain > bestGain) [bestGain, best] = [gain, i];
+  }
+  return best;
 }
 
 /** Are two fills the same tokens. */
@@ -196,23 +259,26 @@ export function lineCuts(ids: number[], isBreak: IsBreak): number[][] {
 }
 
 /**
- * The lines in view around the hole canvas[spanStart, spanEnd): in the prefix, then in the suffix,
- * each from a token that `lineStart` maps (as the token it maps to) up to the next line break (or
- * the region's end), at most maxLen tokens and not only white space.
+ * The whole lines in view around the hole canvas[spanStart, spanEnd): in the prefix, then in the
+ * suffix, each from a token that `lineStart` maps (as the token it maps to) up to the next line
+ * break, at most maxLen tokens and not only white space. A line cut by a region's end is no
+ * candidate: the prefix's last line only when `holeBeginsLine` (the fill begins with a line break,
+ * so the line ends at the hole; else it is the text before a mid-line cursor), the suffix's
+ * unended last line never (the canvas's budget cut it).
  */
 export function copiedLines(
   canvas: Int32Array, spanStart: number, spanEnd: number, maxLen: number, isBreak: IsBreak, lineStart: LineStart,
-  decode: (ids: number[]) => string,
+  decode: (ids: number[]) => string, holeBeginsLine: boolean,
 ): number[][] {
   const lines: number[][] = [];
-  for (const [a, b] of [[0, spanStart], [spanEnd, canvas.length]] as const) {
+  for (const [a, b, wholeAtEnd] of [[0, spanStart, holeBeginsLine], [spanEnd, canvas.length, false]] as const) {
     for (let i = a; i < b; i++) {
       const first = lineStart(canvas[i]!);
       if (first === undefined) continue;
       let j = i + 1;
       while (j < b && !isBreak(canvas[j]!)) j++;
       const ids = [first, ...canvas.subarray(i + 1, j)];
-      if (j - i <= maxLen && decode(ids).trim() !== '') lines.push(ids);
+      if ((j < b || wholeAtEnd) && j - i <= maxLen && decode(ids).trim() !== '') lines.push(ids);
     }
   }
   return lines;
@@ -221,7 +287,8 @@ export function copiedLines(
 /**
  * Rank the decoded fill (canvas[spanStart, spanEnd), up to its first eos/pad) cut at its line
  * ends, beamFill's beams and copiedLines, by readingScore (the suffix's log-likelihood over its
- * first SCORE_SUFFIX_TOKENS + FILL_WEIGHT x the fill's; the file header); with `syntax`
+ * first SCORE_SUFFIX_TOKENS + FILL_WEIGHT x the fill's), the pick being their consensus
+ * (consensusPick at MBR_TEMPERATURE over their first lines; the file header); with `syntax`
  * (SamplerHooks.syntax), candidates that put an unfixable syntax error after the prefix are left out. Returns the winner's tokens (without the end; the
  * decoded fill when no candidate qualifies) and what was done.
  */
@@ -241,7 +308,7 @@ export async function rankFills(
   const beams = await beamFill(model, canvas, spanStart, spanEnd, width, isBreak, counter, signal);
   const prefix = canvas.subarray(0, spanStart);
   const before = syntax ? decode(Array.from(prefix)) : '';
-  const copies = copiedLines(canvas, spanStart, spanEnd, spanEnd - spanStart, isBreak, lineStartsOf(decode, model.config.vocab_size), decode);
+  const copies = copiedLines(canvas, spanStart, spanEnd, spanEnd - spanStart, isBreak, lineStartsOf(decode, model.config.vocab_size), decode, starts === true);
   const own = [...lineCuts(decoded, isBreak), ...beams.map((b) => b.ids)];
   for (const [k, ids] of [...own, ...copies].entries()) {
     // the cuts and beams begin as the decoded fill does (else the shortest, a word added to the line before, wins); copied lines are whole lines
@@ -252,15 +319,14 @@ export async function rankFills(
     candidates.push(ids);
   }
   const suffix = Array.from(canvas.subarray(spanEnd, spanEnd + SCORE_SUFFIX_TOKENS));
-  let chosen = -1;
-  let top = -Infinity;
-  for (let i = 0; i < candidates.length; i++) {
+  const scores: number[] = [];
+  for (const ids of candidates) {
     await checkpoint(signal);
-    const r = await readingScore(model, prefix, candidates[i]!, suffix);
-    const s = r.suffix + FILL_WEIGHT * r.fill;
+    const r = await readingScore(model, prefix, ids, suffix);
+    scores.push(r.suffix + FILL_WEIGHT * r.fill);
     counter.forwards++;
-    if (s > top) [top, chosen] = [s, i];
   }
+  const chosen = consensusPick(candidates.map((c) => firstLine(decode(c))), scores, MBR_TEMPERATURE);
   const ids = chosen < 0 ? decoded : candidates[chosen]!;
   return { ids, stats: { ranked: candidates.length, chosen: sameIds(ids, decoded) ? 0 : chosen + 1, forwards: counter.forwards, ms: now() - started } };
 }

@@ -213,10 +213,11 @@ export interface SamplerKnobs {
   /**
    * Infill with a suffix, block-causal models: besides the fill decoded as usual (and its cuts at
    * line ends), a beam search of the hole's first line with this many beams (the AR head reading
-   * the prefix) and the lines in view in the prefix and suffix; the candidate that reads most
-   * likely in place, left to right (log P(first 32 suffix tokens | prefix + fill) + 0.75 x
-   * log P(fill | prefix)), is the result (its tokens arrive as one last step; blank candidates, and ones that
-   * do not begin as the decoded fill does, with a line break or not, are left out;
+   * the prefix) and the whole lines in view in the prefix and suffix; each is scored by how likely
+   * it reads in place, left to right (log P(first 32 suffix tokens | prefix + fill) + 0.75 x
+   * log P(fill | prefix)), and the one whose first line is most like the others', weighted by
+   * their scores, is the result (its tokens arrive as one last step; blank candidates, and cuts
+   * and beams that do not begin as the decoded fill does, with a line break or not, are left out;
    * src/diffusion/candidates.ts). Needs hooks.decode. 1: off. Integer 1..32. Default 1 (the app's
    * Fill uses 4: bench/README.md "Infill").
    */

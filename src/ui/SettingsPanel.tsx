@@ -197,7 +197,7 @@ export function SettingsPanel({ settings: s, onChange, onReset, onClose, index, 
         </label>
         <label className="field">
           <span>
-            Fill candidates <span className="field-hint">Fill selection also tries this many beams and the lines already in the file, and keeps the fill that reads best in place, with the code after it (1: off; model default decoding)</span>
+            Fill candidates <span className="field-hint">Fill selection also tries this many beams and the lines already in the file, scores each by how it reads in place with the code after it, and keeps the line the likeliest agree on (1: off; model default decoding)</span>
           </span>
           <input type="number" min={LIMITS.fillCandidates.min} max={LIMITS.fillCandidates.max} value={s.fillCandidates} onChange={(e) => Number.isFinite(num(e.target.value)) && onChange({ fillCandidates: Math.max(LIMITS.fillCandidates.min, Math.min(LIMITS.fillCandidates.max, Math.round(num(e.target.value)))) })} data-testid="settings-candidates" />
         </label>

@@ -40,9 +40,9 @@ export interface Settings {
    */
   syntaxCheck: boolean;
   /**
-   * Fill selection: beams searched besides the decoded fill (and the lines in view), all ranked by
-   * how likely the fill and the suffix after it read (SamplerKnobs.candidates; 1: off; block-causal models, model
-   * default decoding).
+   * Fill selection: beams searched besides the decoded fill (and the lines in view), all scored by
+   * how likely the fill and the suffix after it read, the likeliest ones' consensus kept
+   * (SamplerKnobs.candidates; 1: off; block-causal models, model default decoding).
    */
   fillCandidates: number;
   /** After a run, run the doctests and asserts of the code (Pyodide), when it has any. */

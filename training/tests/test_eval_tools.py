@@ -85,12 +85,14 @@ def test_infill_rank_rules_pick_per_hole_and_tie_to_the_first():
     assert out["oracle (knows the line)"] == {"exact": 1 / 3, "similarity": round(2.5 / 3, 4)}
     assert out["decoded fill"] == {"exact": 0.0, "similarity": round(1.1 / 3, 4)}
     assert out["suffix, 32 tokens"] == {"exact": 1 / 3, "similarity": round(1.9 / 3, 4)}
-    assert out["suffix 32 + 0.75 x fill (the app's rule)"] == {"exact": 1 / 3, "similarity": round(2.5 / 3, 4)}
+    assert out["suffix 32 + 0.75 x fill, best score (the app's rule before the consensus)"] == {"exact": 1 / 3, "similarity": round(2.5 / 3, 4)}
+    # far apart scores: the consensus is the best score
+    assert out["consensus of suffix 32 + 0.75 x fill at T = 2.5 (the app's rule)"] == {"exact": 1 / 3, "similarity": round(2.5 / 3, 4)}
     assert "fill given both sides" not in out        # not scored for AR models
     rows[2][1]["copied"] = True                      # the better fill of the third hole is only a line in view
     out = R.score_rules(rows)
     assert out["suffix 32 + 0.75 x fill, no lines in view"] == {"exact": 1 / 3, "similarity": round(1.9 / 3, 4)}
-    assert out["suffix 32 + 0.75 x fill (the app's rule)"] == {"exact": 1 / 3, "similarity": round(2.5 / 3, 4)}
+    assert out["suffix 32 + 0.75 x fill, best score (the app's rule before the consensus)"] == {"exact": 1 / 3, "similarity": round(2.5 / 3, 4)}
 
 
 def test_mbr_picks_the_line_most_like_the_others_weighted_by_score():
@@ -217,6 +219,19 @@ def test_tree_bound_replays_chains_and_trees_on_recorded_guesses():
     assert T.replay(rec, "tree", budget=1, k=2) == (4, 4)     # only (99,): nothing kept
 
 
+def test_consensus_pick_votes_with_softened_scores():
+    """candidates.ts consensusPick's twin: sharp scores give the best score, soft ones the line most
+    like the others, and in between the weighted sum of difflib ratios decides; ties to the first."""
+    import difflib
+    lines = ["    a = f(x)", "    a = f(y)", "    return", "    a = g(x)"]
+    scores = [-3, -3.2, -1, -3.1]
+    assert E.consensus_pick(lines, scores, 1e-3) == 2 and E.consensus_pick(lines, scores, 1e3) == 0
+    for T in (0.5, 1, 2.5, 8):
+        gain = [sum(math.exp((s + 1) / T) * difflib.SequenceMatcher(None, a, b).ratio() for s, b in zip(scores, lines)) for a in lines]
+        assert E.consensus_pick(lines, scores, T) == gain.index(max(gain))
+    assert E.consensus_pick(["x", "x", "y"], [0, 0, 0], 1) == 0
+
+
 def test_copied_lines_and_reading_score_as_the_app_ranks_fills():
     """candidates.ts copiedLines / readingScore's Python twins: lines in view from a line-start token
     to the next break; the fill's and the suffix's log-likelihoods from one forward, each token's
@@ -231,9 +246,15 @@ def test_copied_lines_and_reading_score_as_the_app_ranks_fills():
     # a blank line first: the line starts as one break would ("\n\n  " -> "\n  "); none has "\n      "
     assert starts == {7: 7, 14: 14, 21: 21, 23: 7} and breaks == {7, 14, 21, 22, 23, 24}
     prefix, suffix = [1, 7, 2, 3, 14, 5, 21, 4, 22, 9, 23, 10, 11, 24, 12], [21, 6, 8, 11, 12, 7, 1]
-    # [14, 5] is blank, [22, 9] and [24, 12] start no line, [21, 6, 8, 11, 12] is longer than 3
-    assert E.copied_lines(tok, prefix, suffix, 3, breaks, starts) == [[7, 2, 3], [21, 4], [7, 10, 11], [7, 1]]
-    assert [21, 6, 8, 11, 12] in E.copied_lines(tok, prefix, suffix, 5, breaks, starts)
+    # [14, 5] is blank, [22, 9] and [24, 12] start no line, [21, 6, 8, 11, 12] is longer than 3, [7, 1]
+    # runs to the suffix's end (the budget cut it)
+    for whole in (True, False):
+        assert E.copied_lines(tok, prefix, suffix, 3, breaks, starts, whole) == [[7, 2, 3], [21, 4], [7, 10, 11]]
+    assert [21, 6, 8, 11, 12] in E.copied_lines(tok, prefix, suffix, 5, breaks, starts, True)
+    # the prefix's last line ends at the hole: whole when the fill begins a line, else the text before a mid-line cursor
+    assert E.copied_lines(tok, [1, 7, 2, 3, 7, 4], [9, 7, 6, 7, 8], 3, breaks, starts, True) == [[7, 2, 3], [7, 4], [7, 6]]
+    assert E.copied_lines(tok, [1, 7, 2, 3, 7, 4], [9, 7, 6, 7, 8], 3, breaks, starts, False) == [[7, 2, 3], [7, 6]]
+    assert [E.fill_begins_line(tok, d, breaks) for d in ([7, 4], [4, 7], [5, tok.pad, 4], [tok.eos, 7], [])] == [True, False, None, None, None]
     # a decoded fill on the line before: cuts and beams must begin so too, copied lines need not
     dec, cands = E.fill_candidates(tok, [3, 4, 7, 9, tok.pad], [[7, 2], [6]], breaks, [[7, 2], [7, 10], [14]])
     assert dec == [3, 4, 7, 9] and cands == [[3, 4], [3, 4, 7, 9], [6], [7, 2], [7, 10]]

@@ -348,8 +348,8 @@ def test_ranked_fill_beams_and_suffix_score():
     reading_score's second part is the suffix's log likelihood after the fill, and ranked_fill returns the
     qualifying candidate (the beams reading the prefix alone, and the lines in view) with the best
     suffix score + FILL_WEIGHT x the fill's own; without lines in view and weight, the best suffix score."""
-    from eval import (FILL_WEIGHT, beam_fill, copied_lines, line_cuts, line_starts, ranked_fill, reading_score,
-                      verify_decode)
+    from eval import (FILL_WEIGHT, MBR_TEMPERATURE, beam_fill, consensus_pick, copied_lines, first_line, line_cuts,
+                      line_starts, ranked_fill, reading_score, verify_decode)
     torch.manual_seed(5)
     model, sp = block_causal_model()
 
@@ -390,16 +390,18 @@ def test_ranked_fill_beams_and_suffix_score():
         for c in line_cuts(g, breaks) + [b for b, _ in alone]:
             if c and c not in cands and Tok.decode(c).strip() and (starts is None or (c[0] in breaks) == starts):
                 cands.append(c)
-        before = ranked_fill(model, Tok, prefix, n, suffix, 3, greedy, breaks, copies=False, fill_weight=0.0)
+        before = ranked_fill(model, Tok, prefix, n, suffix, 3, greedy, breaks, copies=False, fill_weight=0.0, temperature=0)
         scores = [reading_score(model, Tok, prefix, c, suffix)[1] for c in cands]
         assert before == cands[scores.index(max(scores))]
         # the app's rule: the lines in view too, whichever way the fill begins (every break here is "\n ", so
-        # they start as its lowest id, 0), and the fill's weight
-        copies = copied_lines(Tok, prefix, suffix, n, breaks, line_starts(Tok))
-        assert copies == [[0, 3, 4], [0, 6]]
+        # they start as its lowest id, 0; the suffix's last, [0, 6], runs to its end: cut, no candidate), and the fill's weight
+        copies = copied_lines(Tok, prefix, suffix, n, breaks, line_starts(Tok), starts is True)
+        assert copies == [[0, 3, 4]]
         cands += [c for c in copies if c not in cands]
         scores = [(lambda f, x: x + FILL_WEIGHT * f)(*reading_score(model, Tok, prefix, c, suffix)) for c in cands]
-        assert got == cands[scores.index(max(scores))]
+        assert got == cands[consensus_pick([first_line(Tok.decode(c)) for c in cands], scores, MBR_TEMPERATURE)]
+        best = ranked_fill(model, Tok, prefix, n, suffix, 3, greedy, breaks, temperature=0)
+        assert best == cands[scores.index(max(scores))]
 
 
 def test_draft_head_leaves_the_clean_rows_bit_for_bit():
