@@ -8,9 +8,9 @@
 //             eval.py's ar_generate
 //   decoded   diffusion, Fill with the app's default decoding and no candidates (the fill as it
 //             is decoded, suffix first in the cache)
-//   ranked@K  the same plus K beams and the lines in view, all ranked by how likely the suffix
-//             reads after each + 0.75 x the fill's own likelihood (InfillRequest.candidates;
-//             the app's Fill uses K = settings fillCandidates)
+//   ranked@K  the same plus K beams and the lines in view, each scored by how likely the suffix
+//             reads after it + 0.75 x the fill's own likelihood, the scores' consensus picked
+//             (InfillRequest.candidates; the app's Fill uses K = settings fillCandidates)
 //   app@K     ranked@K with the Python syntax check as the app's Fill runs it (Settings → Syntax
 //             check, on by default): the decoded fill's tokens through the syntax gate, and
 //             candidates that put an unfixable syntax error after the prefix left out

@@ -13,9 +13,10 @@ Metrics (written as JSON, and merged into each model's config.json `eval` by exp
   infill_exact    one whole held-out line blanked between its prefix and suffix; diffusion fills
                   --infill-masks masks (pad ends the span), AR sees the prefix only and stops at
                   the newline; exact match of the line's text (trailing white space ignored).
-                  Block-causal models: as the app's Fill, the decoded fill ranked against
-                  --candidates beams and the lines in view (copied_lines) by the suffix's
-                  likelihood read left to right after each, + 0.75 x the fill's own (ranked_fill).
+                  Block-causal models: as the app's Fill, the decoded fill, --candidates beams
+                  and the lines in view (copied_lines), each scored by the suffix's likelihood
+                  read left to right after it + 0.75 x the fill's own, the scores' consensus
+                  over first lines picked (ranked_fill, consensus_pick).
   syntax_valid    --n-functions held-out `def` headers as prompts, --body-tokens tokens of body
                   generated greedily; the function (cut at its first dedent, or at the last full
                   line) must pass ast.parse. syntax_outcomes: each header's, in order ("1": it
@@ -593,14 +594,31 @@ MBR_TEMPERATURE = 2.5
 
 
 def consensus_pick(lines, scores, temperature=MBR_TEMPERATURE):
-    """sampler candidates.ts consensusPick (minimum Bayes risk): the index whose line has the
-    highest sum over all lines j of exp((scores[j] - max) / temperature) x difflib ratio (without
-    autojunk, as candidates.ts lineSimilarity); ties to the first."""
-    top = max(scores)
-    w = [math.exp((x - top) / temperature) for x in scores]
-    gain = [sum(wj * (1.0 if i == j else difflib.SequenceMatcher(None, a, b, autojunk=False).ratio())
-                for j, (wj, b) in enumerate(zip(w, lines))) for i, a in enumerate(lines)]
-    return max(range(len(lines)), key=lambda i: (gain[i], -i))
+    """sampler candidates.ts consensusPick (minimum Bayes risk): the line with the highest sum over all
+    candidates j of exp((scores[j] - max) / temperature) x difflib ratio (without autojunk, as
+    candidates.ts lineSimilarity; every weight 1 when no score is finite; NaN counts as -inf), then
+    of the candidates with that first line the best-scoring; ties to the first. temperature <= 0:
+    the best score. -1 when there are none. Sums in plain order, as candidates.ts."""
+    s = [-math.inf if x != x else x for x in scores]
+
+    def best(among):
+        b = -1
+        for i, x in enumerate(s):
+            if among(i) and (b < 0 or x > s[b]):
+                b = i
+        return b
+    if not lines or not temperature > 0:
+        return best(lambda i: True)
+    top = max(s)
+    w = [1.0 if top == -math.inf else math.exp((x - top) / temperature) for x in s]
+    chosen, chosen_gain = 0, -math.inf
+    for i, a in enumerate(lines):
+        gain = 0.0
+        for wj, b in zip(w, lines):
+            gain += wj * (1.0 if a == b else difflib.SequenceMatcher(None, a, b, autojunk=False).ratio())
+        if gain > chosen_gain:
+            chosen, chosen_gain = i, gain
+    return best(lambda i: lines[i] == lines[chosen])
 
 
 def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tokens=32, copies=True,
@@ -609,7 +627,7 @@ def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tok
     (line_cuts), beam_fill's and (copies) the lines of the visible prefix and suffix (copied_lines);
     those fill_candidates keeps are ranked by log P(suffix[:score_tokens] | prefix + fill) + fill_weight x
     log P(fill | prefix) (reading_score), the pick their consensus over first lines (consensus_pick at
-    temperature; 0: the best score), ties to the first; returns the pick's ids (no end token),
+    temperature; 0: the best score); returns the pick's ids (no end token),
     or the decoded fill when none is left. The beams read the prefix only, as the app's since
     Model v3 (with the suffix first in their cache, the rule before, v3's were worse: infill_rank.py).
     The fill's own likelihood keeps copied lines honest: by the suffix alone, a line copied from the
@@ -624,8 +642,6 @@ def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tok
     for c in cands:
         fill, after = reading_score(model, tok, prefix, c, s)
         scores.append(after + fill_weight * fill)
-    if not temperature:
-        return cands[max(range(len(cands)), key=lambda i: (scores[i], -i))]
     return cands[consensus_pick([first_line(tok.decode(c)) for c in cands], scores, temperature)]
 
 

@@ -16,7 +16,8 @@
 //     token that is line breaks and indentation alone (as the one-break token of that indentation:
 //     a fill starts with one) up to the next line break (code repeats lines: the hole's line is in
 //     view for 6.5% of README's held-out holes at the app's context); not the text before a
-//     mid-line hole, nor the suffix's last line cut by the canvas's end.
+//     mid-line hole, nor the suffix's last line when no break ends it (the budget cut it or the
+//     file ends there: the canvas does not say which, so a last line without a break is lost).
 //   rank: candidates whose text is not only white space, that begin as the decoded fill does
 //     (with a line break or not; copied lines, whole lines, whichever way the fill begins) and,
 //     with the syntax check, keep the syntax, by readingScore:
@@ -25,10 +26,11 @@
 //     the rows' decisions giving each token's probability). By the suffix alone a line copied
 //     from just ahead wins most holes (the suffix then reads as a repeat), and short fills win;
 //     the fill's own likelihood at 0.75 keeps both in check (README "Fill: lines in view").
-//   pick (minimum Bayes risk): the candidate whose first line is most like the others' on
-//     average, each other candidate weighing exp(score / MBR_TEMPERATURE) (its own line counts
-//     too), likeness being lineSimilarity (difflib's ratio, which Fill is judged by): a line the
-//     likely candidates agree on beats a lone top score (README "Fill: the candidates' consensus").
+//   pick (minimum Bayes risk): the first line most like all candidates' on average, each
+//     weighing exp(score / MBR_TEMPERATURE) (its own counts too), likeness being lineSimilarity
+//     (difflib's ratio, which Fill is judged by), then the best-scoring candidate with that first
+//     line (a multi-line fill beats its own first line when it scores better): a line the likely
+//     candidates agree on beats a lone top score (README "Fill: the candidates' consensus").
 //
 // Costs: a beam round is one one-row step per live beam (the cache keeps what beams share); a
 // candidate's score one step of 1 + |fill| + S rows over the cached prefix (the prefix's last row
@@ -110,18 +112,20 @@ export function firstLine(text: string): string {
 }
 
 /**
- * Ratcliff/Obershelp likeness of two strings, 2M / (|a| + |b|) (1 when both are empty): M counts
- * the characters of the longest common substring (the first in a, then in b, of those as long)
- * plus, recursively, those matched the same way left and right of it. Python's
- * difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() for strings of code points below
- * U+10000 (difflib's default also skips characters frequent in strings of 200 or more).
+ * Ratcliff/Obershelp likeness of two strings, 2M / (|a| + |b|) in code points (1 when both are
+ * empty): M counts the characters of the longest common substring (the first in a, then in b, of
+ * those as long) plus, recursively, those matched the same way left and right of it. Python's
+ * difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() (difflib's default also skips
+ * characters frequent in strings of 200 or more).
  */
 export function lineSimilarity(a: string, b: string): number {
-  if (a.length + b.length === 0) return 1;
+  const A = Array.from(a, (c) => c.codePointAt(0)!);
+  const B = Array.from(b, (c) => c.codePointAt(0)!);
+  if (A.length + B.length === 0) return 1;
   let matched = 0;
-  const todo: [number, number, number, number][] = [[0, a.length, 0, b.length]];
-  let prev = new Int32Array(b.length + 1); // prev[j + 1]: the common run ending at a[i - 1], b[j]
-  let row = new Int32Array(b.length + 1);
+  const todo: [number, number, number, number][] = [[0, A.length, 0, B.length]];
+  let prev = new Int32Array(B.length + 1); // prev[j + 1]: the common run ending at A[i - 1], B[j]
+  let row = new Int32Array(B.length + 1);
   while (todo.length > 0) {
     const [alo, ahi, blo, bhi] = todo.pop()!;
     let bi = alo, bj = blo, size = 0;
@@ -129,7 +133,7 @@ export function lineSimilarity(a: string, b: string): number {
     for (let i = alo; i < ahi; i++) {
       row[blo] = 0;
       for (let j = blo; j < bhi; j++) {
-        const k = (row[j + 1] = a.charCodeAt(i) === b.charCodeAt(j) ? prev[j]! + 1 : 0);
+        const k = (row[j + 1] = A[i] === B[j] ? prev[j]! + 1 : 0);
         if (k > size) [bi, bj, size] = [i - k + 1, j - k + 1, k];
       }
       [prev, row] = [row, prev];
@@ -138,24 +142,30 @@ export function lineSimilarity(a: string, b: string): number {
     matched += size;
     todo.push([alo, bi, blo, bj], [bi + size, ahi, bj + size, bhi]);
   }
-  return (2 * matched) / (a.length + b.length);
+  return (2 * matched) / (A.length + B.length);
 }
 
 /**
- * The minimum-Bayes-risk pick among lines scored `scores`: the index whose line has the highest
- * sum over all lines j of exp((scores[j] - max) / temperature) x lineSimilarity; ties to the first.
+ * The minimum-Bayes-risk pick among candidates with first lines `lines`, scored `scores` (NaN
+ * counts as -Infinity): the line with the highest sum over all candidates j of
+ * exp((scores[j] - max) / temperature) x lineSimilarity (every weight 1 when no score is finite),
+ * then of the candidates with that first line the best-scoring (so a longer fill can beat its own
+ * first line); ties to the first. temperature <= 0: the best score. -1 when there are none.
  */
 export function consensusPick(lines: string[], scores: number[], temperature: number): number {
-  const top = Math.max(...scores);
-  const weights = scores.map((s) => Math.exp((s - top) / temperature));
-  let best = -1;
-  let bestGain = -Infinity;
+  const s = scores.map((x) => (Number.isNaN(x) ? -Infinity : x));
+  const best = (among: (i: number) => boolean) => s.reduce((b, x, i) => (among(i) && (b < 0 || x > s[b]!) ? i : b), -1);
+  if (lines.length === 0 || !(temperature > 0)) return best(() => true);
+  const top = Math.max(...s);
+  const weights = s.map((x) => (top === -Infinity ? 1 : Math.exp((x - top) / temperature)));
+  let chosen = 0;
+  let chosenGain = -Infinity;
   for (let i = 0; i < lines.length; i++) {
     let gain = 0;
-    for (let j = 0; j < lines.length; j++) gain += weights[j]! * (i === j ? 1 : lineSimilarity(lines[i]!, lines[j]!));
-    if (gain > bestGain) [bestGain, best] = [gain, i];
+    for (let j = 0; j < lines.length; j++) gain += weights[j]! * (lines[i] === lines[j] ? 1 : lineSimilarity(lines[i]!, lines[j]!));
+    if (gain > chosenGain) [chosenGain, chosen] = [gain, i];
   }
-  return best;
+  return best((i) => lines[i] === lines[chosen]);
 }
 
 /** Are two fills the same tokens. */
@@ -288,13 +298,14 @@ export function copiedLines(
  * Rank the decoded fill (canvas[spanStart, spanEnd), up to its first eos/pad) cut at its line
  * ends, beamFill's beams and copiedLines, by readingScore (the suffix's log-likelihood over its
  * first SCORE_SUFFIX_TOKENS + FILL_WEIGHT x the fill's), the pick being their consensus
- * (consensusPick at MBR_TEMPERATURE over their first lines; the file header); with `syntax`
+ * (consensusPick at `temperature` over their first lines; the file header); with `syntax`
  * (SamplerHooks.syntax), candidates that put an unfixable syntax error after the prefix are left out. Returns the winner's tokens (without the end; the
  * decoded fill when no candidate qualifies) and what was done.
  */
 export async function rankFills(
   model: DiffusionModel, canvas: Int32Array, spanStart: number, spanEnd: number, width: number,
   decode: (ids: number[]) => string, signal?: AbortSignal, syntax?: (text: string, from: number) => number,
+  temperature = MBR_TEMPERATURE,
 ): Promise<{ ids: number[]; stats: CandidateStats }> {
   const started = now();
   const { pad, eos } = model.config.special_tokens;
@@ -326,7 +337,7 @@ export async function rankFills(
     scores.push(r.suffix + FILL_WEIGHT * r.fill);
     counter.forwards++;
   }
-  const chosen = consensusPick(candidates.map((c) => firstLine(decode(c))), scores, MBR_TEMPERATURE);
+  const chosen = consensusPick(candidates.map((c) => firstLine(decode(c))), scores, temperature);
   const ids = chosen < 0 ? decoded : candidates[chosen]!;
   return { ids, stats: { ranked: candidates.length, chosen: sameIds(ids, decoded) ? 0 : chosen + 1, forwards: counter.forwards, ms: now() - started } };
 }

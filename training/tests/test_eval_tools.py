@@ -230,6 +230,14 @@ def test_consensus_pick_votes_with_softened_scores():
         gain = [sum(math.exp((s + 1) / T) * difflib.SequenceMatcher(None, a, b).ratio() for s, b in zip(scores, lines)) for a in lines]
         assert E.consensus_pick(lines, scores, T) == gain.index(max(gain))
     assert E.consensus_pick(["x", "x", "y"], [0, 0, 0], 1) == 0
+    # of the candidates with the chosen first line, the best-scoring (a whole fill beats its own first line)
+    assert E.consensus_pick(["a = 1", "a = 1", "b = 2"], [-20, 0, -3], 2.5) == 1
+    assert E.consensus_pick(["a = 1", "a = 1", "b = 2"], [0, -20, -3], 2.5) == 0
+    # as candidates.ts: none; temperature 0, the best score; NaN as -inf; no finite score, a plain vote
+    nan, inf = float("nan"), float("inf")
+    assert E.consensus_pick([], [], 2.5) == -1 and E.consensus_pick(lines, scores, 0) == 2
+    assert E.consensus_pick(lines, [nan, -3.2, -1, nan], 1e-3) == 2
+    assert E.consensus_pick(lines, [-inf] * 4, 2.5) == E.consensus_pick(lines, [0] * 4, 2.5)
 
 
 def test_copied_lines_and_reading_score_as_the_app_ranks_fills():

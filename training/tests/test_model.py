@@ -346,8 +346,9 @@ def test_verify_decode_with_lookup_drafts_is_the_ar_heads_greedy_text():
 def test_ranked_fill_beams_and_suffix_score():
     """eval.py's twin of src/diffusion/candidates.ts: width-1 beams are the AR head's greedy line,
     reading_score's second part is the suffix's log likelihood after the fill, and ranked_fill returns the
-    qualifying candidate (the beams reading the prefix alone, and the lines in view) with the best
-    suffix score + FILL_WEIGHT x the fill's own; without lines in view and weight, the best suffix score."""
+    consensus (consensus_pick) of the qualifying candidates (the beams reading the prefix alone, and the
+    lines in view) scored by suffix + FILL_WEIGHT x the fill's own; at temperature 0 the best score;
+    without lines in view and weight, the best suffix score."""
     from eval import (FILL_WEIGHT, MBR_TEMPERATURE, beam_fill, consensus_pick, copied_lines, first_line, line_cuts,
                       line_starts, ranked_fill, reading_score, verify_decode)
     torch.manual_seed(5)
