@@ -274,7 +274,7 @@ export function lineCuts(ids: number[], isBreak: IsBreak): number[][] {
  * break, at most maxLen tokens and not only white space. A line cut by a region's end is no
  * candidate: the prefix's last line only when `holeBeginsLine` (the fill begins with a line break,
  * so the line ends at the hole; else it is the text before a mid-line cursor), the suffix's
- * unended last line never (the canvas's budget cut it).
+ * unended last line never (the budget cut it, or the file ends there without a break).
  */
 export function copiedLines(
   canvas: Int32Array, spanStart: number, spanEnd: number, maxLen: number, isBreak: IsBreak, lineStart: LineStart,
