@@ -566,8 +566,7 @@ def copied_lines(tok, prefix, suffix, n, breaks, starts, hole_begins_line):
 def fill_begins_line(tok, decoded, breaks):
     """Does the decoded fill (up to its first pad/eos) begin with a line break: True, False, or None
     when it is only white space (candidates.ts rankFills' `starts`)."""
-    cut = next((i for i, t in enumerate(decoded) if t in (tok.pad, tok.eos)), None)
-    decoded = list(decoded[:cut] if cut is not None else decoded)
+    decoded = real_ids(tok, decoded)
     return decoded[0] in breaks if decoded and tok.decode(decoded).strip() else None
 
 
@@ -578,8 +577,7 @@ def fill_candidates(tok, decoded, beams, breaks, copies=()):
     (with a line break or not: else the shortest fill, a word added to the line before, wins), the
     copied lines, whole lines, always."""
     starts = fill_begins_line(tok, decoded, breaks)
-    cut = next((i for i, t in enumerate(decoded) if t in (tok.pad, tok.eos)), None)
-    decoded = list(decoded[:cut] if cut is not None else decoded)
+    decoded = real_ids(tok, decoded)
     cands = []
     for ids, any_start in [(c, False) for c in line_cuts(decoded, breaks) + list(beams)] + [(c, True) for c in copies]:
         if ids and ids not in cands and tok.decode(ids).strip() and (any_start or starts is None or (ids[0] in breaks) == starts):
@@ -663,10 +661,15 @@ def ar_generate(model, tok, prefix, n, stop_newline=False, loop_guard=False):
     return out
 
 
+def real_ids(tok, ids):
+    """ids up to the first pad/eos, as a list."""
+    cut = next((i for i, t in enumerate(ids) if t in (tok.pad, tok.eos)), len(ids))
+    return list(ids[:cut])
+
+
 def real_text(tok, ids):
     """Text of ids up to the first pad/eos."""
-    cut = [i for i, t in enumerate(ids) if t in (tok.pad, tok.eos)]
-    return tok.decode(ids[:cut[0]] if cut else ids)
+    return tok.decode(real_ids(tok, ids))
 
 
 def infill_cases(docs, tok, n, seed=1):

@@ -25,7 +25,6 @@ suffix) as candidates, as the app's Fill since 2026-12-06; --width sets the beam
 Usage: python3 training/infill_rank.py --model DIR [--view own|mixed|prefix|twin] [--copies] [--out rows.json]
 """
 import argparse
-import difflib
 import json
 import math
 import os
@@ -86,6 +85,17 @@ def gather(model, tok, cases, view, n_masks, budget, width=8, copies=False, both
     return rows
 
 
+def app_score(c):
+    """The app's candidate score (eval.py ranked_fill): suffix 32 + FILL_WEIGHT x fill."""
+    return sum(c["suffix"][:32]) + E.FILL_WEIGHT * sum(c["fill"])
+
+
+def mbr(row, weight, temperature=1.0):
+    """The consensus (eval.py consensus_pick: minimum Bayes risk over the candidates' first lines,
+    difflib ratio) with each candidate weighted exp(weight(c) / temperature)."""
+    return E.consensus_pick([c["line"] for c in row], [weight(c) for c in row], temperature)
+
+
 RULES = {
     "oracle (knows the line)": lambda c: c["sim"],
     "decoded fill": lambda c: 0.0,
@@ -95,7 +105,7 @@ RULES = {
     "suffix 32 + 0.25 x fill": lambda c: sum(c["suffix"][:32]) + 0.25 * sum(c["fill"]),
     "suffix 32 + 0.3 x fill": lambda c: sum(c["suffix"][:32]) + 0.3 * sum(c["fill"]),
     "suffix 32 + 0.5 x fill": lambda c: sum(c["suffix"][:32]) + 0.5 * sum(c["fill"]),
-    "suffix 32 + 0.75 x fill, best score (the app's rule before the consensus)": lambda c: sum(c["suffix"][:32]) + 0.75 * sum(c["fill"]),
+    "suffix 32 + 0.75 x fill, best score (the app's rule before the consensus)": app_score,
     "suffix 32, no lines in view (the app's rule before 2026-12-06)":
         lambda c: -math.inf if c.get("copied") else sum(c["suffix"][:32]),
     "suffix 32 + 0.75 x fill, no lines in view": lambda c: -math.inf if c.get("copied") else sum(c["suffix"][:32]) + 0.75 * sum(c["fill"]),
@@ -108,26 +118,9 @@ RULES = {
 }
 
 
-def mbr(row, weight):
-    """Minimum Bayes risk over the candidates' first lines: the index of the candidate whose line
-    is most like the others' on average (difflib ratio, the metric), each other candidate counted
-    with weight(c) (a candidate's own line counts too); ties to the first."""
-    w = [weight(c) for c in row]
-    top = max(w)
-    w = [math.exp(x - top) for x in w]  # softmax weights, unnormalised
-    def risk(i):
-        return sum(wj * difflib.SequenceMatcher(None, row[i]["line"], c["line"]).ratio() for wj, c in zip(w, row))
-    return max(range(len(row)), key=lambda i: (risk(i), -i))
-
-
-def app_score(c):
-    """The app's candidate score (eval.py ranked_fill): suffix 32 + FILL_WEIGHT x fill."""
-    return sum(c["suffix"][:32]) + E.FILL_WEIGHT * sum(c["fill"])
-
-
 ROW_RULES = {
     **{f"consensus of suffix 32 + 0.75 x fill at T = {T}" + (" (the app's rule)" if T == E.MBR_TEMPERATURE else ""):
-       (lambda r, T=T: E.consensus_pick([c["line"] for c in r], [app_score(c) for c in r], T)) for T in (1, 2, 2.5, 4, 8)},
+       (lambda r, T=T: mbr(r, app_score, T)) for T in (1, 2, 2.5, 4, 8)},
     "MBR, candidates alike": lambda r: mbr(r, lambda c: 0.0),
     "MBR weighted by suffix 32": lambda r: mbr(r, lambda c: sum(c["suffix"][:32])),
     "MBR weighted by fill + suffix 32": lambda r: mbr(r, lambda c: sum(c["fill"]) + sum(c["suffix"][:32])),
