@@ -547,13 +547,14 @@ def line_starts(tok):
     return starts
 
 
-def copied_lines(tok, prefix, suffix, n, breaks, starts, hole_begins_line):
+def copied_lines(tok, prefix, suffix, n, breaks, starts, hole_begins_line, suffix_ends_text=False):
     """sampler candidates.ts copiedLines: every whole line of the visible text (prefix, then suffix),
     as its tokens from a line_starts token (as the one-break token it maps to) up to the next line
     break, at most n tokens and not blank; of the lines a region's end cuts, the prefix's last only
-    when hole_begins_line (the fill begins with a line break), the suffix's never."""
+    when hole_begins_line (the fill begins with a line break), the suffix's only when
+    suffix_ends_text (the suffix is the text's end, which has no final line break)."""
     out = []
-    for text, whole_at_end in ((list(prefix), hole_begins_line), (list(suffix), False)):
+    for text, whole_at_end in ((list(prefix), hole_begins_line), (list(suffix), suffix_ends_text)):
         for i, t in enumerate(text):
             if t in starts:
                 j = next((k for k in range(i + 1, len(text)) if text[k] in breaks), len(text))
@@ -620,18 +621,20 @@ def consensus_pick(lines, scores, temperature=MBR_TEMPERATURE):
 
 
 def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tokens=32, copies=True,
-                fill_weight=FILL_WEIGHT, temperature=MBR_TEMPERATURE):
+                fill_weight=FILL_WEIGHT, temperature=MBR_TEMPERATURE, suffix_ends_text=False):
     """sampler candidates.ts rankFills: candidates are the decoded fill cut at each line end
     (line_cuts), beam_fill's and (copies) the lines of the visible prefix and suffix (copied_lines);
     those fill_candidates keeps are ranked by log P(suffix[:score_tokens] | prefix + fill) + fill_weight x
     log P(fill | prefix) (reading_score), the pick their consensus over first lines (consensus_pick at
-    temperature; 0: the best score); returns the pick's ids (no end token),
+    temperature; 0: the best score; suffix_ends_text: the suffix is the text's end, copied_lines);
+    returns the pick's ids (no end token),
     or the decoded fill when none is left. The beams read the prefix only, as the app's since
     Model v3 (with the suffix first in their cache, the rule before, v3's were worse: infill_rank.py).
     The fill's own likelihood keeps copied lines honest: by the suffix alone, a line copied from the
     suffix just ahead wins most holes (it makes the suffix read as a repeat)."""
     beams = beam_fill(model, tok, prefix, n, (), width, breaks)
-    extra = copied_lines(tok, prefix, suffix, n, breaks, line_starts(tok), fill_begins_line(tok, decoded, breaks) is True) if copies else []
+    extra = copied_lines(tok, prefix, suffix, n, breaks, line_starts(tok), fill_begins_line(tok, decoded, breaks) is True,
+                         suffix_ends_text) if copies else []
     decoded, cands = fill_candidates(tok, decoded, [b for b, _ in beams], breaks, extra)
     if not cands:
         return decoded
@@ -722,17 +725,19 @@ def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify", r
     breaks = newline_ids(tok) if candidates > 1 or ar_candidates > 1 else set()
     for pre, line, suf in cases:
         p, s, p_ar = infill_context(tok, pre, suf, n_masks, budget)
+        whole = len(s) == len(tok.encode(suf))  # the suffix runs to the text's end (as the app's droppedSuffix = 0)
         if model.cfg.kind == "diffusion":
             if is_block(model):
                 ids = block_decode(model, tok, p, n_masks, s, tau, order=order, row_cost=row_cost)[0]
                 if candidates > 1 and s:
-                    ids = ranked_fill(model, tok, p, n_masks, s, candidates, ids, breaks)
+                    ids = ranked_fill(model, tok, p, n_masks, s, candidates, ids, breaks, suffix_ends_text=whole)
                 got = real_text(tok, ids)
             else:
                 got = real_text(tok, diffusion_fill(model, tok, p, n_masks, s))
         elif ar_candidates > 1:
             p = p_ar[-(model.cfg.max_seq_len - n_masks - 32):]  # room to score the suffix
-            ids = ranked_fill(model, tok, p, n_masks, s, ar_candidates, ar_generate(model, tok, p, n_masks), breaks)
+            ids = ranked_fill(model, tok, p, n_masks, s, ar_candidates, ar_generate(model, tok, p, n_masks), breaks,
+                              suffix_ends_text=whole)
             got = tok.decode(ids)
         else:
             got = tok.decode(ar_generate(model, tok, p_ar, n_masks, stop_newline=True))

@@ -8,6 +8,7 @@ the decoded fill cut at each line end, and 8 beams of the hole's first line) in 
          left after the masks is prefix, half suffix), decoded fill and beams (Fill's rule before v3);
   mixed  the decoded fill of the own view, the beams of the prefix only (no suffix in the cache):
          eval.py's and the app's rule since v3
+  both   mixed's candidates and the own view's beams too (suffix first), after the prefix-only ones
   prefix the own view's prefix, no suffix in the cache: the AR head's greedy fill and beams
   twin   the AR twin's: the prefix only (the budget less the masks), greedy line + prefix-only
          beams, the suffix used only to judge (eval.py --ar-candidates).
@@ -62,13 +63,16 @@ def gather(model, tok, cases, view, n_masks, budget, width=8, copies=False, both
     rows = []
     for pre, line, suf in cases:
         p, s, p_ar = E.infill_context(tok, pre, suf, n_masks, budget)
-        if view in ("own", "mixed"):
+        if view in ("own", "mixed", "both"):
             decoded = E.block_decode(model, tok, p, n_masks, s, 0.3, order="verify", row_cost=0.45)[0]
             beams, P = E.beam_fill(model, tok, p, n_masks, s if view == "own" else (), width, breaks), p
+            if view == "both":  # the suffix-first beams after the prefix-only ones
+                beams += E.beam_fill(model, tok, p, n_masks, s, width, breaks)
         else:  # prefix: the own view's prefix; twin: the twin's longer one
             P = p if view == "prefix" else p_ar[-(model.cfg.max_seq_len - n_masks - 64):]
             decoded, beams = E.ar_generate(model, tok, P, n_masks), E.beam_fill(model, tok, P, n_masks, (), width, breaks)
-        extra = E.copied_lines(tok, P, s, n_masks, breaks, starts, E.fill_begins_line(tok, decoded, breaks) is True) if copies else []
+        extra = E.copied_lines(tok, P, s, n_masks, breaks, starts, E.fill_begins_line(tok, decoded, breaks) is True,
+                               len(s) == len(tok.encode(suf))) if copies else []
         dec, cands = E.fill_candidates(tok, decoded, [b for b, _ in beams], breaks, extra)
         info = []
         own = set(map(tuple, E.fill_candidates(tok, decoded, [b for b, _ in beams], breaks)[1]))
@@ -143,7 +147,7 @@ def score_rules(rows):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", required=True)
-    ap.add_argument("--view", default="own", choices=["own", "mixed", "prefix", "twin"])
+    ap.add_argument("--view", default="own", choices=["own", "mixed", "both", "prefix", "twin"])
     ap.add_argument("--data", default=os.path.join(HERE, "data"))
     ap.add_argument("--n-infill", type=int, default=100)
     ap.add_argument("--infill-masks", type=int, default=24)

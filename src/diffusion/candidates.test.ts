@@ -139,6 +139,9 @@ describe('infill candidates', () => {
     const cut = Int32Array.from([1, 7, 2, 3, 7, 4, MASK, MASK, 9, 7, 6, 7, 8]);
     expect(copiedLines(cut, 6, 8, 3, breaksOf(dec), starts, dec, true)).toEqual([[7, 2, 3], [7, 4], [7, 6]]);
     expect(copiedLines(cut, 6, 8, 3, breaksOf(dec), starts, dec, false)).toEqual([[7, 2, 3], [7, 6]]);
+    // the suffix's unended last line ([7, 8]) is whole when the canvas holds the text to its end (a file with no final break)
+    expect(copiedLines(cut, 6, 8, 3, breaksOf(dec), starts, dec, false, true)).toEqual([[7, 2, 3], [7, 6], [7, 8]]);
+    expect(copiedLines(canvas, 15, 18, 3, breaksOf(dec), starts, dec, false, true)).toEqual([[7, 2, 3], [7, 4], [7, 10, 11], [7, 1]]);
   });
 
   it('beams: best first, each ended at eos/pad, a line break or the span end, scored on the prefix alone', async () => {
@@ -194,9 +197,12 @@ describe('infill candidates', () => {
     let replaced = 0;
     let filtered = 0; // candidates left out for beginning otherwise than the decoded fill
     let copied = 0; // lines in view offered as candidates
+    let lastLines = 0; // the suffix's unended last line offered (the canvas holds the text to its end)
     // line breaks: ids divisible by 7, or (more of them) by 3
     const decode3 = (ids: number[]) => ids.map((t) => (t >= EOS ? '' : t % 3 === 0 ? '\n  ' : `w${t} `)).join('');
-    for (const [prefix, decode] of [...prefixes.map((p) => [p, decodeSeven] as const), ...prefixes.map((p) => [p, decode3] as const)]) {
+    // the second suffix's text ends without a line break: under decode3 its last line [12, 13] is whole
+    const cases = [decodeSeven, decode3].flatMap((d) => [suffix, [...suffix, 13]].flatMap((suffix) => prefixes.map((p) => [p, d, suffix] as const)));
+    for (const [prefix, decode, suffix] of cases) {
       const isBreak = breaksOf(decode);
       const n = 8;
       const knobs = { prefix, suffix, genLength: n, schedule: { kind: 'threshold' as const, tau: 0.3 } };
@@ -213,8 +219,10 @@ describe('infill candidates', () => {
       const g = plain.generated;
       const starts = g.length > 0 && decode(g).trim() !== '' ? isBreak(g[0]!) : null;
       const keys = new Set<string>();
-      const copies = copiedLines(canvasOf(prefix, n, suffix), prefix.length, prefix.length + n, n, isBreak, lineStartsOf(decode, SPEC.vocab), decode, starts === true);
+      // the whole suffix is in the canvas (no budget cut it): its last line is whole, ended or not
+      const copies = copiedLines(canvasOf(prefix, n, suffix), prefix.length, prefix.length + n, n, isBreak, lineStartsOf(decode, SPEC.vocab), decode, starts === true, true);
       copied += copies.length;
+      lastLines += copies.length - copiedLines(canvasOf(prefix, n, suffix), prefix.length, prefix.length + n, n, isBreak, lineStartsOf(decode, SPEC.vocab), decode, starts === true).length;
       const own = [...lineCuts(g, isBreak), ...beams.map((b) => b.ids)];
       const copiedKeys = new Set(copies.map((c) => c.join(',')));
       const cands = [...own, ...copies].filter((c, k) => {
@@ -248,6 +256,41 @@ describe('infill candidates', () => {
     expect(replaced).toBeGreaterThan(0);
     expect(filtered).toBeGreaterThan(0);
     expect(copied).toBeGreaterThan(0);
+    expect(lastLines).toBeGreaterThan(0);
+  });
+
+  it("the suffix's unended last line is a candidate only when the canvas holds the text to its end", async () => {
+    const decode3 = (ids: number[]) => ids.map((t) => (t >= EOS ? '' : t % 3 === 0 ? '\n  ' : `w${t} `)).join('');
+    const isBreak = breaksOf(decode3);
+    const prefix = prefixes[0]!;
+    const n = 8;
+    // lines [15, 16, 17] (15 is a break that starts a line) after the suffix; the budget keeps 80 of its
+    // tokens, so the canvas ends with a line no other repeats, [15, 20, 22], whose line break was cut
+    const tail = Array.from({ length: 90 }, (_, i) => 15 + ((i + 2) % 3));
+    tail.splice(71, 2, 20, 22);
+    const long = [...suffix, ...tail];
+    const knobs = { prefix, suffix: long, genLength: n, truncate: true, schedule: { kind: 'threshold' as const, tau: 0.3 } };
+    const plain = await infill(model, knobs, { decode: decode3 });
+    const ranked = await infill(model, { ...knobs, candidates: 3 }, { decode: decode3 });
+    expect(plain.layout.droppedSuffix).toBeGreaterThan(0);
+    const canvas = Int32Array.from(plain.tokens); // the canvas after decoding: prefix and suffix as laid out
+    expect(Array.from(canvas.subarray(canvas.length - 4))).toEqual([17, 15, 20, 22]);
+    // the candidates from their definition, the cut line left out; with it, one more
+    const g = plain.generated;
+    const starts = g.length > 0 && decode3(g).trim() !== '' ? isBreak(g[0]!) : null;
+    const beams = await beamFill(model, canvas, prefix.length, prefix.length + n, 3, isBreak, { forwards: 0 });
+    const count = (endsText: boolean) => {
+      const copies = copiedLines(canvas, prefix.length, prefix.length + n, n, isBreak, lineStartsOf(decode3, SPEC.vocab), decode3, starts === true, endsText);
+      const own = [...lineCuts(g, isBreak), ...beams.map((b) => b.ids)];
+      const keys = new Set<string>();
+      return [...own, ...copies].filter((c, k) => {
+        const ok = c.length > 0 && decode3(c).trim() !== '' && (k >= own.length || starts === null || isBreak(c[0]!) === starts) && !keys.has(c.join(','));
+        if (ok) keys.add(c.join(','));
+        return ok;
+      }).length;
+    };
+    expect(count(true)).toBe(count(false) + 1);
+    expect(ranked.stats.candidates!.ranked).toBe(count(false));
   });
 
   it("rankFills picks by consensusPick at its temperature: near 0 the best score, high a vote that picks otherwise", async () => {
@@ -256,7 +299,7 @@ describe('infill candidates', () => {
       const plain = await infill(model, { prefix, suffix, genLength: 8, schedule: { kind: 'threshold', tau: 0.3 }, lookup: 0 });
       const canvas = Int32Array.from(plain.tokens);
       const picks = [];
-      for (const T of [1e-6, MBR_TEMPERATURE, 1e6]) picks.push((await rankFills(model, canvas, prefix.length, prefix.length + 8, 3, decode, undefined, undefined, T)).ids);
+      for (const T of [1e-6, MBR_TEMPERATURE, 1e6]) picks.push((await rankFills(model, canvas, prefix.length, prefix.length + 8, 3, decode, { temperature: T })).ids);
       // (the candidates are rebuilt from their definition in the test above; here the picks' scores alone)
       const s = suffix.slice(0, SCORE_SUFFIX_TOKENS);
       const score = async (ids: number[]) => ((r) => r.suffix + FILL_WEIGHT * r.fill)(await readingScore(model, prefix, ids, s));
@@ -325,7 +368,7 @@ describe('infill candidates', () => {
       tried++;
       // a made-up rule: the word w<banned> is an error wherever it is written after the prefix
       const syntax = (text: string, from: number) => text.indexOf(`w${banned} `, from);
-      const checked = await rankFills(model, canvas, prefix.length, prefix.length + 8, 3, decode, undefined, syntax);
+      const checked = await rankFills(model, canvas, prefix.length, prefix.length + 8, 3, decode, { syntax });
       expect(checked.ids.includes(banned)).toBe(false);
       expect(checked.stats.ranked).toBeLessThan(free.stats.ranked);
     }

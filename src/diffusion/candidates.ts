@@ -274,14 +274,15 @@ export function lineCuts(ids: number[], isBreak: IsBreak): number[][] {
  * break, at most maxLen tokens and not only white space. A line cut by a region's end is no
  * candidate: the prefix's last line only when `holeBeginsLine` (the fill begins with a line break,
  * so the line ends at the hole; else it is the text before a mid-line cursor), the suffix's
- * unended last line never (the budget cut it, or the file ends there without a break).
+ * unended last line only when `suffixEndsText` (the canvas holds the text to its end, which has
+ * no final line break; else the budget cut that line).
  */
 export function copiedLines(
   canvas: Int32Array, spanStart: number, spanEnd: number, maxLen: number, isBreak: IsBreak, lineStart: LineStart,
-  decode: (ids: number[]) => string, holeBeginsLine: boolean,
+  decode: (ids: number[]) => string, holeBeginsLine: boolean, suffixEndsText = false,
 ): number[][] {
   const lines: number[][] = [];
-  for (const [a, b, wholeAtEnd] of [[0, spanStart, holeBeginsLine], [spanEnd, canvas.length, false]] as const) {
+  for (const [a, b, wholeAtEnd] of [[0, spanStart, holeBeginsLine], [spanEnd, canvas.length, suffixEndsText]] as const) {
     for (let i = a; i < b; i++) {
       const first = lineStart(canvas[i]!);
       if (first === undefined) continue;
@@ -298,14 +299,20 @@ export function copiedLines(
  * Rank the decoded fill (canvas[spanStart, spanEnd), up to its first eos/pad) cut at its line
  * ends, beamFill's beams and copiedLines, by readingScore (the suffix's log-likelihood over its
  * first SCORE_SUFFIX_TOKENS + FILL_WEIGHT x the fill's), the pick being their consensus
- * (consensusPick at `temperature` over their first lines; the file header); with `syntax`
- * (SamplerHooks.syntax), candidates that put an unfixable syntax error after the prefix are left out. Returns the winner's tokens (without the end; the
- * decoded fill when no candidate qualifies) and what was done.
+ * (consensusPick at `temperature` over their first lines; the file header). Options:
+ * - `syntax` (SamplerHooks.syntax): candidates that put an unfixable syntax error after the prefix are left out;
+ * - `temperature`: the consensus's (MBR_TEMPERATURE; <= 0: the best score);
+ * - `suffixEndsText`: the canvas's suffix runs to the end of the text, so its last line is whole
+ *   even without a line break (copiedLines);
+ * - `signal`: cancels between forwards.
+ * Returns the winner's tokens (without the end; the decoded fill when no candidate qualifies) and what was done.
  */
 export async function rankFills(
   model: DiffusionModel, canvas: Int32Array, spanStart: number, spanEnd: number, width: number,
-  decode: (ids: number[]) => string, signal?: AbortSignal, syntax?: (text: string, from: number) => number,
-  temperature = MBR_TEMPERATURE,
+  decode: (ids: number[]) => string,
+  { signal, syntax, temperature = MBR_TEMPERATURE, suffixEndsText = false }: {
+    signal?: AbortSignal; syntax?: (text: string, from: number) => number; temperature?: number; suffixEndsText?: boolean;
+  } = {},
 ): Promise<{ ids: number[]; stats: CandidateStats }> {
   const started = now();
   const { pad, eos } = model.config.special_tokens;
@@ -319,7 +326,7 @@ export async function rankFills(
   const beams = await beamFill(model, canvas, spanStart, spanEnd, width, isBreak, counter, signal);
   const prefix = canvas.subarray(0, spanStart);
   const before = syntax ? decode(Array.from(prefix)) : '';
-  const copies = copiedLines(canvas, spanStart, spanEnd, spanEnd - spanStart, isBreak, lineStartsOf(decode, model.config.vocab_size), decode, starts === true);
+  const copies = copiedLines(canvas, spanStart, spanEnd, spanEnd - spanStart, isBreak, lineStartsOf(decode, model.config.vocab_size), decode, starts === true, suffixEndsText);
   const own = [...lineCuts(decoded, isBreak), ...beams.map((b) => b.ids)];
   for (const [k, ids] of [...own, ...copies].entries()) {
     // the cuts and beams begin as the decoded fill does (else the shortest, a word added to the line before, wins); copied lines are whole lines

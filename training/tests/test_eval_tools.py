@@ -262,6 +262,8 @@ def test_copied_lines_and_reading_score_as_the_app_ranks_fills():
     # the prefix's last line ends at the hole: whole when the fill begins a line, else the text before a mid-line cursor
     assert E.copied_lines(tok, [1, 7, 2, 3, 7, 4], [9, 7, 6, 7, 8], 3, breaks, starts, True) == [[7, 2, 3], [7, 4], [7, 6]]
     assert E.copied_lines(tok, [1, 7, 2, 3, 7, 4], [9, 7, 6, 7, 8], 3, breaks, starts, False) == [[7, 2, 3], [7, 6]]
+    # the suffix's unended last line is whole when the suffix is the text's end (no final line break)
+    assert E.copied_lines(tok, [1, 7, 2, 3, 7, 4], [9, 7, 6, 7, 8], 3, breaks, starts, False, True) == [[7, 2, 3], [7, 6], [7, 8]]
     assert [E.fill_begins_line(tok, d, breaks) for d in ([7, 4], [4, 7], [5, tok.pad, 4], [tok.eos, 7], [])] == [True, False, None, None, None]
     # a decoded fill on the line before: cuts and beams must begin so too, copied lines need not
     dec, cands = E.fill_candidates(tok, [3, 4, 7, 9, tok.pad], [[7, 2], [6]], breaks, [[7, 2], [7, 10], [14]])
