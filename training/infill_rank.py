@@ -100,6 +100,13 @@ def mbr(row, weight, temperature=1.0):
     return E.consensus_pick([c["line"] for c in row], [weight(c) for c in row], temperature)
 
 
+def top_k_consensus(row, k, temperature=E.MBR_TEMPERATURE):
+    """The app's consensus over only the k best-scoring candidates (app_score; ties to the first),
+    kept in their order: fewer, likelier votes."""
+    keep = sorted(sorted(range(len(row)), key=lambda i: (-app_score(row[i]), i))[:k])
+    return keep[mbr([row[i] for i in keep], app_score, temperature)]
+
+
 RULES = {
     "oracle (knows the line)": lambda c: c["sim"],
     "decoded fill": lambda c: 0.0,
@@ -125,6 +132,8 @@ RULES = {
 ROW_RULES = {
     **{f"consensus of suffix 32 + 0.75 x fill at T = {T}" + (" (the app's rule)" if T == E.MBR_TEMPERATURE else ""):
        (lambda r, T=T: mbr(r, app_score, T)) for T in (1, 2, 2.5, 4, 8)},
+    **{f"consensus at T = 2.5, the evidence the {K} best-scoring candidates": (lambda r, K=K: top_k_consensus(r, K))
+       for K in (4, 8, 12, 16)},
     "MBR, candidates alike": lambda r: mbr(r, lambda c: 0.0),
     "MBR weighted by suffix 32": lambda r: mbr(r, lambda c: sum(c["suffix"][:32])),
     "MBR weighted by fill + suffix 32": lambda r: mbr(r, lambda c: sum(c["fill"]) + sum(c["suffix"][:32])),

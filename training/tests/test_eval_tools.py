@@ -105,6 +105,17 @@ def test_mbr_picks_the_line_most_like_the_others_weighted_by_score():
     assert E.first_line("\n    y = 1\nz") == "    y = 1"
 
 
+def test_top_k_consensus_votes_among_the_k_best_scoring_only():
+    import infill_rank as R
+    c = lambda line, suffix: {"line": line, "suffix": [suffix], "fill": [0.0]}
+    # three unlikely candidates agree on "pass"-like lines; the two likeliest on "return a..."
+    row = [c("pass", -3.0), c("return a", 0.0), c("passe", -3.0), c("return a + b", -0.5), c("pas", -3.0)]
+    assert R.mbr(row, R.app_score, 8.0) == 0                  # all five vote, softly: the unlikely three win
+    assert R.top_k_consensus(row, 2, 8.0) == 1                # only the two likeliest vote: an index into the row
+    assert R.top_k_consensus(row, 5, 8.0) == R.mbr(row, R.app_score, 8.0)
+    assert R.top_k_consensus(row, 1) == 1                     # one voter: the best score
+
+
 def test_soup_averages_runs_from_one_init_and_refuses_others(tmp_path):
     import soup
     def ck(w, seed, init=None, config=None):
