@@ -48,6 +48,8 @@ interface Hole {
   suffix: number[];
   arPrefix: number[];
   line: string;
+  /** No budget cut the suffix: it is the text's end (eval.py suffix_reaches_end; the app's Fill says so too). */
+  suffixEndsText: boolean;
 }
 
 interface Run {
@@ -107,7 +109,7 @@ export async function main(argv: string[]): Promise<void> {
       }
       const candidates = c === 'decoded' ? 1 : Number(c.split('@')[1]);
       const hooks = c.startsWith('app@') ? { decode, syntax: pythonSyntaxError, tail: pythonTail } : { decode };
-      const r = await infill(dm, { ...knobs, prefix: h.prefix, suffix: h.suffix, genLength: 24, candidates }, hooks);
+      const r = await infill(dm, { ...knobs, prefix: h.prefix, suffix: h.suffix, suffixEndsText: h.suffixEndsText, genLength: 24, candidates }, hooks);
       runs[c]!.push({ text: r.text ?? '', ms: r.stats.ms, forwards: r.stats.forwards });
     }
     if ((i + 1) % 20 === 0) console.log(`${i + 1}/${holes.length} holes`);

@@ -84,14 +84,15 @@ def main():
     elif sys.argv[1] == "infill":
         sys.path.insert(0, os.path.dirname(EVAL))
         from tokenizer import Tokenizer
-        ev = _load(["infill_cases", "infill_context"])
+        ev = _load(["infill_cases", "infill_context", "suffix_reaches_end"])
         tok = Tokenizer.load(sys.argv[4])
         with open(sys.argv[2]) as f:
             docs = [json.loads(line)["text"] for line in f]
         out = []
         for pre, line, suf in ev["infill_cases"](docs, tok, int(sys.argv[3])):
             p, s, p_ar = ev["infill_context"](tok, pre, suf, 24, int(sys.argv[5]) if len(sys.argv) > 5 else 256)
-            out.append({"prefix": p, "suffix": s, "arPrefix": p_ar, "line": line})
+            out.append({"prefix": p, "suffix": s, "arPrefix": p_ar, "line": line,
+                        "suffixEndsText": ev["suffix_reaches_end"](tok, suf, s)})
         json.dump(out, sys.stdout)
     elif sys.argv[1] == "similarity":
         score = _load(["line_score", "first_line"])["line_score"]

@@ -701,6 +701,12 @@ def infill_context(tok, pre, suf, n_masks, budget):
     return p[-(budget - n_masks - len(s)):], s, p[-(budget - n_masks):]
 
 
+def suffix_reaches_end(tok, suf, s):
+    """Is the hole's visible suffix s (infill_context) the whole of the text after it, suf (no budget
+    cut it)? Then its last line is whole even without a final break (the app's suffixEndsText)."""
+    return len(s) == len(tok.encode(suf))
+
+
 def first_line(text):
     """The line a fill is judged by: its leading line break dropped, up to the next, trailing white
     space cut."""
@@ -725,7 +731,7 @@ def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify", r
     breaks = newline_ids(tok) if candidates > 1 or ar_candidates > 1 else set()
     for pre, line, suf in cases:
         p, s, p_ar = infill_context(tok, pre, suf, n_masks, budget)
-        whole = len(s) == len(tok.encode(suf))  # the suffix runs to the text's end (as the app's droppedSuffix = 0)
+        whole = suffix_reaches_end(tok, suf, s)
         if model.cfg.kind == "diffusion":
             if is_block(model):
                 ids = block_decode(model, tok, p, n_masks, s, tau, order=order, row_cost=row_cost)[0]

@@ -3,7 +3,7 @@ that knows the line), and what several ranking rules pick (eval.py's infill hole
 
 For each of --n-infill held-out holes (eval.py infill_cases, --infill-masks masks, a context
 budget of --infill-context tokens) it gathers the app's Fill candidates (eval.py ranked_fill:
-the decoded fill cut at each line end, and 8 beams of the hole's first line) in one of two views:
+the decoded fill cut at each line end, and --width beams of the hole's first line) in one of five views:
   own    the model's own: a block-causal model with the suffix first in its cache (half the budget
          left after the masks is prefix, half suffix), decoded fill and beams (Fill's rule before v3);
   mixed  the decoded fill of the own view, the beams of the prefix only (no suffix in the cache):
@@ -23,7 +23,7 @@ risk) of those scores at several temperatures (eval.py consensus_pick; the app's
 --copies adds the lines in view (eval.py copied_lines: every whole line of the visible prefix and
 suffix) as candidates, as the app's Fill since 2026-12-06; --width sets the beams (8; the app's 4).
 
-Usage: python3 training/infill_rank.py --model DIR [--view own|mixed|prefix|twin] [--copies] [--out rows.json]
+Usage: python3 training/infill_rank.py --model DIR [--view own|mixed|both|prefix|twin] [--copies] [--rows rows.json] [--out result.json]
 """
 import argparse
 import json
@@ -72,7 +72,7 @@ def gather(model, tok, cases, view, n_masks, budget, width=8, copies=False, both
             P = p if view == "prefix" else p_ar[-(model.cfg.max_seq_len - n_masks - 64):]
             decoded, beams = E.ar_generate(model, tok, P, n_masks), E.beam_fill(model, tok, P, n_masks, (), width, breaks)
         extra = E.copied_lines(tok, P, s, n_masks, breaks, starts, E.fill_begins_line(tok, decoded, breaks) is True,
-                               len(s) == len(tok.encode(suf))) if copies else []
+                               E.suffix_reaches_end(tok, suf, s)) if copies else []
         dec, cands = E.fill_candidates(tok, decoded, [b for b, _ in beams], breaks, extra)
         info = []
         own = set(map(tuple, E.fill_candidates(tok, decoded, [b for b, _ in beams], breaks)[1]))
@@ -175,7 +175,8 @@ def main():
         ap.error("--view own needs a block-causal diffusion model (an AR model has only the twin's view)")
     docs = [json.loads(l)["text"] for l in open(os.path.join(args.data, "corpus", "heldout.jsonl"))]
     t0 = time.time()
-    if args.rows and os.path.exists(args.rows):
+    read = bool(args.rows) and os.path.exists(args.rows)
+    if read:
         rows = json.load(open(args.rows))
     else:
         cases = E.infill_cases(docs, tok, args.n_infill)
@@ -187,6 +188,8 @@ def main():
               "context": args.infill_context, "width": args.width, "copies": args.copies,
               "candidates_per_hole": round(sum(len(r) for r in rows) / len(rows), 2), "rules": score_rules(rows),
               "seconds": round(time.time() - t0)}
+    if args.rows and read:
+        result["note"] = f"rules scored from the candidates gathered before ({args.rows}): 'seconds' is the scoring's alone"
     for name, r in result["rules"].items():
         print(f"{name:45s} exact {r['exact']:.2f}  similarity {r['similarity']:.4f}")
     print(f"{result['candidates_per_hole']} candidates per hole, {result['seconds']} s")

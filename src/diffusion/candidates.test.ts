@@ -205,7 +205,8 @@ describe('infill candidates', () => {
     for (const [prefix, decode, suffix] of cases) {
       const isBreak = breaksOf(decode);
       const n = 8;
-      const knobs = { prefix, suffix, genLength: n, schedule: { kind: 'threshold' as const, tau: 0.3 } };
+      // the suffix is the text's end (as the app's Fill says)
+      const knobs = { prefix, suffix, genLength: n, schedule: { kind: 'threshold' as const, tau: 0.3 }, suffixEndsText: true };
       const plain = await infill(model, knobs, { decode });
       const events: StepEvent[] = [];
       let start: number[] = [];
@@ -259,17 +260,23 @@ describe('infill candidates', () => {
     expect(lastLines).toBeGreaterThan(0);
   });
 
-  it("the suffix's unended last line is a candidate only when the canvas holds the text to its end", async () => {
+  it("the suffix's unended last line is a candidate only when the request says the suffix ends the text and no budget cut it", async () => {
     const decode3 = (ids: number[]) => ids.map((t) => (t >= EOS ? '' : t % 3 === 0 ? '\n  ' : `w${t} `)).join('');
     const isBreak = breaksOf(decode3);
     const prefix = prefixes[0]!;
     const n = 8;
+    // a suffix whose last line [12, 13] has no break after it: by default (a window of the text?) not copied;
+    // said to end the text, one candidate more (the same canvas and decoding: only the copies differ)
+    const unended = { prefix, suffix: [...suffix, 13], genLength: n, candidates: 3, schedule: { kind: 'threshold' as const, tau: 0.3 } };
+    const unsaid = await infill(model, unended, { decode: decode3 });
+    const said = await infill(model, { ...unended, suffixEndsText: true }, { decode: decode3 });
+    expect(said.stats.candidates!.ranked - unsaid.stats.candidates!.ranked).toBe(1);
     // lines [15, 16, 17] (15 is a break that starts a line) after the suffix; the budget keeps 80 of its
     // tokens, so the canvas ends with a line no other repeats, [15, 20, 22], whose line break was cut
     const tail = Array.from({ length: 90 }, (_, i) => 15 + ((i + 2) % 3));
     tail.splice(71, 2, 20, 22);
     const long = [...suffix, ...tail];
-    const knobs = { prefix, suffix: long, genLength: n, truncate: true, schedule: { kind: 'threshold' as const, tau: 0.3 } };
+    const knobs = { prefix, suffix: long, genLength: n, truncate: true, schedule: { kind: 'threshold' as const, tau: 0.3 }, suffixEndsText: true };
     const plain = await infill(model, knobs, { decode: decode3 });
     const ranked = await infill(model, { ...knobs, candidates: 3 }, { decode: decode3 });
     expect(plain.layout.droppedSuffix).toBeGreaterThan(0);

@@ -16,8 +16,8 @@
 //     token that is line breaks and indentation alone (as the one-break token of that indentation:
 //     a fill starts with one) up to the next line break (code repeats lines: the hole's line is in
 //     view for 6.5% of README's held-out holes at the app's context); not the text before a
-//     mid-line hole, nor the suffix's last line when no break ends it (the budget cut it or the
-//     file ends there: the canvas does not say which, so a last line without a break is lost).
+//     mid-line hole, nor the suffix's last line when no break ends it, unless the request says
+//     the suffix is the text's end and no budget cut it (SamplerKnobs.suffixEndsText).
 //   rank: candidates whose text is not only white space, that begin as the decoded fill does
 //     (with a line break or not; copied lines, whole lines, whichever way the fill begins) and,
 //     with the syntax check, keep the syntax, by readingScore:

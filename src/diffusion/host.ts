@@ -96,7 +96,8 @@ export class SamplerHost {
       const keptSuffix = keepStart(req.suffix, model.config.max_seq_len, req.truncate);
       const prefix = codec.encode(keptPrefix.text);
       const suffix = codec.encode(keptSuffix.text);
-      const tokens = { ...knobsOf(req), prefix, suffix };
+      // a suffix cut here in characters no longer ends the text
+      const tokens = { ...knobsOf(req), prefix, suffix, ...(keptSuffix.cut > 0 ? { suffixEndsText: false } : {}) };
       const h = withDroppedChars(withStop(hooks, req.stopAt, req.prefix, tail), codec, prefix, keptPrefix.cut, suffix, keptSuffix.cut);
       return infill(model as DiffusionModel, tokens, h.hooks).then((r) => h.result(dropHealed(r, tail)));
     });

@@ -23,6 +23,7 @@ describe('resolveKnobs', () => {
       reuseForward: true,
       dualCache: false,
       previews: false,
+      suffixEndsText: false,
       endsInOrder: true,
       candidates: 1,
     });
@@ -44,6 +45,8 @@ describe('resolveKnobs', () => {
     expect(resolveKnobs({ genLength: 8, schedule: { kind: 'entropyBound', gamma: 0.5 } })).toMatchObject({ confidence: 'entropy', schedule: { kind: 'entropyBound', gamma: 0.5, maxSteps: 8 } });
     expect(resolveKnobs({ genLength: 8, confidence: 'prob', schedule: { kind: 'entropyBound', gamma: 0.5 } }).confidence).toBe('prob');
     expect(() => resolveKnobs({ genLength: 8, dualCache: 'yes' as never })).toThrow(/dualCache must be true or false/);
+    expect(resolveKnobs({ genLength: 8, suffixEndsText: true }).suffixEndsText).toBe(true);
+    for (const bad of ['yes', 1, 0]) expect(() => resolveKnobs({ genLength: 8, suffixEndsText: bad as never })).toThrow(/suffixEndsText must be true or false/);
     expect(resolveKnobs({ genLength: 8, rowCost: 0.6 }).rowCost).toBe(0.6);
     for (const bad of [-0.1, 1.5, Number.NaN, '0.5']) expect(() => resolveKnobs({ genLength: 8, rowCost: bad as never })).toThrow(/rowCost must be a number in \[0, 1\]/);
   });

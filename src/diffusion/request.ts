@@ -42,6 +42,8 @@ export interface ResolvedKnobs {
   reuseForward: boolean;
   dualCache: boolean;
   previews: boolean;
+  /** SamplerKnobs.suffixEndsText (a boolean; default false). */
+  suffixEndsText: boolean;
   endsInOrder: boolean;
   /** Infill: beams ranked against the decoded fill (1: off). */
   candidates: number;
@@ -51,6 +53,11 @@ const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInt
 
 function requirePositiveInt(value: unknown, name: string): number {
   if (!isInt(value) || value < 1) throw new RequestError(`${name} must be an integer >= 1, got ${String(value)}`);
+  return value;
+}
+
+function requireBoolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw new RequestError(`${name} must be true or false, got ${String(value)}`);
   return value;
 }
 
@@ -100,7 +107,7 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
   const lookupMatch = req.lookupMatch ?? 1;
   if (!isInt(lookupMatch) || lookupMatch < 1 || lookupMatch > 3) throw new RequestError(`lookupMatch must be 1, 2 or 3 (the shortest match prompt lookup copies after), got ${String(lookupMatch)}`);
   const dualCache = req.dualCache ?? false;
-  if (typeof dualCache !== 'boolean') throw new RequestError(`dualCache must be true or false, got ${String(dualCache)}`);
+  requireBoolean(dualCache, 'dualCache');
   const rowCost = req.rowCost ?? null;
   if (rowCost !== null && (typeof rowCost !== 'number' || !(rowCost >= 0 && rowCost <= 1))) throw new RequestError(`rowCost must be a number in [0, 1] (0: drafts sized without costs), got ${String(rowCost)}`);
   const candidates = req.candidates ?? 1;
@@ -171,6 +178,7 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
     reuseForward: req.reuseForward ?? true,
     dualCache,
     previews: req.previews ?? false,
+    suffixEndsText: requireBoolean(req.suffixEndsText ?? false, 'suffixEndsText'),
     candidates,
     endsInOrder: req.endsInOrder ?? true,
   };

@@ -52,7 +52,7 @@ export async function infill(model: DiffusionModel, request: InfillRequest, hook
   if (knobs.candidates <= 1 || spanEnd === layout.tokens.length) return res; // no suffix to rank by
   const canvas = Int32Array.from(res.tokens);
   const { ids, stats } = await rankFills(model, canvas, spanStart, spanEnd, knobs.candidates, hooks.decode!, {
-    signal: hooks.signal, syntax: hooks.syntax, suffixEndsText: layout.droppedSuffix === 0, // no budget cut the suffix: its last line is whole, ended or not
+    signal: hooks.signal, syntax: hooks.syntax, suffixEndsText: knobs.suffixEndsText && layout.droppedSuffix === 0, // the text's end, and no budget cut it
   });
   const counts = {
     steps: res.stats.steps, forwards: res.stats.forwards + stats.forwards, skippedForwards: res.stats.skippedForwards,

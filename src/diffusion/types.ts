@@ -223,6 +223,14 @@ export interface SamplerKnobs {
    */
   candidates?: number;
   /**
+   * Infill: the suffix is the text's end (nothing follows it in the file), so its last line is a
+   * whole line even without a final line break, and `candidates` may copy it. Honoured only when
+   * no budget cut the suffix (`truncate`, or the worker's cut of a very long text). Default false:
+   * a caller passing a window of the text (or not knowing) leaves it off, and a last line without
+   * a break is then never copied. The app's Fill sets it (its suffix is the rest of the editor).
+   */
+  suffixEndsText?: boolean;
+  /**
    * Text requests (the worker's SamplerHost): stop decoding once the text committed so far shows
    * where a completion at the cursor ends, instead of writing tokens that will be thrown away.
    * `'line'`: at its first line break (a completion in the middle of a line is shown as one line).

@@ -258,7 +258,7 @@ export function App() {
       rematchStop.current?.abort();
       genRun?.cancel();
       const run = startRun(
-        { kind: 'infill', label: 'fill', modelId: d.modelId, specials: d.specials, knobs: fillKnobs(knobs(d.maxSeqLen, want), live.current.settings, d.blockCausal), prefix: text.slice(0, start), suffix: text.slice(end) },
+        { kind: 'infill', label: 'fill', modelId: d.modelId, specials: d.specials, knobs: { ...fillKnobs(knobs(d.maxSeqLen, want), live.current.settings, d.blockCausal), suffixEndsText: true }, prefix: text.slice(0, start), suffix: text.slice(end) },
         bump,
       );
       setMode('generate');

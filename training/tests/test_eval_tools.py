@@ -105,6 +105,14 @@ def test_mbr_picks_the_line_most_like_the_others_weighted_by_score():
     assert E.first_line("\n    y = 1\nz") == "    y = 1"
 
 
+def test_suffix_reaches_end_says_whether_a_budget_cut_the_suffix():
+    from types import SimpleNamespace
+    tok = SimpleNamespace(encode=lambda text: [ord(ch) for ch in text])
+    assert E.suffix_reaches_end(tok, "ab\ncd", tok.encode("ab\ncd"))
+    assert not E.suffix_reaches_end(tok, "ab\ncd", tok.encode("ab\nc"))   # cut: "c" is not the last line
+    assert E.suffix_reaches_end(tok, "", [])
+
+
 def test_top_k_consensus_votes_among_the_k_best_scoring_only():
     import infill_rank as R
     c = lambda line, suffix: {"line": line, "suffix": [suffix], "fill": [0.0]}
