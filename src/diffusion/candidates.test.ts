@@ -45,6 +45,32 @@ async function logProbsAfter(context: number[], positions: number[]): Promise<Fl
 
 const range = (a: number, n: number) => Array.from({ length: n }, (_, i) => a + i);
 const canvasOf = (prefix: number[], n: number, suffix: number[]) => Int32Array.from([...prefix, ...new Array<number>(n).fill(MASK), ...suffix]);
+// line breaks: ids divisible by 3 (more of them than decodeSeven's)
+const decode3 = (ids: number[]) => ids.map((t) => (t >= EOS ? '' : t % 3 === 0 ? '\n  ' : `w${t} `)).join('');
+
+/**
+ * rankFills' candidates built from their definition, for the hole canvas[p, p + n) whose decoded
+ * fill is `generated`: its line cuts, 3 beams and the copied lines (the suffix's unended last line
+ * when `endsText`), without blanks and repeats, the cuts and beams only when they begin as the fill
+ * does. `filtered`: those left out for beginning otherwise.
+ */
+async function candidatesByDefinition(canvas: Int32Array, p: number, n: number, generated: number[], decode: (ids: number[]) => string, endsText: boolean) {
+  const isBreak = breaksOf(decode);
+  const beams = await beamFill(model, canvas, p, p + n, 3, isBreak, { forwards: 0 });
+  const starts = generated.length > 0 && decode(generated).trim() !== '' ? isBreak(generated[0]!) : null;
+  const copies = copiedLines(canvas, p, p + n, n, isBreak, lineStartsOf(decode, SPEC.vocab), decode, starts === true, endsText);
+  const own = [...lineCuts(generated, isBreak), ...beams.map((b) => b.ids)];
+  const keys = new Set<string>();
+  let filtered = 0;
+  const cands = [...own, ...copies].filter((c, k) => {
+    const layoutOk = k >= own.length || starts === null || isBreak(c[0]!) === starts; // copied lines whichever way
+    if (c.length > 0 && decode(c).trim() !== '' && !layoutOk) filtered++;
+    const ok = c.length > 0 && decode(c).trim() !== '' && layoutOk && !keys.has(c.join(','));
+    if (ok) keys.add(c.join(','));
+    return ok;
+  });
+  return { cands, copies, starts, filtered };
+}
 
 const prefixes = [[5, 9, 13, 2, 40, 7, 8, 21], [1, 2, 3, 4, 5, 6], [17, 33, 8, 8, 12, 50, 44, 3, 9], [28, 15], [6, 6, 6, 19, 23], [11, 12, 13, 14, 0, 16]];
 const suffix = [30, 31, 32, 3, 4, 11, 12];
@@ -198,8 +224,6 @@ describe('infill candidates', () => {
     let filtered = 0; // candidates left out for beginning otherwise than the decoded fill
     let copied = 0; // lines in view offered as candidates
     let lastLines = 0; // the suffix's unended last line offered (the canvas holds the text to its end)
-    // line breaks: ids divisible by 7, or (more of them) by 3
-    const decode3 = (ids: number[]) => ids.map((t) => (t >= EOS ? '' : t % 3 === 0 ? '\n  ' : `w${t} `)).join('');
     // the second suffix's text ends without a line break: under decode3 its last line [12, 13] is whole
     const cases = [decodeSeven, decode3].flatMap((d) => [suffix, [...suffix, 13]].flatMap((suffix) => prefixes.map((p) => [p, d, suffix] as const)));
     for (const [prefix, decode, suffix] of cases) {
@@ -215,24 +239,15 @@ describe('infill candidates', () => {
       expect(ranked.stats.forwards).toBe(plain.stats.forwards + stats.forwards);
       for (const e of events) for (const c of e.changes) if (c.state === 'committed') start[c.position] = c.token;
       expect(start).toEqual(ranked.tokens);
-      // the candidates, built here from their definition
-      const beams = await beamFill(model, canvasOf(prefix, n, suffix), prefix.length, prefix.length + n, 3, isBreak, { forwards: 0 });
+      // the candidates, built here from their definition; the whole suffix is in the canvas (no
+      // budget cut it): its last line is whole, ended or not
       const g = plain.generated;
-      const starts = g.length > 0 && decode(g).trim() !== '' ? isBreak(g[0]!) : null;
-      const keys = new Set<string>();
-      // the whole suffix is in the canvas (no budget cut it): its last line is whole, ended or not
-      const copies = copiedLines(canvasOf(prefix, n, suffix), prefix.length, prefix.length + n, n, isBreak, lineStartsOf(decode, SPEC.vocab), decode, starts === true, true);
+      const def = await candidatesByDefinition(canvasOf(prefix, n, suffix), prefix.length, n, g, decode, true);
+      const { cands, copies, starts } = def;
+      filtered += def.filtered;
       copied += copies.length;
-      lastLines += copies.length - copiedLines(canvasOf(prefix, n, suffix), prefix.length, prefix.length + n, n, isBreak, lineStartsOf(decode, SPEC.vocab), decode, starts === true).length;
-      const own = [...lineCuts(g, isBreak), ...beams.map((b) => b.ids)];
+      lastLines += copies.length - (await candidatesByDefinition(canvasOf(prefix, n, suffix), prefix.length, n, g, decode, false)).copies.length;
       const copiedKeys = new Set(copies.map((c) => c.join(',')));
-      const cands = [...own, ...copies].filter((c, k) => {
-        const layoutOk = k >= own.length || starts === null || isBreak(c[0]!) === starts; // copied lines whichever way
-        if (c.length > 0 && decode(c).trim() !== '' && !layoutOk) filtered++;
-        const ok = c.length > 0 && decode(c).trim() !== '' && layoutOk && !keys.has(c.join(','));
-        if (ok) keys.add(c.join(','));
-        return ok;
-      });
       expect(stats.ranked).toBe(cands.length);
       const s = suffix.slice(0, SCORE_SUFFIX_TOKENS);
       const scores = await Promise.all(cands.map(async (c) => {
@@ -261,8 +276,6 @@ describe('infill candidates', () => {
   });
 
   it("the suffix's unended last line is a candidate only when the request says the suffix ends the text and no budget cut it", async () => {
-    const decode3 = (ids: number[]) => ids.map((t) => (t >= EOS ? '' : t % 3 === 0 ? '\n  ' : `w${t} `)).join('');
-    const isBreak = breaksOf(decode3);
     const prefix = prefixes[0]!;
     const n = 8;
     // a suffix whose last line [12, 13] has no break after it: by default (a window of the text?) not copied;
@@ -283,21 +296,9 @@ describe('infill candidates', () => {
     const canvas = Int32Array.from(plain.tokens); // the canvas after decoding: prefix and suffix as laid out
     expect(Array.from(canvas.subarray(canvas.length - 4))).toEqual([17, 15, 20, 22]);
     // the candidates from their definition, the cut line left out; with it, one more
-    const g = plain.generated;
-    const starts = g.length > 0 && decode3(g).trim() !== '' ? isBreak(g[0]!) : null;
-    const beams = await beamFill(model, canvas, prefix.length, prefix.length + n, 3, isBreak, { forwards: 0 });
-    const count = (endsText: boolean) => {
-      const copies = copiedLines(canvas, prefix.length, prefix.length + n, n, isBreak, lineStartsOf(decode3, SPEC.vocab), decode3, starts === true, endsText);
-      const own = [...lineCuts(g, isBreak), ...beams.map((b) => b.ids)];
-      const keys = new Set<string>();
-      return [...own, ...copies].filter((c, k) => {
-        const ok = c.length > 0 && decode3(c).trim() !== '' && (k >= own.length || starts === null || isBreak(c[0]!) === starts) && !keys.has(c.join(','));
-        if (ok) keys.add(c.join(','));
-        return ok;
-      }).length;
-    };
-    expect(count(true)).toBe(count(false) + 1);
-    expect(ranked.stats.candidates!.ranked).toBe(count(false));
+    const count = async (endsText: boolean) => (await candidatesByDefinition(canvas, prefix.length, n, plain.generated, decode3, endsText)).cands.length;
+    expect(await count(true)).toBe((await count(false)) + 1);
+    expect(ranked.stats.candidates!.ranked).toBe(await count(false));
   });
 
   it("rankFills picks by consensusPick at its temperature: near 0 the best score, high a vote that picks otherwise", async () => {
