@@ -731,7 +731,7 @@ def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify", r
     breaks = newline_ids(tok) if candidates > 1 or ar_candidates > 1 else set()
     for pre, line, suf in cases:
         p, s, p_ar = infill_context(tok, pre, suf, n_masks, budget)
-        whole = suffix_reaches_end(tok, suf, s)
+        whole = (candidates > 1 or ar_candidates > 1) and suffix_reaches_end(tok, suf, s)  # only ranking copies lines
         if model.cfg.kind == "diffusion":
             if is_block(model):
                 ids = block_decode(model, tok, p, n_masks, s, tau, order=order, row_cost=row_cost)[0]

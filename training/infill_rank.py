@@ -119,7 +119,7 @@ RULES = {
     "suffix 32 + 0.75 x fill, best score (the app's rule before the consensus)": app_score,
     "suffix 32, no lines in view (the app's rule before 2026-12-06)":
         lambda c: -math.inf if c.get("copied") else sum(c["suffix"][:32]),
-    "suffix 32 + 0.75 x fill, no lines in view": lambda c: -math.inf if c.get("copied") else sum(c["suffix"][:32]) + 0.75 * sum(c["fill"]),
+    "suffix 32 + 0.75 x fill, no lines in view": lambda c: -math.inf if c.get("copied") else app_score(c),
     "oracle, no lines in view": lambda c: -math.inf if c.get("copied") else c["sim"],
     "suffix 32 + 1.5 x fill": lambda c: sum(c["suffix"][:32]) + 1.5 * sum(c["fill"]),
     "suffix 32 + fill (whole text)": lambda c: sum(c["suffix"][:32]) + sum(c["fill"]),
@@ -132,7 +132,7 @@ RULES = {
 ROW_RULES = {
     **{f"consensus of suffix 32 + 0.75 x fill at T = {T}" + (" (the app's rule)" if T == E.MBR_TEMPERATURE else ""):
        (lambda r, T=T: mbr(r, app_score, T)) for T in (1, 2, 2.5, 4, 8)},
-    **{f"consensus at T = 2.5, the evidence the {K} best-scoring candidates": (lambda r, K=K: top_k_consensus(r, K))
+    **{f"consensus at T = {E.MBR_TEMPERATURE}, the evidence the {K} best-scoring candidates": (lambda r, K=K: top_k_consensus(r, K))
        for K in (4, 8, 12, 16)},
     "MBR, candidates alike": lambda r: mbr(r, lambda c: 0.0),
     "MBR weighted by suffix 32": lambda r: mbr(r, lambda c: sum(c["suffix"][:32])),
@@ -188,7 +188,7 @@ def main():
               "context": args.infill_context, "width": args.width, "copies": args.copies,
               "candidates_per_hole": round(sum(len(r) for r in rows) / len(rows), 2), "rules": score_rules(rows),
               "seconds": round(time.time() - t0)}
-    if args.rows and read:
+    if read:
         result["note"] = f"rules scored from the candidates gathered before ({args.rows}): 'seconds' is the scoring's alone"
     for name, r in result["rules"].items():
         print(f"{name:45s} exact {r['exact']:.2f}  similarity {r['similarity']:.4f}")
