@@ -109,7 +109,8 @@ export async function main(argv: string[]): Promise<void> {
       }
       const candidates = c === 'decoded' ? 1 : Number(c.split('@')[1]);
       const hooks = c.startsWith('app@') ? { decode, syntax: pythonSyntaxError, tail: pythonTail } : { decode };
-      const r = await infill(dm, { ...knobs, prefix: h.prefix, suffix: h.suffix, suffixEndsText: h.suffixEndsText, genLength: 24, candidates }, hooks);
+      // every hole begins a line (the newline before the line is in the hole), as a Fill of whole lines: the host would say so
+      const r = await infill(dm, { ...knobs, prefix: h.prefix, suffix: h.suffix, suffixEndsText: h.suffixEndsText, fillBeginsLine: true, genLength: 24, candidates }, hooks);
       runs[c]!.push({ text: r.text ?? '', ms: r.stats.ms, forwards: r.stats.forwards });
     }
     if ((i + 1) % 20 === 0) console.log(`${i + 1}/${holes.length} holes`);

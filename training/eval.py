@@ -460,14 +460,16 @@ def newline_ids(tok):
 
 
 @torch.no_grad()
-def beam_fill(model, tok, prefix, n, suffix, width, breaks):
+def beam_fill(model, tok, prefix, n, suffix, width, breaks, first_break=False):
     """sampler candidates.ts beamFill: beam search of the hole's first line on the AR head, the
     suffix (empty for the app's rule since Model v3) first in the context at its true positions: each round every live beam is extended by
     its `width` most likely next tokens (mask excluded; ties to the lower id), the `width` best
     live ones go on; a beam ends at eos/pad, at a token of `breaks` (a line break) after its
     first, or at n tokens, its score including that token's. Stops when no beam is live, or when
-    2 x width have ended and the best live score is below theirs. Returns the ended beams' ids (the
-    ending token left out) with at least one token, best first: [(ids, log prob)]."""
+    2 x width have ended and the best live score is below theirs. first_break: the first token is
+    one of `breaks` (the hole begins a line; its probability still the model's over every token).
+    Returns the ended beams' ids (the ending token left out) with at least one token, best first:
+    [(ids, log prob)]."""
     if not prefix and not suffix:
         return []  # nothing to read on from
     dev = next(model.parameters()).device
@@ -483,9 +485,13 @@ def beam_fill(model, tok, prefix, n, suffix, width, breaks):
         logits[:, tok.mask] = -float("inf")
         lp = logits.double().log_softmax(-1)
         grown = []
+        if first_break and c == 0:
+            allowed = torch.zeros(lp.shape[-1], dtype=torch.bool)
+            allowed[[t for t in breaks if t < lp.shape[-1]]] = True
         for (ids, score), row in zip(live, lp):
-            v, ix = row.topk(min(len(row), width + 8))
-            for _, t in sorted(zip((-v).tolist(), ix.tolist()))[:width]:
+            pick = row.masked_fill(~allowed, -float("inf")) if first_break and c == 0 else row
+            v, ix = pick.topk(min(len(row), width + 8))
+            for _, t in [x for x in sorted(zip((-v).tolist(), ix.tolist())) if x[0] < float("inf")][:width]:
                 grown.append((ids + [t], score + row[t].item()))
         grown.sort(key=lambda b: -b[1])
         live = []
@@ -571,13 +577,14 @@ def fill_begins_line(tok, decoded, breaks):
     return decoded[0] in breaks if decoded and tok.decode(decoded).strip() else None
 
 
-def fill_candidates(tok, decoded, beams, breaks, copies=()):
+def fill_candidates(tok, decoded, beams, breaks, copies=(), begins_line=False):
     """ranked_fill's candidates: (the decoded fill up to its end token, the candidates). They are
     its line_cuts, the beams' ids and the copied lines, in that order, without repeats, with text
     that is not only white space; the cuts and beams only when they begin as the decoded fill does
     (with a line break or not: else the shortest fill, a word added to the line before, wins), the
-    copied lines, whole lines, always."""
-    starts = fill_begins_line(tok, decoded, breaks)
+    copied lines, whole lines, always; begins_line (the hole begins a line): only those that begin
+    with a line break, whatever the decoded fill does."""
+    starts = True if begins_line else fill_begins_line(tok, decoded, breaks)
     decoded = real_ids(tok, decoded)
     cands = []
     for ids, any_start in [(c, False) for c in line_cuts(decoded, breaks) + list(beams)] + [(c, True) for c in copies]:
@@ -621,21 +628,23 @@ def consensus_pick(lines, scores, temperature=MBR_TEMPERATURE):
 
 
 def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tokens=32, copies=True,
-                fill_weight=FILL_WEIGHT, temperature=MBR_TEMPERATURE, suffix_ends_text=False):
+                fill_weight=FILL_WEIGHT, temperature=MBR_TEMPERATURE, suffix_ends_text=False, begins_line=False):
     """sampler candidates.ts rankFills: candidates are the decoded fill cut at each line end
     (line_cuts), beam_fill's and (copies) the lines of the visible prefix and suffix (copied_lines);
     those fill_candidates keeps are ranked by log P(suffix[:score_tokens] | prefix + fill) + fill_weight x
     log P(fill | prefix) (reading_score), the pick their consensus over first lines (consensus_pick at
-    temperature; 0: the best score; suffix_ends_text: the suffix is the text's end, copied_lines);
+    temperature; 0: the best score; suffix_ends_text: the suffix is the text's end, copied_lines;
+    begins_line: the hole begins a line, so every candidate begins with a line break, the beams'
+    first token too: candidates.ts fillBeginsLine);
     returns the pick's ids (no end token),
     or the decoded fill when none is left. The beams read the prefix only, as the app's since
     Model v3 (with the suffix first in their cache, the rule before, v3's were worse: infill_rank.py).
     The fill's own likelihood keeps copied lines honest: by the suffix alone, a line copied from the
     suffix just ahead wins most holes (it makes the suffix read as a repeat)."""
-    beams = beam_fill(model, tok, prefix, n, (), width, breaks)
-    extra = copied_lines(tok, prefix, suffix, n, breaks, line_starts(tok), fill_begins_line(tok, decoded, breaks) is True,
-                         suffix_ends_text) if copies else []
-    decoded, cands = fill_candidates(tok, decoded, [b for b, _ in beams], breaks, extra)
+    beams = beam_fill(model, tok, prefix, n, (), width, breaks, first_break=begins_line)
+    extra = copied_lines(tok, prefix, suffix, n, breaks, line_starts(tok),
+                         begins_line or fill_begins_line(tok, decoded, breaks) is True, suffix_ends_text) if copies else []
+    decoded, cands = fill_candidates(tok, decoded, [b for b, _ in beams], breaks, extra, begins_line)
     if not cands:
         return decoded
     s = list(suffix)[:score_tokens]
@@ -647,13 +656,17 @@ def ranked_fill(model, tok, prefix, n, suffix, width, decoded, breaks, score_tok
 
 
 @torch.no_grad()
-def ar_generate(model, tok, prefix, n, stop_newline=False, loop_guard=False):
+def ar_generate(model, tok, prefix, n, stop_newline=False, loop_guard=False, first=None):
+    """Greedy tokens after prefix (up to eos, n, or with stop_newline the end of the first line);
+    first: the set the first token is chosen from (the twin told that the hole begins a line)."""
     dev = next(model.parameters()).device
     x = list(prefix)
     out = []
     for _ in range(n):
         logits = model(torch.tensor(x[-model.cfg.max_seq_len:])[None].to(dev))[0, -1].float().cpu()
         logits[[tok.mask, tok.pad]] = -float("inf")
+        if first is not None and not out:
+            logits[[t for t in range(len(logits)) if t not in first]] = -float("inf")
         nxt = guarded_argmax(logits, x, loop_guard)
         if nxt == tok.eos:
             break
@@ -720,15 +733,19 @@ def line_score(got, line):
     return got == line.rstrip(), difflib.SequenceMatcher(None, got, line.rstrip()).ratio()
 
 
-def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify", row_cost=0.0, candidates=1, ar_candidates=0):
+def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify", row_cost=0.0, candidates=1, ar_candidates=0,
+                  ar_line_start=False):
     """(exact match, mean difflib similarity) of the filled line; diffusion sees the suffix (half
     of what the budget leaves after the masks), AR the prefix only. Block-causal models with
     candidates > 1: the decoded fill ranked against beam_fill's and the lines in view (ranked_fill,
     the app's Fill). AR models with ar_candidates > 1: its greedy line ranked the same way against
     its own prefix-only beams and the lines in view, the suffix not in its context, only a judge
-    and a source of lines (what the Fill's ranking is worth to a left-to-right model)."""
+    and a source of lines (what the Fill's ranking is worth to a left-to-right model). Every hole
+    begins a line (infill_cases), and ranking is told so, as the app's Fill is when the selection
+    starts a line (begins_line); ar_line_start: the AR model's greedy line is told so too (its
+    first token a line break), otherwise it reads the prefix alone, as the issue's twin."""
     hits = sim = 0.0
-    breaks = newline_ids(tok) if candidates > 1 or ar_candidates > 1 else set()
+    breaks = newline_ids(tok) if candidates > 1 or ar_candidates > 1 or ar_line_start else set()
     for pre, line, suf in cases:
         p, s, p_ar = infill_context(tok, pre, suf, n_masks, budget)
         whole = (candidates > 1 or ar_candidates > 1) and suffix_reaches_end(tok, suf, s)  # only ranking copies lines
@@ -736,17 +753,18 @@ def infill_scores(model, tok, cases, n_masks, budget, tau=0.3, order="verify", r
             if is_block(model):
                 ids = block_decode(model, tok, p, n_masks, s, tau, order=order, row_cost=row_cost)[0]
                 if candidates > 1 and s:
-                    ids = ranked_fill(model, tok, p, n_masks, s, candidates, ids, breaks, suffix_ends_text=whole)
+                    ids = ranked_fill(model, tok, p, n_masks, s, candidates, ids, breaks, suffix_ends_text=whole,
+                                      begins_line=True)
                 got = real_text(tok, ids)
             else:
                 got = real_text(tok, diffusion_fill(model, tok, p, n_masks, s))
         elif ar_candidates > 1:
             p = p_ar[-(model.cfg.max_seq_len - n_masks - 32):]  # room to score the suffix
             ids = ranked_fill(model, tok, p, n_masks, s, ar_candidates, ar_generate(model, tok, p, n_masks), breaks,
-                              suffix_ends_text=whole)
+                              suffix_ends_text=whole, begins_line=True)
             got = tok.decode(ids)
         else:
-            got = tok.decode(ar_generate(model, tok, p_ar, n_masks, stop_newline=True))
+            got = tok.decode(ar_generate(model, tok, p_ar, n_masks, stop_newline=True, first=breaks if ar_line_start else None))
         exact, ratio = line_score(got, line)
         hits += exact
         sim += ratio
@@ -902,6 +920,9 @@ def main():
             elif args.ar_candidates > 1:
                 ex, sim_r = infill_scores(model, tok, cases, args.infill_masks, budget, ar_candidates=args.ar_candidates)
                 r["infill_ranked"] = {"exact": ex, "similarity": round(sim_r, 4), "candidates": args.ar_candidates}
+            if not is_block(model) and model.cfg.kind != "diffusion":  # the twin told that the hole begins a line
+                ex, sim_l = infill_scores(model, tok, cases, args.infill_masks, budget, ar_line_start=True)
+                r["infill_line_start"] = {"exact": ex, "similarity": round(sim_l, 4)}
             r["infill_similarity"] = round(sim, 4)
             r["n_infill"] = len(cases)
         if "syntax" in want:

@@ -201,6 +201,27 @@ describe('infill candidates', () => {
     expect(await beamFill(model, canvasOf([], 4, suffix), 0, 4, 3, isBreak, { forwards: 0 })).toEqual([]);
   });
 
+  it("firstBreak: every beam begins with a line break, the likeliest such first tokens, scored by the model's full distribution", async () => {
+    for (const prefix of prefixes.slice(0, 4)) {
+      const n = 6;
+      const free = await beamFill(model, canvasOf(prefix, n, suffix), prefix.length, prefix.length + n, 3, isBreak, { forwards: 0 });
+      const beams = await beamFill(model, canvasOf(prefix, n, suffix), prefix.length, prefix.length + n, 3, isBreak, { forwards: 0 }, undefined, true);
+      expect(beams.length).toBeGreaterThan(0);
+      const first = await logProbsAfter(prefix, range(0, prefix.length));
+      // the first round keeps the 3 likeliest breaks (ties to the lower id); every beam starts with one of them
+      const top3 = Array.from(first.keys()).filter(isBreak).sort((a, b) => first[b]! - first[a]! || a - b).slice(0, 3);
+      for (const b of beams) {
+        expect(top3).toContain(b.ids[0]);
+        const seq = b.end === undefined ? b.ids : [...b.ids, b.end];
+        let want = 0;
+        for (let i = 0; i < seq.length; i++) want += (await logProbsAfter([...prefix, ...seq.slice(0, i)], range(0, prefix.length + i)))[seq[i]!]!;
+        expect(b.score).toBeCloseTo(want, 3);
+      }
+      // the free beams that begin with a break and go on in the constrained search's beam set too
+      for (const b of free) if (isBreak(b.ids[0]!) && top3.includes(b.ids[0]!)) expect(beams.map((x) => x.ids.join())).toContain(b.ids.join());
+    }
+  });
+
   it('width 1 is the greedy continuation of the prefix alone, up to its first line break', async () => {
     for (const prefix of prefixes) {
       const n = 8;
@@ -299,6 +320,35 @@ describe('infill candidates', () => {
     const count = async (endsText: boolean) => (await candidatesByDefinition(canvas, prefix.length, n, plain.generated, decode3, endsText)).cands.length;
     expect(await count(true)).toBe((await count(false)) + 1);
     expect(ranked.stats.candidates!.ranked).toBe(await count(false));
+  });
+
+  it('fillBeginsLine: every candidate begins with a line break, whichever way the decoded fill begins; the prefix\'s last line is whole', async () => {
+    let midLine = 0; // decoded fills that went on with the line before
+    for (const prefix of prefixes) {
+      const n = 8;
+      const knobs = { prefix, suffix, genLength: n, schedule: { kind: 'threshold' as const, tau: 0.3 } };
+      const plain = await infill(model, knobs, { decode });
+      const g = plain.generated;
+      if (g.length > 0 && !isBreak(g[0]!)) midLine++;
+      const told = await infill(model, { ...knobs, candidates: 3, fillBeginsLine: true }, { decode });
+      expect(told.generated.length === 0 || isBreak(told.generated[0]!)).toBe(true);
+      // by definition: the beams with a break first, then the cuts, beams and copies that begin with one (copies: the prefix's last line too)
+      const canvas = canvasOf(prefix, n, suffix);
+      const beams = await beamFill(model, canvas, prefix.length, prefix.length + n, 3, isBreak, { forwards: 0 }, undefined, true);
+      const copies = copiedLines(canvas, prefix.length, prefix.length + n, n, isBreak, lineStartsOf(decode, SPEC.vocab), decode, true);
+      const keys = new Set<string>();
+      const cands = [...lineCuts(g, isBreak), ...beams.map((b) => b.ids), ...copies].filter((c, k) => {
+        const ok = c.length > 0 && decode(c).trim() !== '' && (k >= lineCuts(g, isBreak).length + beams.length || isBreak(c[0]!)) && !keys.has(c.join());
+        if (ok) keys.add(c.join());
+        return ok;
+      });
+      expect(told.stats.candidates!.ranked).toBe(cands.length);
+      for (const c of cands) expect(isBreak(c[0]!)).toBe(true);
+      const s = suffix.slice(0, SCORE_SUFFIX_TOKENS);
+      const scores = await Promise.all(cands.map(async (c) => ((r) => r.suffix + FILL_WEIGHT * r.fill)(await readingScore(model, prefix, c, s))));
+      if (cands.length > 0) expect(told.generated).toEqual(cands[consensusPick(cands.map((c) => firstLine(decode(c))), scores, MBR_TEMPERATURE)]);
+    }
+    expect(midLine).toBeGreaterThan(0); // some fills began mid-line, so the knob had work to do
   });
 
   it("rankFills picks by consensusPick at its temperature: near 0 the best score, high a vote that picks otherwise", async () => {

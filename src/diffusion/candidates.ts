@@ -19,7 +19,9 @@
 //     mid-line hole, nor the suffix's last line when no break ends it, unless the request says
 //     the suffix is the text's end and no budget cut it (SamplerKnobs.suffixEndsText).
 //   rank: candidates whose text is not only white space, that begin as the decoded fill does
-//     (with a line break or not; copied lines, whole lines, whichever way the fill begins) and,
+//     (with a line break or not; copied lines, whole lines, whichever way the fill begins; when
+//     the request says the hole begins a line, SamplerKnobs.fillBeginsLine, all of them with a
+//     line break, the beams' first token a line break too) and,
 //     with the syntax check, keep the syntax, by readingScore:
 //     log P(suffix[0, S) | prefix + fill) + FILL_WEIGHT x log P(fill | prefix), the AR head
 //     reading the text in order (one block step: prefix | fill | suffix at consecutive positions,
@@ -186,11 +188,12 @@ function logSumExp(row: Float32Array, mask: number): number {
  * Beam search of the hole canvas[spanStart, spanEnd) on the AR head reading the prefix
  * canvas[0, spanStart) alone (the suffix judges the beams later, in rankFills). Ended beams with at
  * least one token (the ending token left out), best first, at most 2 x width; `counter.forwards`
- * counts the steps run.
+ * counts the steps run. `firstBreak`: the first token is a line break (the hole begins a line;
+ * its probability is still the model's over every token).
  */
 export async function beamFill(
   model: DiffusionModel, canvas: Int32Array, spanStart: number, spanEnd: number, width: number,
-  isBreak: IsBreak, counter: { forwards: number }, signal?: AbortSignal,
+  isBreak: IsBreak, counter: { forwards: number }, signal?: AbortSignal, firstBreak = false,
 ): Promise<Beam[]> {
   const { mask, pad, eos } = model.config.special_tokens;
   const prefix = Array.from(canvas.subarray(0, spanStart));
@@ -212,7 +215,8 @@ export async function beamFill(
       counter.forwards++;
       const row = logits.subarray(0, model.config.vocab_size);
       const lse = logSumExp(row, mask);
-      for (const t of topK(row, width, (id) => id !== mask)) grown.push({ ids: [...beam.ids, t], score: beam.score + row[t]! - lse });
+      const may = (id: number) => id !== mask && (!firstBreak || beam.ids.length > 0 || isBreak(id));
+      for (const t of topK(row, width, may)) grown.push({ ids: [...beam.ids, t], score: beam.score + row[t]! - lse });
     }
     grown.sort((a, b) => b.score - a.score);
     live = [];
@@ -304,14 +308,16 @@ export function copiedLines(
  * - `temperature`: the consensus's (MBR_TEMPERATURE; <= 0: the best score);
  * - `suffixEndsText`: the canvas's suffix runs to the end of the text, so its last line is whole
  *   even without a line break (copiedLines);
+ * - `fillBeginsLine`: the hole begins a line: every candidate begins with a line break, the
+ *   beams' first token too, and the prefix's last line is whole (copiedLines);
  * - `signal`: cancels between forwards.
  * Returns the winner's tokens (without the end; the decoded fill when no candidate qualifies) and what was done.
  */
 export async function rankFills(
   model: DiffusionModel, canvas: Int32Array, spanStart: number, spanEnd: number, width: number,
   decode: (ids: number[]) => string,
-  { signal, syntax, temperature = MBR_TEMPERATURE, suffixEndsText = false }: {
-    signal?: AbortSignal; syntax?: (text: string, from: number) => number; temperature?: number; suffixEndsText?: boolean;
+  { signal, syntax, temperature = MBR_TEMPERATURE, suffixEndsText = false, fillBeginsLine = false }: {
+    signal?: AbortSignal; syntax?: (text: string, from: number) => number; temperature?: number; suffixEndsText?: boolean; fillBeginsLine?: boolean;
   } = {},
 ): Promise<{ ids: number[]; stats: CandidateStats }> {
   const started = now();
@@ -320,10 +326,10 @@ export async function rankFills(
   const counter = { forwards: 0 };
   const decoded: number[] = [];
   for (let p = spanStart; p < spanEnd && canvas[p] !== pad && canvas[p] !== eos; p++) decoded.push(canvas[p]!);
-  // candidates begin as the decoded fill does: on a new line, or on the line before the hole
-  const starts = decoded.length > 0 && decode(decoded).trim() !== '' ? isBreak(decoded[0]!) : null;
+  // candidates begin as the hole does (fillBeginsLine), else as the decoded fill: on a new line, or on the line before the hole
+  const starts = fillBeginsLine ? true : decoded.length > 0 && decode(decoded).trim() !== '' ? isBreak(decoded[0]!) : null;
   const candidates: number[][] = [];
-  const beams = await beamFill(model, canvas, spanStart, spanEnd, width, isBreak, counter, signal);
+  const beams = await beamFill(model, canvas, spanStart, spanEnd, width, isBreak, counter, signal, fillBeginsLine);
   const prefix = canvas.subarray(0, spanStart);
   const before = syntax ? decode(Array.from(prefix)) : '';
   const copies = copiedLines(canvas, spanStart, spanEnd, spanEnd - spanStart, isBreak, lineStartsOf(decode, model.config.vocab_size), decode, starts === true, suffixEndsText);

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { FakeArModel, FakeDiffusionModel } from './fakes';
-import { keepEnd, keepStart, MAX_CHARS_PER_TOKEN, SamplerHost, type TextCodec } from './host';
+import { healWhitespace, infillTextKnobs, keepEnd, keepStart, MAX_CHARS_PER_TOKEN, SamplerHost, type TextCodec } from './host';
 import type { GenerationEvent } from './types';
 
 /** One token per character: 'a' = 1 ... 'z' = 26 (the fake models' vocabulary is 32). */
@@ -19,6 +19,18 @@ function countingCodec() {
   };
   return { codec, seen };
 }
+
+describe('what a text infill request tells the sampler (infillTextKnobs)', () => {
+  it('a prefix that ends a line puts the hole at a line\'s start; a suffix cut here no longer ends the text', () => {
+    const tail = (prefix: string) => healWhitespace(prefix)[1];
+    expect(infillTextKnobs(tail('def f(x):\n'), 0)).toEqual({ fillBeginsLine: true }); // a Fill of whole lines
+    expect(infillTextKnobs(tail('def f(x):\n    '), 0)).toEqual({ fillBeginsLine: true }); // the selection after the indentation
+    expect(infillTextKnobs(tail('def f(x):\n    y = '), 0)).toEqual({}); // mid-line
+    expect(infillTextKnobs(tail('def f(x):\n    y ='), 0)).toEqual({});
+    expect(infillTextKnobs(tail('\n\n'), 0)).toEqual({}); // only white space: nothing healed, nothing before the line
+    expect(infillTextKnobs(tail('x = 1\r\n'), 3)).toEqual({ fillBeginsLine: true, suffixEndsText: false });
+  });
+});
 
 describe('prompt trimming (SamplerHost)', () => {
   it('a prompt longer than the context: the left is dropped, and the start event and result count its characters', async () => {

@@ -96,8 +96,7 @@ export class SamplerHost {
       const keptSuffix = keepStart(req.suffix, model.config.max_seq_len, req.truncate);
       const prefix = codec.encode(keptPrefix.text);
       const suffix = codec.encode(keptSuffix.text);
-      // a suffix cut here in characters no longer ends the text
-      const tokens = { ...knobsOf(req), prefix, suffix, ...(keptSuffix.cut > 0 ? { suffixEndsText: false } : {}) };
+      const tokens = { ...knobsOf(req), prefix, suffix, ...infillTextKnobs(tail, keptSuffix.cut) };
       const h = withDroppedChars(withStop(hooks, req.stopAt, req.prefix, tail), codec, prefix, keptPrefix.cut, suffix, keptSuffix.cut);
       return infill(model as DiffusionModel, tokens, h.hooks).then((r) => h.result(dropHealed(r, tail)));
     });
@@ -202,6 +201,15 @@ function withDroppedChars(hooks: SamplerHooks, codec: TextCodec, prefix: number[
 export function healWhitespace(text: string): [string, string] {
   const head = text.replace(/[ \t\r\n\f\v]+$/, '');
   return head === '' ? [text, ''] : [head, text.slice(head.length)];
+}
+
+/**
+ * What a text infill request's cut text says to the sampler: a suffix cut here (`suffixCut`
+ * characters) no longer ends the text (suffixEndsText off); a prefix whose healed white space
+ * `prefixTail` holds a line break ends a line, so the hole begins one (fillBeginsLine on).
+ */
+export function infillTextKnobs(prefixTail: string, suffixCut: number): Pick<SamplerKnobs, 'suffixEndsText' | 'fillBeginsLine'> {
+  return { ...(suffixCut > 0 ? { suffixEndsText: false } : {}), ...(prefixTail.includes('\n') ? { fillBeginsLine: true } : {}) };
 }
 
 /** Generated `text` as if the prompt had kept its white space `tail`: drop it where the model wrote it back. */

@@ -24,6 +24,7 @@ describe('resolveKnobs', () => {
       dualCache: false,
       previews: false,
       suffixEndsText: false,
+      fillBeginsLine: false,
       endsInOrder: true,
       candidates: 1,
     });
@@ -47,6 +48,9 @@ describe('resolveKnobs', () => {
     expect(() => resolveKnobs({ genLength: 8, dualCache: 'yes' as never })).toThrow(/dualCache must be true or false/);
     expect(resolveKnobs({ genLength: 8, suffixEndsText: true }).suffixEndsText).toBe(true);
     for (const bad of ['yes', 1, 0]) expect(() => resolveKnobs({ genLength: 8, suffixEndsText: bad as never })).toThrow(/suffixEndsText must be true or false/);
+    expect(resolveKnobs({ genLength: 8 }).fillBeginsLine).toBe(false);
+    expect(resolveKnobs({ genLength: 8, fillBeginsLine: true }).fillBeginsLine).toBe(true);
+    for (const bad of ['yes', 1, 0]) expect(() => resolveKnobs({ genLength: 8, fillBeginsLine: bad as never })).toThrow(/fillBeginsLine must be true or false/);
     expect(resolveKnobs({ genLength: 8, rowCost: 0.6 }).rowCost).toBe(0.6);
     for (const bad of [-0.1, 1.5, Number.NaN, '0.5']) expect(() => resolveKnobs({ genLength: 8, rowCost: bad as never })).toThrow(/rowCost must be a number in \[0, 1\]/);
   });

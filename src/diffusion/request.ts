@@ -44,6 +44,8 @@ export interface ResolvedKnobs {
   previews: boolean;
   /** SamplerKnobs.suffixEndsText (a boolean; default false). */
   suffixEndsText: boolean;
+  /** SamplerKnobs.fillBeginsLine (a boolean; default false). */
+  fillBeginsLine: boolean;
   endsInOrder: boolean;
   /** Infill: beams ranked against the decoded fill (1: off). */
   candidates: number;
@@ -179,6 +181,7 @@ export function resolveKnobs(req: SamplerKnobs, config?: Pick<ModelConfig, 'atte
     dualCache,
     previews: req.previews ?? false,
     suffixEndsText: requireBoolean(req.suffixEndsText ?? false, 'suffixEndsText'),
+    fillBeginsLine: requireBoolean(req.fillBeginsLine ?? false, 'fillBeginsLine'),
     candidates,
     endsInOrder: req.endsInOrder ?? true,
   };

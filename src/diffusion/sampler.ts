@@ -53,6 +53,7 @@ export async function infill(model: DiffusionModel, request: InfillRequest, hook
   const canvas = Int32Array.from(res.tokens);
   const { ids, stats } = await rankFills(model, canvas, spanStart, spanEnd, knobs.candidates, hooks.decode!, {
     signal: hooks.signal, syntax: hooks.syntax, suffixEndsText: knobs.suffixEndsText && layout.droppedSuffix === 0, // the text's end, and no budget cut it
+    fillBeginsLine: knobs.fillBeginsLine,
   });
   const counts = {
     steps: res.stats.steps, forwards: res.stats.forwards + stats.forwards, skippedForwards: res.stats.skippedForwards,

@@ -231,6 +231,14 @@ export interface SamplerKnobs {
    */
   suffixEndsText?: boolean;
   /**
+   * Infill with `candidates` > 1: the hole begins a line (the text before it ends one), so every
+   * candidate begins with a line break, the beams' first token too, whatever the decoded fill
+   * does (it may have gone on with the line before). The worker's SamplerHost sets it when the
+   * prefix it was given ends with a line break and indentation alone (as a Fill of whole lines,
+   * the selection starting a line). Default false.
+   */
+  fillBeginsLine?: boolean;
+  /**
    * Text requests (the worker's SamplerHost): stop decoding once the text committed so far shows
    * where a completion at the cursor ends, instead of writing tokens that will be thrown away.
    * `'line'`: at its first line break (a completion in the middle of a line is shown as one line).

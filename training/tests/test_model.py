@@ -405,6 +405,52 @@ def test_ranked_fill_beams_and_suffix_score():
         assert best == cands[scores.index(max(scores))]
 
 
+def test_ranked_fill_told_that_the_hole_begins_a_line():
+    """begins_line (candidates.ts fillBeginsLine): every candidate begins with a line break, the
+    beams' first token too (scored by the model's full distribution), whatever the decoded fill
+    does; ar_generate's first token from the set given."""
+    from eval import FILL_WEIGHT, ar_generate, beam_fill, consensus_pick, copied_lines, first_line, line_cuts, line_starts, ranked_fill, reading_score
+    torch.manual_seed(5)
+    model, sp = block_causal_model()
+
+    class Tok:
+        mask, pad, eos = sp["mask"], sp["pad"], sp["eos"]
+        vocab_size = 64
+
+        @staticmethod
+        def decode(ids):
+            return "".join("" if t >= 61 else "\n " if t % 7 == 0 else f"w{t} " for t in ids)
+
+    breaks = {t for t in range(61) if t % 7 == 0}
+    prefix, suffix, n = [5, 9, 11, 2, 30, 8], [20, 21, 14, 3, 4, 7, 6], 10
+    with torch.no_grad():
+        beams = beam_fill(model, Tok, prefix, n, (), 3, breaks, first_break=True)
+        assert beams and all(ids[0] in breaks for ids, _ in beams)
+        def logp(x):  # the AR head's log probabilities after x, over every token but the mask
+            lp = model(torch.tensor([x]))[0, -1].double()
+            lp[Tok.mask] = -float("inf")
+            return lp.log_softmax(-1)
+        for ids, score in beams:  # the score is the model's own, not renormalised over the breaks
+            want = sum(logp(prefix + ids[:i])[t].item() for i, t in enumerate(ids))
+            after = logp(prefix + ids)  # plus its ending token's (a break, pad or eos), unless it filled the span
+            assert (len(ids) == n and abs(score - want) < 1e-4) or any(
+                abs(score - want - after[e].item()) < 1e-4 for e in breaks | {Tok.pad, Tok.eos})
+        mid = [3, 4, 5, 7, 8]  # a decoded fill that goes on with the line before
+        got = ranked_fill(model, Tok, prefix, n, suffix, 3, mid + [Tok.pad] * 5, breaks, begins_line=True)
+        assert got and got[0] in breaks
+        cands = []
+        for c in [b for b, _ in beams] + copied_lines(Tok, prefix, suffix, n, breaks, line_starts(Tok), True):
+            if c and c not in cands and Tok.decode(c).strip() and c[0] in breaks:
+                cands.append(c)
+        assert all(c[0] in breaks for c in cands) and not any(c == mid[:len(c)] for c in line_cuts(mid, breaks) if c in cands)
+        scores = [(lambda f, a: a + FILL_WEIGHT * f)(*reading_score(model, Tok, prefix, c, suffix)) for c in cands]
+        assert got == cands[consensus_pick([first_line(Tok.decode(c)) for c in cands], scores)]
+        free = ranked_fill(model, Tok, prefix, n, suffix, 3, mid + [Tok.pad] * 5, breaks)
+        assert free[0] not in breaks  # not told: the candidates begin as the decoded fill does
+        g = ar_generate(model, Tok, prefix, 4, first=breaks)
+        assert g[0] in breaks and ar_generate(model, Tok, prefix, 4)[0] not in breaks
+
+
 def test_draft_head_leaves_the_clean_rows_bit_for_bit():
     """training/draft_head.py: the head is the identity until trained, then moves the mask rows'
     logits only; every other row (the AR head verified decoding keeps) is the base model's exactly,
