@@ -22,6 +22,9 @@ risk) of those scores at several temperatures (eval.py consensus_pick; the app's
 
 --copies adds the lines in view (eval.py copied_lines: every whole line of the visible prefix and
 suffix) as candidates, as the app's Fill since 2026-12-06; --width sets the beams (8; the app's 4).
+The candidates begin as the decoded fill does, the Fill's rule before it was told that the hole
+begins a line (eval.py ranked_fill begins_line, the app's since 2026-12-06): the rules here were
+measured, and chosen, on those.
 
 Usage: python3 training/infill_rank.py --model DIR [--view own|mixed|both|prefix|twin] [--copies] [--rows rows.json] [--out result.json]
 """

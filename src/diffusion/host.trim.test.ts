@@ -24,7 +24,8 @@ describe('what a text infill request tells the sampler (infillTextKnobs)', () =>
   it('a prefix that ends a line puts the hole at a line\'s start; a suffix cut here no longer ends the text', () => {
     const tail = (prefix: string) => healWhitespace(prefix)[1];
     expect(infillTextKnobs(tail('def f(x):\n'), 0)).toEqual({ fillBeginsLine: true }); // a Fill of whole lines
-    expect(infillTextKnobs(tail('def f(x):\n    '), 0)).toEqual({ fillBeginsLine: true }); // the selection after the indentation
+    expect(infillTextKnobs(tail('def f(x):\n\n'), 0)).toEqual({ fillBeginsLine: true }); // after a blank line
+    expect(infillTextKnobs(tail('def f(x):\n    '), 0)).toEqual({}); // the selection after the indentation: that depth is kept
     expect(infillTextKnobs(tail('def f(x):\n    y = '), 0)).toEqual({}); // mid-line
     expect(infillTextKnobs(tail('def f(x):\n    y ='), 0)).toEqual({});
     expect(infillTextKnobs(tail('\n\n'), 0)).toEqual({}); // only white space: nothing healed, nothing before the line

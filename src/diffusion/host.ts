@@ -206,10 +206,12 @@ export function healWhitespace(text: string): [string, string] {
 /**
  * What a text infill request's cut text says to the sampler: a suffix cut here (`suffixCut`
  * characters) no longer ends the text (suffixEndsText off); a prefix whose healed white space
- * `prefixTail` holds a line break ends a line, so the hole begins one (fillBeginsLine on).
+ * `prefixTail` ends with a line break ends a line, so the hole begins one (fillBeginsLine on: a
+ * Fill of whole lines). Not when indentation follows the break: the caller kept that depth, and a
+ * fill beginning another line there would leave it as a line of its own.
  */
 export function infillTextKnobs(prefixTail: string, suffixCut: number): Pick<SamplerKnobs, 'suffixEndsText' | 'fillBeginsLine'> {
-  return { ...(suffixCut > 0 ? { suffixEndsText: false } : {}), ...(prefixTail.includes('\n') ? { fillBeginsLine: true } : {}) };
+  return { ...(suffixCut > 0 ? { suffixEndsText: false } : {}), ...(prefixTail.endsWith('\n') ? { fillBeginsLine: true } : {}) };
 }
 
 /** Generated `text` as if the prompt had kept its white space `tail`: drop it where the model wrote it back. */

@@ -234,8 +234,8 @@ export interface SamplerKnobs {
    * Infill with `candidates` > 1: the hole begins a line (the text before it ends one), so every
    * candidate begins with a line break, the beams' first token too, whatever the decoded fill
    * does (it may have gone on with the line before). The worker's SamplerHost sets it when the
-   * prefix it was given ends with a line break and indentation alone (as a Fill of whole lines,
-   * the selection starting a line). Default false.
+   * prefix it was given ends with a line break (a Fill of whole lines: the selection starts a
+   * line). Default false.
    */
   fillBeginsLine?: boolean;
   /**
