@@ -572,7 +572,8 @@ def copied_lines(tok, prefix, suffix, n, breaks, starts, hole_begins_line, suffi
 
 def fill_begins_line(tok, decoded, breaks):
     """Does the decoded fill (up to its first pad/eos) begin with a line break: True, False, or None
-    when it is only white space (candidates.ts rankFills' `starts`)."""
+    when it is only white space (candidates.ts rankFills' `starts` when not told that the hole
+    begins a line)."""
     decoded = real_ids(tok, decoded)
     return decoded[0] in breaks if decoded and tok.decode(decoded).strip() else None
 

@@ -7,7 +7,8 @@
 //     next token after the prefix (one block step of one row, full logits; the suffix is left out
 //     of the cache: with it the v3 model's beams were worse, line similarity 0.387 -> 0.426 held
 //     out and 0.362 -> 0.385 outside the corpus without it, training/infill_rank.py --view mixed);
-//     each live beam + its W likeliest tokens, the W best go on. A beam ends at eos/pad, at a
+//     each live beam + its W likeliest tokens (the first: line breaks only, when the hole begins
+//     a line), the W best go on. A beam ends at eos/pad, at a
 //     line break after its first token (so beams differ in the line they write), or at the
 //     span's end. Stop when none is live, or when 2W have ended and the best live score is below
 //     theirs (scores only fall).
@@ -311,7 +312,8 @@ export function copiedLines(
  * - `fillBeginsLine`: the hole begins a line: every candidate begins with a line break, the
  *   beams' first token too, and the prefix's last line is whole (copiedLines);
  * - `signal`: cancels between forwards.
- * Returns the winner's tokens (without the end; the decoded fill when no candidate qualifies) and what was done.
+ * Returns the winner's tokens (without the end; the decoded fill when no candidate qualifies, even
+ * one that goes on with the line before) and what was done.
  */
 export async function rankFills(
   model: DiffusionModel, canvas: Int32Array, spanStart: number, spanEnd: number, width: number,
@@ -335,7 +337,7 @@ export async function rankFills(
   const copies = copiedLines(canvas, spanStart, spanEnd, spanEnd - spanStart, isBreak, lineStartsOf(decode, model.config.vocab_size), decode, starts === true, suffixEndsText);
   const own = [...lineCuts(decoded, isBreak), ...beams.map((b) => b.ids)];
   for (const [k, ids] of [...own, ...copies].entries()) {
-    // the cuts and beams begin as the decoded fill does (else the shortest, a word added to the line before, wins); copied lines are whole lines
+    // the cuts and beams begin as the hole or the decoded fill does (else the shortest, a word added to the line before, wins); copied lines are whole lines
     if (ids.length === 0 || decode(ids).trim() === '' || (k < own.length && starts !== null && isBreak(ids[0]!) !== starts)) continue;
     if (candidates.some((c) => sameIds(c, ids))) continue;
     // with the syntax check: none that puts an error the text could not recover from (the decoded fill was checked as it was made)

@@ -30,6 +30,9 @@ describe('what a text infill request tells the sampler (infillTextKnobs)', () =>
     expect(infillTextKnobs(tail('def f(x):\n    y ='), 0)).toEqual({});
     expect(infillTextKnobs(tail('\n\n'), 0)).toEqual({}); // only white space: nothing healed, nothing before the line
     expect(infillTextKnobs(tail('x = 1\r\n'), 3)).toEqual({ fillBeginsLine: true, suffixEndsText: false });
+    // the request's own word stands (validated by the sampler)
+    expect(infillTextKnobs(tail('x = 1\n'), 0, false)).toEqual({});
+    expect(infillTextKnobs(tail('x = 1'), 0, true)).toEqual({});
   });
 });
 

@@ -96,7 +96,7 @@ export class SamplerHost {
       const keptSuffix = keepStart(req.suffix, model.config.max_seq_len, req.truncate);
       const prefix = codec.encode(keptPrefix.text);
       const suffix = codec.encode(keptSuffix.text);
-      const tokens = { ...knobsOf(req), prefix, suffix, ...infillTextKnobs(tail, keptSuffix.cut) };
+      const tokens = { ...knobsOf(req), prefix, suffix, ...infillTextKnobs(tail, keptSuffix.cut, req.fillBeginsLine) };
       const h = withDroppedChars(withStop(hooks, req.stopAt, req.prefix, tail), codec, prefix, keptPrefix.cut, suffix, keptSuffix.cut);
       return infill(model as DiffusionModel, tokens, h.hooks).then((r) => h.result(dropHealed(r, tail)));
     });
@@ -207,11 +207,12 @@ export function healWhitespace(text: string): [string, string] {
  * What a text infill request's cut text says to the sampler: a suffix cut here (`suffixCut`
  * characters) no longer ends the text (suffixEndsText off); a prefix whose healed white space
  * `prefixTail` ends with a line break ends a line, so the hole begins one (fillBeginsLine on: a
- * Fill of whole lines). Not when indentation follows the break: the caller kept that depth, and a
- * fill beginning another line there would leave it as a line of its own.
+ * Fill of whole lines), unless the request said (`asked`: its own fillBeginsLine stands). Not when
+ * indentation follows the break: the caller kept that depth, and a fill beginning another line
+ * there would leave it as a line of its own.
  */
-export function infillTextKnobs(prefixTail: string, suffixCut: number): Pick<SamplerKnobs, 'suffixEndsText' | 'fillBeginsLine'> {
-  return { ...(suffixCut > 0 ? { suffixEndsText: false } : {}), ...(prefixTail.endsWith('\n') ? { fillBeginsLine: true } : {}) };
+export function infillTextKnobs(prefixTail: string, suffixCut: number, asked?: boolean): Pick<SamplerKnobs, 'suffixEndsText' | 'fillBeginsLine'> {
+  return { ...(suffixCut > 0 ? { suffixEndsText: false } : {}), ...(asked === undefined && prefixTail.endsWith('\n') ? { fillBeginsLine: true } : {}) };
 }
 
 /** Generated `text` as if the prompt had kept its white space `tail`: drop it where the model wrote it back. */

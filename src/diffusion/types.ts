@@ -217,8 +217,8 @@ export interface SamplerKnobs {
    * it reads in place, left to right (log P(first 32 suffix tokens | prefix + fill) + 0.75 x
    * log P(fill | prefix)), and the one whose first line is most like the others', weighted by
    * their scores, is the result (its tokens arrive as one last step; blank candidates, and cuts
-   * and beams that do not begin as the decoded fill does, with a line break or not, are left out;
-   * src/diffusion/candidates.ts). Needs hooks.decode. 1: off. Integer 1..32. Default 1 (the app's
+   * and beams that do not begin as the decoded fill does, with a line break or not, or with
+   * `fillBeginsLine` as a line, are left out; src/diffusion/candidates.ts). Needs hooks.decode. 1: off. Integer 1..32. Default 1 (the app's
    * Fill uses 4: bench/README.md "Infill").
    */
   candidates?: number;
@@ -233,9 +233,10 @@ export interface SamplerKnobs {
   /**
    * Infill with `candidates` > 1: the hole begins a line (the text before it ends one), so every
    * candidate begins with a line break, the beams' first token too, whatever the decoded fill
-   * does (it may have gone on with the line before). The worker's SamplerHost sets it when the
-   * prefix it was given ends with a line break (a Fill of whole lines: the selection starts a
-   * line). Default false.
+   * does (it may have gone on with the line before); if none qualifies, the decoded fill stands.
+   * The worker's SamplerHost sets it, unless the request says, when the prefix it was given has
+   * text and ends with a line break (a Fill of whole lines: the selection starts a line). Default
+   * false.
    */
   fillBeginsLine?: boolean;
   /**
