@@ -343,14 +343,9 @@ def test_verify_decode_with_lookup_drafts_is_the_ar_heads_greedy_text():
         assert ids[:cut] == want[:cut] and f <= 24
 
 
-def test_ranked_fill_beams_and_suffix_score():
-    """eval.py's twin of src/diffusion/candidates.ts: width-1 beams are the AR head's greedy line,
-    reading_score's second part is the suffix's log likelihood after the fill, and ranked_fill returns the
-    consensus (consensus_pick) of the qualifying candidates (the beams reading the prefix alone, and the
-    lines in view) scored by suffix + FILL_WEIGHT x the fill's own; at temperature 0 the best score;
-    without lines in view and weight, the best suffix score."""
-    from eval import (FILL_WEIGHT, MBR_TEMPERATURE, beam_fill, consensus_pick, copied_lines, first_line, line_cuts,
-                      line_starts, ranked_fill, reading_score, verify_decode)
+def fill_fixture():
+    """The Fill tests' block-causal model (seed 5) and token texts: ids divisible by 7 are line
+    breaks ("\n "), the rest words; (model, Tok, breaks)."""
     torch.manual_seed(5)
     model, sp = block_causal_model()
 
@@ -362,7 +357,18 @@ def test_ranked_fill_beams_and_suffix_score():
         def decode(ids):
             return "".join("" if t >= 61 else "\n " if t % 7 == 0 else f"w{t} " for t in ids)
 
-    breaks = {t for t in range(61) if t % 7 == 0}
+    return model, Tok, {t for t in range(61) if t % 7 == 0}
+
+
+def test_ranked_fill_beams_and_suffix_score():
+    """eval.py's twin of src/diffusion/candidates.ts: width-1 beams are the AR head's greedy line,
+    reading_score's second part is the suffix's log likelihood after the fill, and ranked_fill returns the
+    consensus (consensus_pick) of the qualifying candidates (the beams reading the prefix alone, and the
+    lines in view) scored by suffix + FILL_WEIGHT x the fill's own; at temperature 0 the best score;
+    without lines in view and weight, the best suffix score."""
+    from eval import (FILL_WEIGHT, MBR_TEMPERATURE, beam_fill, consensus_pick, copied_lines, first_line, line_cuts,
+                      line_starts, ranked_fill, reading_score, verify_decode)
+    model, Tok, breaks = fill_fixture()
     prefix, suffix, n = [5, 9, 11, 2, 30, 8], [20, 21, 14, 3, 4, 7, 6], 10
     with torch.no_grad():
         greedy, _ = verify_decode(model, Tok, prefix, n, suffix, 0.3, 8, lookup=0)
@@ -410,18 +416,7 @@ def test_ranked_fill_told_that_the_hole_begins_a_line():
     beams' first token too (scored by the model's full distribution), whatever the decoded fill
     does; ar_generate's first token from the set given."""
     from eval import FILL_WEIGHT, ar_generate, beam_fill, consensus_pick, copied_lines, first_line, line_cuts, line_starts, ranked_fill, reading_score
-    torch.manual_seed(5)
-    model, sp = block_causal_model()
-
-    class Tok:
-        mask, pad, eos = sp["mask"], sp["pad"], sp["eos"]
-        vocab_size = 64
-
-        @staticmethod
-        def decode(ids):
-            return "".join("" if t >= 61 else "\n " if t % 7 == 0 else f"w{t} " for t in ids)
-
-    breaks = {t for t in range(61) if t % 7 == 0}
+    model, Tok, breaks = fill_fixture()
     prefix, suffix, n = [5, 9, 11, 2, 30, 8], [20, 21, 14, 3, 4, 7, 6], 10
     with torch.no_grad():
         beams = beam_fill(model, Tok, prefix, n, (), 3, breaks, first_break=True)
