@@ -921,7 +921,7 @@ def main():
             elif args.ar_candidates > 1:
                 ex, sim_r = infill_scores(model, tok, cases, args.infill_masks, budget, ar_candidates=args.ar_candidates)
                 r["infill_ranked"] = {"exact": ex, "similarity": round(sim_r, 4), "candidates": args.ar_candidates}
-            if not is_block(model) and model.cfg.kind != "diffusion":  # the twin told that the hole begins a line
+            if model.cfg.kind != "diffusion":  # the twin told that the hole begins a line
                 ex, sim_l = infill_scores(model, tok, cases, args.infill_masks, budget, ar_line_start=True)
                 r["infill_line_start"] = {"exact": ex, "similarity": round(sim_l, 4)}
             r["infill_similarity"] = round(sim, 4)

@@ -52,12 +52,13 @@ const decode3 = (ids: number[]) => ids.map((t) => (t >= EOS ? '' : t % 3 === 0 ?
  * rankFills' candidates built from their definition, for the hole canvas[p, p + n) whose decoded
  * fill is `generated`: its line cuts, 3 beams and the copied lines (the suffix's unended last line
  * when `endsText`), without blanks and repeats, the cuts and beams only when they begin as the fill
- * does. `filtered`: those left out for beginning otherwise.
+ * does, or with `beginsLine` (fillBeginsLine) with a line break, the beams' first token a break.
+ * `filtered`: those left out for beginning otherwise.
  */
-async function candidatesByDefinition(canvas: Int32Array, p: number, n: number, generated: number[], decode: (ids: number[]) => string, endsText: boolean) {
+async function candidatesByDefinition(canvas: Int32Array, p: number, n: number, generated: number[], decode: (ids: number[]) => string, endsText: boolean, beginsLine = false) {
   const isBreak = breaksOf(decode);
-  const beams = await beamFill(model, canvas, p, p + n, 3, isBreak, { forwards: 0 });
-  const starts = generated.length > 0 && decode(generated).trim() !== '' ? isBreak(generated[0]!) : null;
+  const beams = await beamFill(model, canvas, p, p + n, 3, isBreak, { forwards: 0 }, undefined, beginsLine);
+  const starts = beginsLine ? true : generated.length > 0 && decode(generated).trim() !== '' ? isBreak(generated[0]!) : null;
   const copies = copiedLines(canvas, p, p + n, n, isBreak, lineStartsOf(decode, SPEC.vocab), decode, starts === true, endsText);
   const own = [...lineCuts(generated, isBreak), ...beams.map((b) => b.ids)];
   const keys = new Set<string>();
@@ -70,6 +71,13 @@ async function candidatesByDefinition(canvas: Int32Array, p: number, n: number, 
     return ok;
   });
   return { cands, copies, starts, filtered };
+}
+
+/** The consensus's pick among `cands` by definition: each scored by readingScore (suffix + FILL_WEIGHT x fill), then consensusPick. */
+async function consensusByDefinition(prefix: number[], suffix: number[], cands: number[][], decode: (ids: number[]) => string): Promise<number> {
+  const s = suffix.slice(0, SCORE_SUFFIX_TOKENS);
+  const scores = await Promise.all(cands.map(async (c) => ((r) => r.suffix + FILL_WEIGHT * r.fill)(await readingScore(model, prefix, c, s))));
+  return consensusPick(cands.map((c) => firstLine(decode(c))), scores, MBR_TEMPERATURE);
 }
 
 const prefixes = [[5, 9, 13, 2, 40, 7, 8, 21], [1, 2, 3, 4, 5, 6], [17, 33, 8, 8, 12, 50, 44, 3, 9], [28, 15], [6, 6, 6, 19, 23], [11, 12, 13, 14, 0, 16]];
@@ -272,14 +280,8 @@ describe('infill candidates', () => {
       lastLines += copies.length - (await candidatesByDefinition(canvasOf(prefix, n, suffix), prefix.length, n, g, decode, false)).copies.length;
       const copiedKeys = new Set(copies.map((c) => c.join(',')));
       expect(stats.ranked).toBe(cands.length);
-      const s = suffix.slice(0, SCORE_SUFFIX_TOKENS);
-      const scores = await Promise.all(cands.map(async (c) => {
-        const r = await readingScore(model, prefix, c, s);
-        return r.suffix + FILL_WEIGHT * r.fill;
-      }));
       if (cands.length > 0) {
-        const best = consensusPick(cands.map((c) => firstLine(decode(c))), scores, MBR_TEMPERATURE);
-        expect(ranked.generated).toEqual(cands[best]);
+        expect(ranked.generated).toEqual(cands[await consensusByDefinition(prefix, suffix, cands, decode)]);
         for (const c of cands) if (starts !== null && !copiedKeys.has(c.join(','))) expect(isBreak(c[0]!)).toBe(starts);
       } else expect(ranked.generated).toEqual(g);
       if (stats.chosen > 0) {
@@ -339,20 +341,11 @@ describe('infill candidates', () => {
       if (told.generated.length > 0) filled++;
       // by definition: the beams with a break first, then the cuts, beams and copies that begin with one (copies: the prefix's last line too)
       const canvas = canvasOf(prefix, n, suffix);
-      const beams = await beamFill(model, canvas, prefix.length, prefix.length + n, 3, isBreak, { forwards: 0 }, undefined, true);
-      const copies = copiedLines(canvas, prefix.length, prefix.length + n, n, isBreak, lineStartsOf(decode, SPEC.vocab), decode, true);
+      const { cands, copies } = await candidatesByDefinition(canvas, prefix.length, n, g, decode, false, true);
       lastLines += copies.length - copiedLines(canvas, prefix.length, prefix.length + n, n, isBreak, lineStartsOf(decode, SPEC.vocab), decode, false).length;
-      const keys = new Set<string>();
-      const cands = [...lineCuts(g, isBreak), ...beams.map((b) => b.ids), ...copies].filter((c, k) => {
-        const ok = c.length > 0 && decode(c).trim() !== '' && (k >= lineCuts(g, isBreak).length + beams.length || isBreak(c[0]!)) && !keys.has(c.join());
-        if (ok) keys.add(c.join());
-        return ok;
-      });
       expect(told.stats.candidates!.ranked).toBe(cands.length);
       for (const c of cands) expect(isBreak(c[0]!)).toBe(true);
-      const s = suffix.slice(0, SCORE_SUFFIX_TOKENS);
-      const scores = await Promise.all(cands.map(async (c) => ((r) => r.suffix + FILL_WEIGHT * r.fill)(await readingScore(model, prefix, c, s))));
-      if (cands.length > 0) expect(told.generated).toEqual(cands[consensusPick(cands.map((c) => firstLine(decode(c))), scores, MBR_TEMPERATURE)]);
+      if (cands.length > 0) expect(told.generated).toEqual(cands[await consensusByDefinition(prefix, suffix, cands, decode)]);
     }
     expect(midLine).toBeGreaterThan(0); // some fills began mid-line, so the knob had work to do
     expect(lastLines).toBeGreaterThan(0);
