@@ -6,7 +6,8 @@ Metrics (written as JSON, and merged into each model's config.json `eval` by exp
                   ELBO of each block of the default size given the text before it (its first
                   token is the AR head's, exactly).
   bits_per_byte_exact  block-causal models: the exact likelihood decoding each block left to
-                  right (a proper likelihood, comparable with AR's NLL).
+                  right (a proper likelihood, comparable with AR's NLL); AR: bits_per_byte (its
+                  NLL is that left-to-right likelihood), so every model has the key.
   infill_similarity    difflib ratio of the filled line to the true one (mean).
   tokens_per_forward   block-causal models: generated tokens per forward pass with the app's
                   default decoding (syntax_valid's runs).
@@ -909,6 +910,8 @@ def main():
             if is_block(model):
                 r["bits_per_byte_exact"] = round(exact, 4)
                 r["bpb_block"] = model.cfg.block_size
+            elif model.cfg.kind != "diffusion":
+                r["bits_per_byte_exact"] = r["bits_per_byte"]  # AR: its NLL is the left-to-right likelihood
         if "fix" in want and model.cfg.kind == "diffusion" and not is_block(model):
             r["fix_rate"] = round(fix_rate(model, tok, data, args.windows), 4)
         if "infill" in want:

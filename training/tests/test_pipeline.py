@@ -120,6 +120,45 @@ def test_block_causal_export_writes_format_2_and_block_golden(data_dir, tmp_path
         assert torch.allclose(got, torch.tensor(c["logits"]), atol=1e-4)
 
 
+def test_eval_reports_exact_bits_per_byte_for_every_kind(data_dir, tmp_path):
+    """eval.py --metrics bpb: the block-causal model's exact left-to-right bits/byte and the AR
+    model's NLL both come as bits_per_byte_exact (the issue's key for every model); the AR one is
+    the mean next-token NLL over the same windows, recomputed here."""
+    import shutil
+    import subprocess
+    import sys
+    data = tmp_path / "data"
+    (data / "corpus").mkdir(parents=True)
+    shutil.copy(data_dir / "train.bin", data / "heldout.bin")
+    (data / "corpus" / "heldout.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in SNIPPETS))
+    outs = {}
+    for kind, extra in (("autoregressive", ()), ("block", ("--attention", "block_causal", "--block-size", "4"))):
+        run_train(data_dir, tmp_path / kind, "diffusion" if kind == "block" else kind, 3, extra)
+        outs[kind] = export.export(str(tmp_path / kind / "ckpt.pt"), f"qs-eval-{kind}", str(tmp_path / "models"),
+                                   str(data_dir))
+    res = tmp_path / "eval.json"
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "training", "eval.py"), "--model", outs["autoregressive"],
+                        "--model", outs["block"], "--data", str(data), "--metrics", "bpb", "--windows", "3",
+                        "--t-samples", "2", "--out", str(res)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    got = json.load(open(res))
+    ar, block = got["qs-eval-autoregressive"], got["qs-eval-block"]
+    assert block["bits_per_byte_exact"] < block["bits_per_byte"]  # the exact likelihood under the ELBO bound
+    assert ar["bits_per_byte_exact"] == ar["bits_per_byte"] and ar["bpb_kind"] == "exact NLL"
+    # the same windows as eval.py's bits_per_byte (seed 0), the NLL recomputed
+    import eval as ev
+    model, tok = export.load_model(outs["autoregressive"]), Tokenizer.load(os.path.join(outs["autoregressive"], "tokenizer.json"))
+    held = np.memmap(str(data / "heldout.bin"), dtype=np.uint16, mode="r")
+    L, nbytes = model.cfg.max_seq_len, ev.token_bytes(tok)
+    nats = total = 0.0
+    for s in np.random.default_rng(0).integers(0, len(held) - L, size=3):
+        x = torch.from_numpy(held[s:s + L].astype(np.int64))
+        with torch.no_grad():
+            nats += torch.nn.functional.cross_entropy(model(x[None])[0, :-1], x[1:], reduction="sum").item()
+        total += int(nbytes[x[1:].numpy()].sum())
+    assert abs(ar["bits_per_byte_exact"] - nats / np.log(2) / total) < 1e-3
+
+
 def test_gpu_pair_continues_an_ar_model_as_a_block_diffusion_pair(data_dir, tmp_path):
     """training/gpu_pair.sh's Model v2 run (INIT, DIFF_ARGS, AR_BATCH, TOKENS), on the CPU with a
     tiny model: both continue the init model for the same tokens on the same windows, the

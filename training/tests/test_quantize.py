@@ -89,7 +89,7 @@ def test_int8_export_of_the_tiny_model(tmp_path):
     # the source's eval numbers ride in quantization.source_eval (models-index's qualityHolds
     # reads them where the float model is not shipped): copied at export, or given by --update
     src_eval = json.load(open(os.path.join(src, "config.json")))["eval"]
-    assert cfg["quantization"]["source_eval"] == {k: src_eval[k] for k in ("bits_per_byte", "syntax_valid", "n_functions")
+    assert cfg["quantization"]["source_eval"] == {k: src_eval[k] for k in ("bits_per_byte", "bits_per_byte_exact", "syntax_valid", "n_functions")
                                                   if k in src_eval}
     assert cfg["eval"] == {}
     own = {"bits_per_byte": 2.5, "syntax_valid": 0.04, "syntax_outcomes": "01"}
