@@ -158,3 +158,39 @@ def test_fidelity_is_zero_for_the_same_model_and_grows_with_the_error():
                     p.add_(noise * 0.02 * torch.randn_like(p))
         errs.append(fidelity(f, g, X))
     assert 0 < errs[0]["kl"] < errs[1]["kl"] and errs[1]["greedy_changed"] > 0
+
+
+def test_deepen_costs_more_and_decides_the_same(tmp_path):
+    """bench/deepen.py: the shipped small int8 diffusion model with its ffn widened and two identity
+    layers appended has more weights and the same logits (block step and full forward); a float
+    model is refused."""
+    import subprocess
+    import sys
+    from model import block_step
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    src = os.path.join(root, "public", "models", "qs-code-diffusion-small-v3-int8")
+    tool = os.path.join(root, "bench", "deepen.py")
+    dst = str(tmp_path / "deep")
+    r = subprocess.run([sys.executable, tool, src, dst, "--ffn", "640", "--extra-layers", "2"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    a, b = export.load_model(src).eval(), export.load_model(dst).eval()
+    assert (b.cfg.n_layers, b.cfg.ffn_dim) == (a.cfg.n_layers + 2, 640) and a.cfg.ffn_dim < 640
+    assert sum(p.numel() for p in b.parameters()) > sum(p.numel() for p in a.parameters())
+    g = torch.Generator().manual_seed(1)
+    x = torch.randint(0, a.cfg.vocab_size - 3, (1, 90), generator=g)
+    block = torch.full((1, 8), a.cfg.vocab_size - 1)
+    with torch.no_grad():
+        la, lb = a(x), b(x)
+        sa = block_step(a, x, list(range(90)), block, 90)
+        sb = block_step(b, x, list(range(90)), block, 90)
+    assert (la - lb).abs().max().item() < 1e-3 * la.abs().max().item()
+    assert (sa - sb).abs().max().item() < 1e-3 * sa.abs().max().item()
+    assert torch.equal(la.argmax(-1), lb.argmax(-1))
+    # the appended layers: attention and ffn computed (wq nonzero), their outputs zero (wo, w2)
+    t = export.read_safetensors(os.path.join(dst, "model.safetensors"))
+    n = a.cfg.n_layers
+    assert not t[f"layers.{n}.attn.wo.weight"].any() and not t[f"layers.{n + 1}.ffn.w2.weight"].any()
+    assert t[f"layers.{n}.attn.wq.weight"].any()  # computed as a real layer's
+    bad = subprocess.run([sys.executable, tool, os.path.join(root, "public", "models", "qs-code-diffusion-small-v3"), dst + "2",
+                          "--ffn", "640"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "not an int8 export" in bad.stderr
