@@ -9,9 +9,10 @@ SRC is an int8 export (docs/MODEL_FORMAT.md). DST gets the same weights with
     input column adds 0 to every sum);
   - N identity layers appended: copies of layer 0 with wo and w2 zero, so their attention and ffn
     are computed as a real layer's (and fill their own KV cache) but add 0 to the residual.
-Every new int8 weight is 0 (its scale 1e-3, never used), so the logits are the source's up to the
-order of float sums, and both engines take the same decisions: the greedy text is the same, only
-the time differs. No manifest or golden.json is written (the benchmarks load without them).
+Every new weight on a path into the residual stream (the padded ffn rows and columns, the new
+layers' wo and w2) is 0, so the logits are the source's up to the order of float sums (on the CPU
+engine's int8 kernels exactly: a zero column leaves a row's int16 scale and every integer sum as
+they were), and the greedy text is the same; only the time differs. No manifest or golden.json is written (the benchmarks load without them).
 Shapes: [n_layers + N] layers of dim D; w1, w3 [F, D], w2 [D, F], scales [rows, cols / group].
 """
 import argparse
@@ -34,19 +35,23 @@ def pad_rows(w, s, n):
             np.concatenate([s, np.full((n - s.shape[0], s.shape[1]), NEW_SCALE, np.float16)]))
 
 
-def pad_cols(w, s, n, group):
-    """w [rows, cols] int8, s [rows, cols / group] → n columns, the new ones zero."""
+def pad_cols(w, s, n):
+    """w [rows, cols] int8, s [rows, cols / g] → n columns, the new ones zero. g is this tensor's
+    own group (cols / scales: quantize.group_for may have chosen one under the config's group_size),
+    and n must be a multiple of it, as the engines read the group as columns / scales."""
+    g = w.shape[1] // s.shape[1]
+    if n % g:
+        raise SystemExit(f"--ffn {n} is not a multiple of this model's w2 group ({g} columns)")
     return (np.concatenate([w, np.zeros((w.shape[0], n - w.shape[1]), np.int8)], 1),
-            np.concatenate([s, np.full((s.shape[0], n // group - s.shape[1]), NEW_SCALE, np.float16)], 1))
+            np.concatenate([s, np.full((s.shape[0], n // g - s.shape[1]), NEW_SCALE, np.float16)], 1))
 
 
 def deepen(src, dst, ffn, extra_layers):
     cfg = json.load(open(os.path.join(src, "config.json")))
     if cfg.get("dtype") != "int8":
         raise SystemExit(f"{src}: not an int8 export (dtype {cfg.get('dtype')})")
-    group = cfg["quantization"]["group_size"]
-    if ffn < cfg["ffn_dim"] or ffn % group:
-        raise SystemExit(f"--ffn must be ≥ {cfg['ffn_dim']} and a multiple of the group size {group}")
+    if ffn < cfg["ffn_dim"]:
+        raise SystemExit(f"--ffn must be ≥ the model's ffn_dim, {cfg['ffn_dim']}")
     t = export.read_safetensors(os.path.join(src, "model.safetensors"))
     out = {}
     for k, v in t.items():
@@ -56,7 +61,7 @@ def deepen(src, dst, ffn, extra_layers):
         if ".ffn.w1." in k or ".ffn.w3." in k:
             out[k], out[k + "_scale"] = pad_rows(v, s, ffn)
         elif ".ffn.w2." in k:
-            out[k], out[k + "_scale"] = pad_cols(v, s, ffn, group)
+            out[k], out[k + "_scale"] = pad_cols(v, s, ffn)
         else:
             out[k] = v
             if s is not None:
@@ -81,7 +86,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("src")
     ap.add_argument("dst")
-    ap.add_argument("--ffn", type=int, required=True, help="the new ffn width (≥ the source's, a multiple of the group size)")
+    ap.add_argument("--ffn", type=int, required=True, help="the new ffn width (≥ the source's, a multiple of w2's group)")
     ap.add_argument("--extra-layers", type=int, default=0, help="identity layers appended")
     args = ap.parse_args()
     n = deepen(args.src, args.dst, args.ffn, args.extra_layers)

@@ -37,6 +37,8 @@ export interface RunSummary {
   forwards: number;
   tokensGenerated: number;
   tokensPerSecond: number;
+  /** A ranked fill's candidates: how many, and the forward passes ranking them took (of `forwards`). */
+  candidates: { ranked: number; forwards: number } | null;
   text: string;
   error: string | null;
   /** This run was started again after a GPU device loss. */
@@ -133,6 +135,7 @@ function log(spec: RunSpec, a: Attempt, result: GenerationResult | null, onUpdat
     forwards: result?.stats.forwards ?? 0,
     tokensGenerated: result?.stats.tokensGenerated ?? 0,
     tokensPerSecond: result?.stats.tokensPerSecond ?? 0,
+    candidates: result?.stats.candidates ? { ranked: result.stats.candidates.ranked, forwards: result.stats.candidates.forwards } : null,
     text: result?.text ?? '',
     error: record.error,
     restarted: a.notice !== null,

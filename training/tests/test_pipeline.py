@@ -122,8 +122,8 @@ def test_block_causal_export_writes_format_2_and_block_golden(data_dir, tmp_path
 
 def test_eval_reports_exact_bits_per_byte_for_every_kind(data_dir, tmp_path):
     """eval.py --metrics bpb: the block-causal model's exact left-to-right bits/byte and the AR
-    model's NLL both come as bits_per_byte_exact (the issue's key for every model); the AR one is
-    the mean next-token NLL over the same windows, recomputed here."""
+    model's NLL both come as bits_per_byte_exact (the issue's key); a full-attention diffusion model
+    has none. The AR one is the mean next-token NLL over the same windows, recomputed here."""
     import shutil
     import subprocess
     import sys
@@ -132,19 +132,20 @@ def test_eval_reports_exact_bits_per_byte_for_every_kind(data_dir, tmp_path):
     shutil.copy(data_dir / "train.bin", data / "heldout.bin")
     (data / "corpus" / "heldout.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in SNIPPETS))
     outs = {}
-    for kind, extra in (("autoregressive", ()), ("block", ("--attention", "block_causal", "--block-size", "4"))):
+    for kind, extra in (("autoregressive", ()), ("block", ("--attention", "block_causal", "--block-size", "4")), ("diffusion", ())):
         run_train(data_dir, tmp_path / kind, "diffusion" if kind == "block" else kind, 3, extra)
         outs[kind] = export.export(str(tmp_path / kind / "ckpt.pt"), f"qs-eval-{kind}", str(tmp_path / "models"),
                                    str(data_dir))
     res = tmp_path / "eval.json"
     r = subprocess.run([sys.executable, os.path.join(ROOT, "training", "eval.py"), "--model", outs["autoregressive"],
-                        "--model", outs["block"], "--data", str(data), "--metrics", "bpb", "--windows", "3",
+                        "--model", outs["block"], "--model", outs["diffusion"], "--data", str(data), "--metrics", "bpb", "--windows", "3",
                         "--t-samples", "2", "--out", str(res)], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     got = json.load(open(res))
     ar, block = got["qs-eval-autoregressive"], got["qs-eval-block"]
     assert block["bits_per_byte_exact"] < block["bits_per_byte"]  # the exact likelihood under the ELBO bound
     assert ar["bits_per_byte_exact"] == ar["bits_per_byte"] and ar["bpb_kind"] == "exact NLL"
+    assert "bits_per_byte_exact" not in got["qs-eval-diffusion"]  # full attention: no left-to-right likelihood
     # the same windows as eval.py's bits_per_byte (seed 0), the NLL recomputed
     import eval as ev
     model, tok = export.load_model(outs["autoregressive"]), Tokenizer.load(os.path.join(outs["autoregressive"], "tokenizer.json"))
@@ -157,6 +158,21 @@ def test_eval_reports_exact_bits_per_byte_for_every_kind(data_dir, tmp_path):
             nats += torch.nn.functional.cross_entropy(model(x[None])[0, :-1], x[1:], reduction="sum").item()
         total += int(nbytes[x[1:].numpy()].sum())
     assert abs(ar["bits_per_byte_exact"] - nats / np.log(2) / total) < 1e-3
+
+
+def test_every_shipped_model_reports_exact_bits_per_byte():
+    """Each public/models config.json eval has bits_per_byte_exact: an AR model's is its NLL
+    (bits_per_byte), a block-causal model's is below its ELBO bound (bits_per_byte)."""
+    configs = sorted(glob.glob(os.path.join(ROOT, "public", "models", "*", "config.json")))
+    assert configs
+    for path in configs:
+        c = json.load(open(path))
+        e = c["eval"]
+        assert "bits_per_byte_exact" in e, path
+        if c["kind"] == "autoregressive":
+            assert e["bits_per_byte_exact"] == e["bits_per_byte"], path
+        else:
+            assert c.get("attention") == "block_causal" and e["bits_per_byte_exact"] < e["bits_per_byte"], path
 
 
 def test_gpu_pair_continues_an_ar_model_as_a_block_diffusion_pair(data_dir, tmp_path):

@@ -162,8 +162,8 @@ def test_fidelity_is_zero_for_the_same_model_and_grows_with_the_error():
 
 def test_deepen_costs_more_and_decides_the_same(tmp_path):
     """bench/deepen.py: the shipped small int8 diffusion model with its ffn widened and two identity
-    layers appended has more weights and the same logits (block step and full forward); a float
-    model is refused."""
+    layers appended has more weights and the same logits in the reference (block step and full
+    forward); a float model, and an ffn width that is not a multiple of w2's group, are refused."""
     import subprocess
     import sys
     from model import block_step
@@ -194,3 +194,5 @@ def test_deepen_costs_more_and_decides_the_same(tmp_path):
     bad = subprocess.run([sys.executable, tool, os.path.join(root, "public", "models", "qs-code-diffusion-small-v3"), dst + "2",
                           "--ffn", "640"], capture_output=True, text=True)
     assert bad.returncode != 0 and "not an int8 export" in bad.stderr
+    odd = subprocess.run([sys.executable, tool, src, dst + "3", "--ffn", "650"], capture_output=True, text=True)
+    assert odd.returncode != 0 and "not a multiple of this model's w2 group (64 columns)" in odd.stderr
